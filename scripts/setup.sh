@@ -10,7 +10,7 @@ mode="${1:-}"
 log() { printf 'setup: %s\n' "$*" >&2; }
 
 # Debian packages Berth drives at run time, and those the tests use.
-RUNTIME_PKGS=(runc conmon containernetworking-plugins iproute2 util-linux catatonit socat iptables attr zstd kmod)
+RUNTIME_PKGS=(runc conmon containernetworking-plugins iproute2 util-linux catatonit socat iptables attr zstd kmod procps)
 TEST_PKGS=(docker-registry apache2-utils openssl busybox-static busybox skopeo)
 
 missing=()
