@@ -24,7 +24,11 @@ export interface PinOptions {
   sysctls?: Readonly<Record<string, string>>;
 }
 
-/** Where a pin lives: `<dir>/<kind>ns/<id>`, so with dir `/run` net pins are `/run/netns/<id>` and `ip netns` lists them. */
+/**
+ * Where a pin lives: `<dir>/<kind>ns/<id>`, so with dir `/run` net pins are `/run/netns/<id>`
+ * and `ip netns` lists them. The bind mount needs no particular propagation: checked on this
+ * kernel (6.18) with `/` private and with a shared bind-mounted dir alike.
+ */
 export function pinPath(dir: string, kind: PinnableNamespace, id: string): string {
   return join(dir, `${kind}ns`, id);
 }

@@ -101,6 +101,8 @@ export class CniNetwork {
         await this.runDel({ ...entry, kind: "berth-cni-cache-v1", result: last });
         await removeCache(this.opts.cacheDir, list.name, pod.id, POD_IFNAME);
       } catch (delErr) {
+        // Keep what ADD got so far, so the DEL kubelet retries through StopPodSandbox has it.
+        if (last) await writeCache(this.opts.cacheDir, { ...entry, result: last }).catch(() => undefined);
         log.warn({ pod: pod.id, err: (delErr as Error).message }, "cleanup DEL after failed ADD also failed; cache kept for a later DEL");
       }
       throw err;
