@@ -58,9 +58,10 @@ export class RegistryHosts {
     if (match?.blocked) {
       throw failedPrecondition(`image "${formatReference(ref)}": registry "${match.prefix}" is blocked by ${match.source}`);
     }
+    // containers/image: the location replaces the matched prefix (a wildcard matches the host).
     const rewrite = (location: string): string => {
-      if (!match || match.prefix.startsWith("*.") || location === "") return ref.name;
-      return location + ref.name.slice(match.prefix.length);
+      if (!match || location === "") return ref.name;
+      return location + ref.name.slice(match.prefix.startsWith("*.") ? ref.domain.length : match.prefix.length);
     };
     const pending: Pending[] = [];
     for (const m of match?.mirrors ?? []) {
