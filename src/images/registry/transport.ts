@@ -145,10 +145,13 @@ export class Transport {
     if (req.signal?.aborted) return new BerthError(Code.CANCELLED, `${req.what}: cancelled`, { cause: err });
     const code = errCode(err);
     const host = new URL(req.url).host;
-    const tlsHint = code && (code.startsWith("ERR_TLS") || code.includes("CERT") || code === "DEPTH_ZERO_SELF_SIGNED_CERT" || code === "SELF_SIGNED_CERT_IN_CHAIN")
-      ? "; add the registry's CA to its hosts.toml `ca` (or certs.d/<host>/*.crt)"
-      : "";
-    return new BerthError(Code.UNAVAILABLE, `${req.what}: cannot reach ${host}: ${describe(err)}${code ? ` (${code})` : ""}${tlsHint}`, { cause: err });
+    if (code && /CERT|UNABLE_TO|SELF_SIGNED|^ERR_TLS/.test(code)) {
+      // Node's own text suggests --use-system-ca; Berth already trusts the system store.
+      return new BerthError(Code.UNAVAILABLE,
+        `${req.what}: TLS verification of ${host} failed (${code}); add the registry's CA to its hosts.toml \`ca\` (or certs.d/<host>/*.crt), or set skip_verify`,
+        { cause: err });
+    }
+    return new BerthError(Code.UNAVAILABLE, `${req.what}: cannot reach ${host}: ${describe(err)}${code ? ` (${code})` : ""}`, { cause: err });
   }
 
   private async followRedirects(req: HttpRequest): Promise<HttpResponse> {
