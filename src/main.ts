@@ -1,1 +1,133 @@
-console.log("hi")
+// The `berth` command: `berth daemon` runs the CRI runtime; every other subcommand is a
+// crictl-style client of a running daemon. Dispatch and exit codes live here, nothing else.
+import { loadConfig, ConfigError, DEFAULT_CONFIG_FILE } from "./config/config.js";
+import { defaultConfigToml } from "./config/default-file.js";
+import { parseDuration } from "./config/config.js";
+import { runDaemon } from "./daemon/daemon.js";
+import { SocketInUseError } from "./daemon/socket.js";
+import { CLIENT_OPTIONS, parse } from "./cli/args.js";
+import { connectCri, type CriClient } from "./cli/client.js";
+import { parseFormat, UsageError } from "./cli/output.js";
+import { infoCommand, versionCommand } from "./cli/commands/runtime.js";
+import { setLogLevel, logger } from "./util/log.js";
+import { BERTH_VERSION } from "./version.js";
+
+const USAGE = `berth ${BERTH_VERSION}: a CRI runtime for Kubernetes
+
+Daemon:
+  berth daemon [--config FILE] [--root DIR] [--state DIR] [--socket PATH] [--log-level LEVEL]
+  berth config default          print the default config file, with every key explained
+  berth config check [--config FILE]   validate a config file
+
+Client (talks to a running daemon; -r/--runtime-endpoint, env BERTH_RUNTIME_ENDPOINT):
+  berth version                 runtime name and versions
+  berth info                    runtime status, conditions and effective config
+
+Client flags: -r ENDPOINT  -o table|json|yaml  -t TIMEOUT (e.g. 10s)
+`;
+
+type ClientCommand = (c: CriClient, args: ReturnType<typeof parse<typeof CLIENT_OPTIONS>>) => Promise<void>;
+
+const CLIENT_COMMANDS: Record<string, ClientCommand> = {
+  version: (c, a) => versionCommand(c, parseFormat(a.values.output)),
+  info: (c, a) => infoCommand(c, parseFormat(a.values.output, ["json", "yaml", "table"])),
+};
+
+async function daemonCommand(args: string[]): Promise<number> {
+  const { values } = parse(args, {
+    config: { type: "string", short: "c" },
+    root: { type: "string" },
+    state: { type: "string" },
+    socket: { type: "string" },
+    "log-level": { type: "string" },
+  });
+  const overrides = new Map<string, string>();
+  if (values.root !== undefined) overrides.set("root", values.root);
+  if (values.state !== undefined) overrides.set("state", values.state);
+  if (values.socket !== undefined) overrides.set("socket", values.socket);
+  if (values["log-level"] !== undefined) overrides.set("log.level", values["log-level"]);
+  const config = loadConfig({ ...(values.config !== undefined ? { file: values.config } : {}), overrides });
+  setLogLevel(config.log.level);
+  return runDaemon(config);
+}
+
+function configCommand(args: string[]): number {
+  const { values, positionals } = parse(args, { config: { type: "string", short: "c" } });
+  switch (positionals[0]) {
+    case "default":
+      process.stdout.write(defaultConfigToml());
+      return 0;
+    case "check": {
+      const c = loadConfig(values.config !== undefined ? { file: values.config } : {});
+      process.stdout.write(`${c.source.fileFound ? c.source.file : `${c.source.file} (not found: defaults)`}: ok\n`);
+      return 0;
+    }
+    default:
+      throw new UsageError(`berth config: expected "default" or "check"`);
+  }
+}
+
+function clientEndpoint(explicit: string | undefined, configFile: string | undefined): string {
+  if (explicit) return explicit;
+  const env = process.env["BERTH_RUNTIME_ENDPOINT"] ?? process.env["CONTAINER_RUNTIME_ENDPOINT"];
+  if (env) return env;
+  try {
+    return loadConfig(configFile !== undefined ? { file: configFile } : {}).socket;
+  } catch {
+    return "/run/berth/berth.sock";
+  }
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [cmd, ...rest] = argv;
+  if (cmd === undefined || cmd === "help" || cmd === "--help" || cmd === "-h") {
+    process.stdout.write(USAGE);
+    return cmd === undefined ? 2 : 0;
+  }
+  if (cmd === "--version" || cmd === "-v") {
+    process.stdout.write(`berth ${BERTH_VERSION}\n`);
+    return 0;
+  }
+  if (cmd === "daemon") return daemonCommand(rest);
+  if (cmd === "config") return configCommand(rest);
+  const handler = CLIENT_COMMANDS[cmd];
+  if (!handler) throw new UsageError(`unknown command "${cmd}"; run \`berth help\``);
+  const parsed = parse(rest, CLIENT_OPTIONS);
+  if (parsed.values.help) {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  const timeoutMs = parsed.values.timeout !== undefined ? parseDuration(parsed.values.timeout) : 10_000;
+  if (timeoutMs === undefined) throw new UsageError(`--timeout "${parsed.values.timeout}": expected a duration such as 10s`);
+  const client = connectCri(clientEndpoint(parsed.values["runtime-endpoint"], parsed.values.config), timeoutMs);
+  try {
+    await handler(client, parsed);
+  } finally {
+    client.close();
+  }
+  return 0;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    if (err instanceof UsageError) {
+      process.stderr.write(`berth: ${err.message}\n`);
+      process.exit(2);
+    }
+    if (err instanceof ConfigError || err instanceof SocketInUseError) {
+      process.stderr.write(`berth: ${err.message}\n`);
+      process.exit(1);
+    }
+    const e = err as { code?: number; details?: string; message?: string };
+    if (typeof e.code === "number" && typeof e.details === "string") {
+      process.stderr.write(`berth: ${e.details}\n`);
+      process.exit(1);
+    }
+    logger("main").fatal({ err }, "berth failed");
+    process.stderr.write(`berth: ${e.message ?? String(err)}\n`);
+    process.exit(1);
+  },
+);
+
+export { DEFAULT_CONFIG_FILE };

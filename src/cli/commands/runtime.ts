@@ -1,0 +1,28 @@
+// Client commands about the runtime itself: `berth version` and `berth info`, as crictl's
+// `version` and `info` show them.
+import { StatusResponse, VersionResponse } from "../../generated/runtime/v1/api.js";
+import { call, type CriClient } from "../client.js";
+import { printStructured, type OutputFormat } from "../output.js";
+
+export async function versionCommand(c: CriClient, format: OutputFormat): Promise<void> {
+  const v = await call(c, c.runtime, c.runtime.version, { version: "" });
+  if (format !== "table") return printStructured(VersionResponse.toJSON(v), format);
+  process.stdout.write(
+    `Version:  ${v.version}\nRuntimeName:  ${v.runtimeName}\nRuntimeVersion:  ${v.runtimeVersion}\nRuntimeApiVersion:  ${v.runtimeApiVersion}\n`,
+  );
+}
+
+export async function infoCommand(c: CriClient, format: OutputFormat): Promise<void> {
+  const s = await call(c, c.runtime, c.runtime.status, { verbose: true });
+  const json = StatusResponse.toJSON(s) as { status?: unknown; info?: Record<string, string> };
+  // Like crictl, decode the JSON strings in `info` so the output is one document.
+  const info: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(s.info)) {
+    try {
+      info[k] = JSON.parse(v);
+    } catch {
+      info[k] = v;
+    }
+  }
+  printStructured({ status: json.status, ...info }, format === "yaml" ? "yaml" : "json");
+}

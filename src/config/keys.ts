@@ -1,0 +1,49 @@
+// Every configuration key in one table: its TOML path, type, default and meaning. Parsing,
+// validation, `berth config default` and the README all come from this table, so they agree.
+import { LOG_LEVELS } from "../util/log.js";
+
+export type KeyType =
+  | { kind: "string" }
+  | { kind: "path" }
+  | { kind: "paths" }
+  | { kind: "enum"; values: readonly string[] }
+  | { kind: "address" }
+  | { kind: "int"; min: number; max: number }
+  | { kind: "duration" };
+
+export interface KeySpec {
+  path: string;
+  type: KeyType;
+  default: string | number | readonly string[];
+  doc: string;
+}
+
+export const KEYS: readonly KeySpec[] = [
+  { path: "root", type: { kind: "path" }, default: "/var/lib/berth", doc: "Persistent state: the metadata database, image content and layers." },
+  { path: "state", type: { kind: "path" }, default: "/run/berth", doc: "Runtime state that does not survive a reboot: bundles, namespace pins, exit files." },
+  { path: "socket", type: { kind: "path" }, default: "/run/berth/berth.sock", doc: "The CRI gRPC unix socket (mode 0660). kubelet: --container-runtime-endpoint=unix://<socket>." },
+  { path: "log.level", type: { kind: "enum", values: LOG_LEVELS }, default: "info", doc: "Log level; debug logs every CRI call with its duration." },
+  { path: "registry.config_path", type: { kind: "path" }, default: "/etc/berth/certs.d", doc: "containerd's hosts.toml layout: <config_path>/<host>/hosts.toml (mirrors, CAs, plain http)." },
+  { path: "registry.registries_conf", type: { kind: "path" }, default: "/etc/containers/registries.conf", doc: "containers-registries.conf(5): mirrors, insecure, blocked, short-name aliases." },
+  { path: "registry.max_concurrent_downloads", type: { kind: "int", min: 1, max: 64 }, default: 3, doc: "Layers of one image downloaded in parallel." },
+  { path: "registry.stall_timeout", type: { kind: "duration" }, default: "30s", doc: "A layer download that receives no bytes for this long fails with DeadlineExceeded." },
+  { path: "images.sandbox_image", type: { kind: "string" }, default: "", doc: "Image kept pinned for pods that need an infra process; empty: Berth's built-in minimal rootfs." },
+  { path: "network.conf_dir", type: { kind: "path" }, default: "/etc/cni/net.d", doc: "CNI network configurations; the first by name is used. Watched: no restart needed." },
+  { path: "network.bin_dirs", type: { kind: "paths" }, default: ["/usr/lib/cni", "/opt/cni/bin"], doc: "Where CNI plugin binaries are looked up, in order." },
+  { path: "runtime.default_handler", type: { kind: "string" }, default: "runc", doc: "The OCI runtime handler used when a pod names none." },
+  { path: "runtime.cgroup_driver", type: { kind: "enum", values: ["", "cgroupfs", "systemd"] }, default: "", doc: "cgroupfs or systemd; empty: detect from the host (systemd when it is PID 1)." },
+  { path: "runtime.runc_path", type: { kind: "string" }, default: "runc", doc: "The runc binary (name on PATH or absolute path)." },
+  { path: "runtime.conmon_path", type: { kind: "string" }, default: "conmon", doc: "The conmon binary (name on PATH or absolute path)." },
+  { path: "pods.shm_size", type: { kind: "int", min: 1 << 20, max: 2 ** 40 }, default: 64 * 1024 * 1024, doc: "Size in bytes of each pod's /dev/shm tmpfs." },
+  { path: "streaming.address", type: { kind: "address" }, default: "127.0.0.1:0", doc: "Listen address of the exec/attach/port-forward server; port 0 picks a free port." },
+  { path: "metrics.address", type: { kind: "address" }, default: "127.0.0.1:9464", doc: "Listen address of the Prometheus /metrics endpoint; empty disables it." },
+];
+
+export function keySpec(path: string): KeySpec | undefined {
+  return KEYS.find((k) => k.path === path);
+}
+
+/** `BERTH_LOG_LEVEL` for `log.level`: the environment override of a key. */
+export function envName(path: string): string {
+  return "BERTH_" + path.toUpperCase().replace(/\./g, "_");
+}

@@ -1,0 +1,76 @@
+// `berth daemon`: prepares the state dirs, opens the store, wires services to the CRI server,
+// serves the unix socket, and shuts down cleanly on SIGTERM/SIGINT without touching containers.
+import { ServerCredentials, type Server } from "@grpc/grpc-js";
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import type { Config } from "../config/config.js";
+import { Store } from "../store/db.js";
+import { RuntimeInfo } from "../runtime/info.js";
+import { createCriServer } from "../server/grpc.js";
+import { runtimeInfoHandlers } from "../server/runtime-info.js";
+import { claimSocketPath, restrictSocket } from "./socket.js";
+import { confDirProbe } from "./network-probe.js";
+import { logger } from "../util/log.js";
+
+const log = logger("daemon");
+const SHUTDOWN_GRACE_MS = 10_000;
+
+export async function runDaemon(config: Config): Promise<number> {
+  const t0 = performance.now();
+  mkdirSync(config.root, { recursive: true, mode: 0o711 });
+  mkdirSync(config.state, { recursive: true, mode: 0o711 });
+  const pidFile = join(config.state, "berth.pid");
+  await claimSocketPath(config.socket, () => {
+    try {
+      return `pid ${readFileSync(pidFile, "utf8").trim()}`;
+    } catch {
+      return "pid unknown";
+    }
+  });
+
+  const store = Store.open(join(config.root, "berth.db"));
+  const info = new RuntimeInfo(config, confDirProbe(config.network.confDir));
+  const server = createCriServer({ runtime: { ...runtimeInfoHandlers(info) }, image: {} });
+  try {
+    await bind(server, config.socket);
+    restrictSocket(config.socket);
+  } catch (err) {
+    store.close();
+    throw err;
+  }
+  writeFileSync(pidFile, `${process.pid}\n`);
+  log.info({ socket: config.socket, root: config.root, state: config.state, ms: Math.round(performance.now() - t0) }, "berth ready");
+
+  const signal = await new Promise<NodeJS.Signals>((resolve) => {
+    process.once("SIGTERM", () => resolve("SIGTERM"));
+    process.once("SIGINT", () => resolve("SIGINT"));
+  });
+  log.info({ signal }, "shutting down; containers keep running");
+  await shutdown(server);
+  store.close();
+  rmSync(pidFile, { force: true });
+  rmSync(config.socket, { force: true });
+  log.info("stopped");
+  return 0;
+}
+
+function bind(server: Server, socket: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.bindAsync(`unix://${socket}`, ServerCredentials.createInsecure(), (err) => (err ? reject(err) : resolve()));
+  });
+}
+
+/** Stops accepting, lets in-flight calls finish for a bounded time, then cuts the rest. */
+function shutdown(server: Server): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => {
+      log.warn({ graceMs: SHUTDOWN_GRACE_MS }, "in-flight calls did not finish; closing them");
+      server.forceShutdown();
+      resolve();
+    }, SHUTDOWN_GRACE_MS);
+    server.tryShutdown(() => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
+}

@@ -1,0 +1,63 @@
+// Runtime-wide answers: Version, Status (RuntimeReady, NetworkReady), RuntimeConfig and the
+// pod CIDR from UpdateRuntimeConfig. Readiness comes from the drivers through small probes.
+import type { Config } from "../config/config.js";
+import { BERTH_VERSION, CRI_API_VERSION, RUNTIME_NAME } from "../version.js";
+import { defaultCgroupDriver, detectCgroupMode, type CgroupDriverName, type CgroupMode } from "../oci/cgroups.js";
+import { which } from "../util/which.js";
+
+export interface Condition {
+  type: "RuntimeReady" | "NetworkReady";
+  status: boolean;
+  reason: string;
+  message: string;
+}
+
+/** Anything that can say whether the pod network is usable (the CNI driver). */
+export interface NetworkProbe {
+  networkReady(): { ready: boolean; reason: string; message: string };
+}
+
+export class RuntimeInfo {
+  readonly cgroupDriver: CgroupDriverName;
+  readonly cgroupMode: CgroupMode;
+  private podCidr = "";
+
+  constructor(
+    private readonly config: Config,
+    private readonly network: NetworkProbe,
+  ) {
+    this.cgroupDriver = config.runtime.cgroupDriver || defaultCgroupDriver();
+    this.cgroupMode = detectCgroupMode();
+  }
+
+  version() {
+    return { version: "0.1.0" /* the CRI wire version kubelet expects here */, runtimeName: RUNTIME_NAME, runtimeVersion: BERTH_VERSION, runtimeApiVersion: CRI_API_VERSION };
+  }
+
+  conditions(): Condition[] {
+    const missing = [this.config.runtime.runcPath, this.config.runtime.conmonPath].filter((b) => !which(b));
+    const runtime: Condition = missing.length
+      ? { type: "RuntimeReady", status: false, reason: "RuntimeBinaryMissing", message: `not found: ${missing.join(", ")}; install them (scripts/setup.sh) or set runtime.runc_path / runtime.conmon_path` }
+      : { type: "RuntimeReady", status: true, reason: "", message: "" };
+    const n = this.network.networkReady();
+    const network: Condition = { type: "NetworkReady", status: n.ready, reason: n.ready ? "" : n.reason, message: n.ready ? "" : n.message };
+    return [runtime, network];
+  }
+
+  /** The effective configuration and host facts, for Status verbose. */
+  verboseInfo(): Record<string, string> {
+    const { source, ...effective } = this.config;
+    return {
+      config: JSON.stringify({ ...effective, configFile: source.file, configFileFound: source.fileFound, podCidr: this.podCidr }),
+      cgroup: JSON.stringify({ driver: this.cgroupDriver, mode: this.cgroupMode }),
+    };
+  }
+
+  setPodCidr(cidr: string): void {
+    this.podCidr = cidr;
+  }
+
+  getPodCidr(): string {
+    return this.podCidr;
+  }
+}

@@ -1,0 +1,62 @@
+// Wraps every CRI handler the same way: log the call with its duration, turn a BerthError
+// into its gRPC status, and never let an unexpected throw crash the daemon or hang a call.
+import { Metadata, status, type ServerUnaryCall, type sendUnaryData, type handleUnaryCall } from "@grpc/grpc-js";
+import { BerthError, describe } from "../errors.js";
+import { logger } from "../util/log.js";
+
+const log = logger("cri");
+
+export interface CallContext {
+  /** Aborted when the client cancels or its deadline passes. */
+  signal: AbortSignal;
+  /** Milliseconds left before the client's deadline (Infinity when none). */
+  remainingMs(): number;
+}
+
+function contextOf(call: ServerUnaryCall<unknown, unknown>): CallContext {
+  const ac = new AbortController();
+  call.on("cancelled", () => ac.abort(new BerthError(status.CANCELLED, "call cancelled by the client")));
+  const deadline = call.getDeadline();
+  const at = deadline instanceof Date ? deadline.getTime() : deadline;
+  return {
+    signal: ac.signal,
+    remainingMs: () => (Number.isFinite(at) && at > 0 ? at - Date.now() : Infinity),
+  };
+}
+
+export function unary<Req, Res>(rpc: string, fn: (req: Req, ctx: CallContext) => Promise<Res> | Res): handleUnaryCall<Req, Res> {
+  return (call: ServerUnaryCall<Req, Res>, callback: sendUnaryData<Res>) => {
+    const started = process.hrtime.bigint();
+    const done = (err: BerthError | null, res?: Res) => {
+      const ms = Number(process.hrtime.bigint() - started) / 1e6;
+      if (err) {
+        const level = err.code === status.INTERNAL || err.code === status.UNKNOWN ? "error" : "debug";
+        log[level]({ rpc, ms, code: status[err.code], err: err.message }, "call failed");
+        const md = new Metadata();
+        callback({ code: err.code, details: err.message, metadata: md }, null);
+      } else {
+        log.debug({ rpc, ms }, "call");
+        callback(null, res);
+      }
+    };
+    let ctx: CallContext;
+    try {
+      ctx = contextOf(call as ServerUnaryCall<unknown, unknown>);
+    } catch (err) {
+      done(new BerthError(status.INTERNAL, `${rpc}: ${describe(err)}`));
+      return;
+    }
+    Promise.resolve()
+      .then(() => fn(call.request, ctx))
+      .then(
+        (res) => done(null, res),
+        (err: unknown) => done(toBerthError(rpc, err)),
+      );
+  };
+}
+
+export function toBerthError(rpc: string, err: unknown): BerthError {
+  if (err instanceof BerthError) return err;
+  log.error({ rpc, err }, "unexpected error");
+  return new BerthError(status.INTERNAL, `${rpc}: ${describe(err)}`);
+}
