@@ -93,7 +93,7 @@ function flattenToml(doc: Record<string, unknown>, origin: string, prefix = "", 
 }
 
 function unknownKey(path: string, origin: string): ConfigError {
-  const near = KEYS.filter((s) => s.path.split(".").pop() === path.split(".").pop()).map((s) => s.path);
+  const near = KEYS.filter((s) => s.path.split(".").pop() === path.split(".").pop() || editDistance(s.path, path) <= 2).map((s) => s.path);
   const hint = near.length ? `; did you mean ${near.map((n) => `"${n}"`).join(" or ")}?` : "; `berth config default` lists every key";
   return new ConfigError(`unknown config key "${path}" (${origin})${hint}`);
 }
@@ -104,11 +104,13 @@ export interface LoadOptions {
   /** Dotted key → raw value from command-line flags. */
   overrides?: Map<string, string>;
   env?: NodeJS.ProcessEnv;
+  /** The file read when none is named (tests point it elsewhere). */
+  defaultFile?: string;
 }
 
 export function loadConfig(opts: LoadOptions = {}): Config {
   const env = opts.env ?? process.env;
-  const file = opts.file ?? env["BERTH_CONFIG"] ?? DEFAULT_CONFIG_FILE;
+  const file = opts.file ?? env["BERTH_CONFIG"] ?? opts.defaultFile ?? DEFAULT_CONFIG_FILE;
   const explicit = opts.file !== undefined || env["BERTH_CONFIG"] !== undefined;
   const values = new Map<string, Value>();
   for (const k of KEYS) values.set(k.path, k.default as Value);
@@ -168,4 +170,16 @@ function toConfig(v: Map<string, Value>, source: Config["source"]): Config {
     metrics: { address: s("metrics.address") },
     source,
   };
+}
+
+function editDistance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    const cur = [i];
+    for (let j = 1; j <= b.length; j++) {
+      cur[j] = Math.min(prev[j]! + 1, cur[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+    prev = cur;
+  }
+  return prev[b.length]!;
 }

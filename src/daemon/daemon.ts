@@ -19,7 +19,8 @@ export async function runDaemon(config: Config): Promise<number> {
   const t0 = performance.now();
   mkdirSync(config.root, { recursive: true, mode: 0o711 });
   mkdirSync(config.state, { recursive: true, mode: 0o711 });
-  const pidFile = join(config.state, "berth.pid");
+  // Beside the socket, so a second instance with other dirs can still name the holder.
+  const pidFile = `${config.socket}.pid`;
   await claimSocketPath(config.socket, () => {
     try {
       return `pid ${readFileSync(pidFile, "utf8").trim()}`;
