@@ -1,0 +1,35 @@
+// The layer applier's entry point: one OCI/Docker layer tar into its own directory (one overlay
+// lower per layer), safely against hostile input, returning the DiffID of the same bytes.
+import type { Readable } from "node:stream";
+import { logger } from "../../util/log.js";
+import { DEFAULT_APPLY_LIMITS, type ApplyLimits, type ApplyResult } from "./limits.js";
+import { unpackPool } from "./pool.js";
+
+export { DEFAULT_APPLY_LIMITS, type ApplyLimits, type ApplyResult } from "./limits.js";
+
+const log = logger("unpack");
+
+export interface ApplyOptions {
+  /** The layer's directory; created if missing. Fastest (no lstat) when it starts empty. */
+  root: string;
+  /** Lower layer directories, topmost first, for implicit parents' attributes. */
+  lowers: string[];
+  limits?: Partial<ApplyLimits>;
+}
+
+/**
+ * Reads an uncompressed layer tar and applies it under opts.root, in an unpack worker thread.
+ * Never writes outside opts.root. On failure it throws only once nothing it started is still
+ * running; the caller removes the half-made directory.
+ */
+export async function applyLayer(input: Readable, opts: ApplyOptions): Promise<ApplyResult> {
+  const limits: ApplyLimits = { ...DEFAULT_APPLY_LIMITS, ...opts.limits };
+  const started = performance.now();
+  const out = await unpackPool().run(input, { root: opts.root, lowers: [...opts.lowers], limits });
+  for (const w of out.warnings) log.warn({ root: opts.root }, w);
+  log.debug(
+    { root: opts.root, diffId: out.diffId, size: out.size, entries: out.entries, ms: Math.round(performance.now() - started) },
+    "layer applied",
+  );
+  return { diffId: out.diffId, size: out.size };
+}

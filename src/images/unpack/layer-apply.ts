@@ -1,0 +1,89 @@
+// The applier proper: parses an uncompressed layer tar from a stream of chunks, hashes it into
+// the DiffID, enforces the caps, and applies each entry. Runs inside an unpack worker.
+import { createHash } from "node:crypto";
+import fs from "node:fs";
+import tar, { type Header } from "tar-stream";
+import { invalid } from "../../errors.js";
+import { toEntry } from "./entry.js";
+import { readUmask } from "./fsops.js";
+import type { ApplyJob, ApplyResult, ApplyStats } from "./limits.js";
+import { capturePax } from "./pax.js";
+import { LayerTree } from "./tree.js";
+import { LayerWriter } from "./writer.js";
+
+/**
+ * Applies the tar in `chunks` under job.root. Rejects with the first error; by then every
+ * filesystem call it made has returned (they are synchronous), so nothing runs afterwards.
+ */
+export async function applyTar(chunks: AsyncIterable<Buffer>, job: ApplyJob): Promise<ApplyResult & ApplyStats> {
+  const { limits } = job;
+  const warnings: string[] = [];
+  const warn = (w: string): void => {
+    if (warnings.length < 100) warnings.push(w);
+  };
+  fs.mkdirSync(job.root, { recursive: true });
+  if (!fs.lstatSync(job.root).isDirectory()) throw invalid(`layer root "${job.root}" is not a directory`);
+  const tree = new LayerTree(job.root, fs.readdirSync(job.root).length === 0);
+  const lowers = job.lowers.map((l) => new LayerTree(l, false));
+  const writer = new LayerWriter(tree, lowers, limits.maxPathLength, readUmask(), warn);
+
+  const ex = tar.extract();
+  const pax = capturePax(ex, limits.maxHeaderBytes);
+  const state: { failure: { error: unknown } | null } = { failure: null };
+  const fail = (error: unknown): void => {
+    state.failure ??= { error };
+  };
+  let entries = 0;
+  let current: Promise<void> = Promise.resolve();
+  ex.on("entry", (header: Header, data: AsyncIterable<unknown>, next: (err?: Error | null) => void) => {
+    const records = pax.take();
+    current = (async () => {
+      if (++entries > limits.maxEntries) throw invalid(`layer has more than ${limits.maxEntries} entries`);
+      // tar-stream yields Buffers; its types say unknown.
+      await writer.entry(toEntry(header, records, warn), data as AsyncIterable<Buffer>);
+    })().then(
+      () => next(),
+      (err: unknown) => {
+        fail(err);
+        next(err instanceof Error ? err : new Error(String(err)));
+      },
+    );
+  });
+  ex.on("error", fail);
+  const closed = new Promise<void>((resolve) => ex.once("close", resolve));
+
+  const hash = createHash("sha256");
+  let size = 0;
+  try {
+    for await (const chunk of chunks) {
+      if (state.failure) break;
+      size += chunk.length;
+      if (size > limits.maxBytes) throw invalid(`layer is larger than the limit of ${limits.maxBytes} bytes`);
+      hash.update(chunk);
+      if (!ex.write(chunk)) await drainedOrClosed(ex);
+    }
+    if (!state.failure) {
+      ex.end(null);
+      await closed;
+    }
+    if (state.failure) throw state.failure.error;
+    writer.finish();
+  } catch (err) {
+    ex.destroy(null);
+    await current;
+    throw err;
+  }
+  return { diffId: `sha256:${hash.digest("hex")}`, size, entries, warnings };
+}
+
+function drainedOrClosed(ex: tar.Extract): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const done = (): void => {
+      ex.off("drain", done);
+      ex.off("close", done);
+      resolve();
+    };
+    ex.on("drain", done);
+    ex.on("close", done);
+  });
+}

@@ -1,0 +1,31 @@
+// The messages between the daemon thread and an unpack worker: one job at a time, its tar bytes
+// in transferred chunks acknowledged one by one (flow control), then one outcome.
+import { BerthError, Code, describe } from "../../errors.js";
+import type { ApplyJob, ApplyResult, ApplyStats } from "./limits.js";
+
+export type ToWorker =
+  | { t: "job"; job: ApplyJob }
+  | { t: "chunk"; data: Uint8Array }
+  | { t: "end" }
+  | { t: "abort"; reason: string };
+
+export type FromWorker =
+  | { t: "ack" }
+  | { t: "done"; result: ApplyResult & ApplyStats }
+  | { t: "fail"; code: Code; message: string };
+
+// Filesystem errors caused by the layer's shape are bad input; others (ENOSPC, EIO) are ours.
+const INPUT_ERRNOS = new Set(["ENAMETOOLONG", "ENOTDIR", "ELOOP", "EEXIST", "EISDIR", "EINVAL", "EMLINK", "ENOENT", "EPERM"]);
+
+/** An error from the applier as a message that becomes a BerthError again on the other side. */
+export function failure(err: unknown): Extract<FromWorker, { t: "fail" }> {
+  if (err instanceof BerthError) return { t: "fail", code: err.code, message: err.message };
+  const errno = (err as NodeJS.ErrnoException | null)?.code;
+  if (errno && INPUT_ERRNOS.has(errno)) {
+    return { t: "fail", code: Code.INVALID_ARGUMENT, message: `layer could not be applied: ${describe(err)}` };
+  }
+  if (err instanceof Error && /tar|header|Unexpected end/i.test(err.message)) {
+    return { t: "fail", code: Code.INVALID_ARGUMENT, message: `layer is not a valid tar archive: ${err.message}` };
+  }
+  return { t: "fail", code: Code.INTERNAL, message: `layer could not be applied: ${describe(err)}` };
+}
