@@ -161,5 +161,3 @@ export function entryToEndpoint(e: HostEntry, repository: string, mirror: boolea
     ...(e.client ? { clientPaths: e.client } : {}),
   };
 }
-
-export { defaultServer };

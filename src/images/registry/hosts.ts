@@ -2,7 +2,7 @@
 // hosts.toml directory and containers-registries.conf fresh on each call (mtime-cached).
 import { failedPrecondition, invalid } from "../../errors.js";
 import { FileCache } from "./file-cache.js";
-import { HostsTomlConfig, apiBase, entryToEndpoint, type HostEntry } from "./hosts-toml.js";
+import { HostsTomlConfig, entryToEndpoint, type HostEntry } from "./hosts-toml.js";
 import { RegistriesConfFiles, matchRegistry, type RegistriesConf } from "./registries-conf.js";
 import { defaultServer, type Endpoint } from "./endpoint.js";
 import { familiarName, formatReference, withName, type Reference } from "./reference.js";
@@ -137,5 +137,3 @@ function applyAlias(conf: RegistriesConf, ref: Reference): Reference {
     throw invalid(`short-name alias "${familiarName(ref)}" = "${alias}": ${err instanceof Error ? err.message : String(err)}`);
   }
 }
-
-export { apiBase };

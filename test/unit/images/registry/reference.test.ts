@@ -1,4 +1,5 @@
-// Reference parsing and normalisation against the docker/containerd rules, and the formatters.
+// Reference parsing and normalisation against the docker/containerd rules, and the formatters:
+// pure logic, no registry needed.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { BerthError, Code } from "../../../../src/errors.js";
