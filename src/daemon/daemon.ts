@@ -1,19 +1,25 @@
-// `berth daemon`: prepares the state dirs, opens the store, wires services to the CRI server,
-// serves the unix socket, and shuts down cleanly on SIGTERM/SIGINT without touching containers.
+// `berth daemon`: prepares the state dirs, opens the store, builds the services and wires them
+// to the CRI server, serves the unix socket, and shuts down on SIGTERM/SIGINT without
+// touching containers.
 import { ServerCredentials, type Server } from "@grpc/grpc-js";
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Config } from "../config/config.js";
 import { Store } from "../store/db.js";
 import { RuntimeInfo } from "../runtime/info.js";
+import { CniNetwork } from "../network/cni/network.js";
 import { createCriServer } from "../server/grpc.js";
 import { runtimeInfoHandlers } from "../server/runtime-info.js";
 import { claimSocketPath, restrictSocket } from "./socket.js";
-import { confDirProbe } from "./network-probe.js";
 import { logger } from "../util/log.js";
 
 const log = logger("daemon");
 const SHUTDOWN_GRACE_MS = 10_000;
+
+/** Everything the daemon built, in the order it must be closed (last built, first closed). */
+interface Closable {
+  close(): void | Promise<void>;
+}
 
 export async function runDaemon(config: Config): Promise<number> {
   const t0 = performance.now();
@@ -29,14 +35,21 @@ export async function runDaemon(config: Config): Promise<number> {
     }
   });
 
+  const closables: Closable[] = [];
   const store = Store.open(join(config.root, "berth.db"));
-  const info = new RuntimeInfo(config, confDirProbe(config.network.confDir));
-  const server = createCriServer({ runtime: { ...runtimeInfoHandlers(info) }, image: {} });
+  closables.push(store);
+  let server: Server | undefined;
   try {
+    const network = new CniNetwork({ confDirs: [config.network.confDir], binDirs: config.network.binDirs, cacheDir: join(config.root, "cni-cache") });
+    const info = new RuntimeInfo(config, network);
+    server = createCriServer({
+      runtime: { ...runtimeInfoHandlers(info) },
+      image: {},
+    });
     await bind(server, config.socket);
     restrictSocket(config.socket);
   } catch (err) {
-    store.close();
+    await closeAll(closables);
     throw err;
   }
   writeFileSync(pidFile, `${process.pid}\n`);
@@ -48,11 +61,21 @@ export async function runDaemon(config: Config): Promise<number> {
   });
   log.info({ signal }, "shutting down; containers keep running");
   await shutdown(server);
-  store.close();
+  await closeAll(closables);
   rmSync(pidFile, { force: true });
   rmSync(config.socket, { force: true });
   log.info("stopped");
   return 0;
+}
+
+async function closeAll(closables: Closable[]): Promise<void> {
+  for (const c of closables.reverse()) {
+    try {
+      await c.close();
+    } catch (err) {
+      log.warn({ err }, "close failed");
+    }
+  }
 }
 
 function bind(server: Server, socket: string): Promise<void> {

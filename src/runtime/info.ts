@@ -14,7 +14,7 @@ export interface Condition {
 
 /** Anything that can say whether the pod network is usable (the CNI driver). */
 export interface NetworkProbe {
-  networkReady(): { ready: boolean; reason: string; message: string };
+  status(): Promise<{ ready: true } | { ready: false; reason: string; message: string }>;
 }
 
 export class RuntimeInfo {
@@ -34,13 +34,15 @@ export class RuntimeInfo {
     return { version: "0.1.0" /* the CRI wire version kubelet expects here */, runtimeName: RUNTIME_NAME, runtimeVersion: BERTH_VERSION, runtimeApiVersion: CRI_API_VERSION };
   }
 
-  conditions(): Condition[] {
+  async conditions(): Promise<Condition[]> {
     const missing = [this.config.runtime.runcPath, this.config.runtime.conmonPath].filter((b) => !which(b));
     const runtime: Condition = missing.length
       ? { type: "RuntimeReady", status: false, reason: "RuntimeBinaryMissing", message: `not found: ${missing.join(", ")}; install them (scripts/setup.sh) or set runtime.runc_path / runtime.conmon_path` }
       : { type: "RuntimeReady", status: true, reason: "", message: "" };
-    const n = this.network.networkReady();
-    const network: Condition = { type: "NetworkReady", status: n.ready, reason: n.ready ? "" : n.reason, message: n.ready ? "" : n.message };
+    const n = await this.network.status();
+    const network: Condition = n.ready
+      ? { type: "NetworkReady", status: true, reason: "", message: "" }
+      : { type: "NetworkReady", status: false, reason: n.reason, message: n.message };
     return [runtime, network];
   }
 

@@ -13,8 +13,8 @@ const CIDR = /^(\d{1,3}(\.\d{1,3}){3}\/\d{1,2}|[0-9a-fA-F:]+\/\d{1,3})$/;
 export function runtimeInfoHandlers(info: RuntimeInfo): Handlers {
   return {
     version: unary("Version", () => info.version()),
-    status: unary("Status", (req) => ({
-      status: { conditions: info.conditions() },
+    status: unary("Status", async (req) => ({
+      status: { conditions: await info.conditions() },
       info: req.verbose ? info.verboseInfo() : {},
       runtimeHandlers: [],
       features: undefined,

@@ -81,3 +81,11 @@ test("durations", () => {
   assert.equal(parseDuration("10"), undefined);
   assert.equal(parseDuration("-1s"), undefined);
 });
+
+test("the README documents every config key with its default", async () => {
+  const { readFileSync } = await import("node:fs");
+  const readme = readFileSync(join(import.meta.dirname, "../../../../README.md"), "utf8");
+  for (const k of KEYS) {
+    assert.ok(readme.includes(`| \`${k.path}\` | \`${JSON.stringify(k.default)}\` |`), `README lacks key ${k.path} with its default`);
+  }
+});
