@@ -43,7 +43,8 @@ export function toEntry(h: Header, pax: PaxRecords | null, warn: Warn): Entry {
   for (const [what, id] of [["uid", uid], ["gid", gid]] as const) {
     if (!Number.isSafeInteger(id) || id < 0 || id > MAX_ID) throw entryError(name, `${what} ${id} is out of range`);
   }
-  const mtime = paxTime(pax, "mtime") ?? (h.mtime ? h.mtime.getTime() / 1000 : 0);
+  const headerTime = h.mtime ? h.mtime.getTime() / 1000 : 0;
+  const mtime = paxTime(pax, "mtime") ?? (Number.isFinite(headerTime) ? headerTime : 0);
   const atime = paxTime(pax, "atime") ?? mtime;
   const xattrs: [string, Buffer][] = [];
   for (const [key, value] of pax ?? []) {

@@ -22,8 +22,9 @@ export async function applyTar(chunks: AsyncIterable<Buffer>, job: ApplyJob): Pr
     if (warnings.length < 100) warnings.push(w);
   };
   fs.mkdirSync(job.root, { recursive: true });
-  if (!fs.lstatSync(job.root).isDirectory()) throw invalid(`layer root "${job.root}" is not a directory`);
-  const tree = new LayerTree(job.root, fs.readdirSync(job.root).length === 0);
+  const rootStat = fs.lstatSync(job.root);
+  if (!rootStat.isDirectory()) throw invalid(`layer root "${job.root}" is not a directory`);
+  const tree = new LayerTree(job.root, fs.readdirSync(job.root).length === 0, rootStat.mode);
   const lowers = job.lowers.map((l) => new LayerTree(l, false));
   const writer = new LayerWriter(tree, lowers, limits.maxPathLength, readUmask(), warn);
 

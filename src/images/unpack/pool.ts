@@ -23,7 +23,7 @@ class UnpackWorker {
   constructor(onDeath: (w: UnpackWorker) => void) {
     // A hostile layer must not grow the daemon: the worker's heap is capped on its own.
     this.#worker = new Worker(new URL("./worker.js", import.meta.url), {
-      resourceLimits: { maxOldGenerationSizeMb: 256 },
+      resourceLimits: { maxOldGenerationSizeMb: 512 },
       stdout: false,
       stderr: false,
     });

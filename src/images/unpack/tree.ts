@@ -3,13 +3,15 @@
 import fs from "node:fs";
 import { entryError, joinPath, splitPath } from "./names.js";
 
-/** What is at a path; `sgid` (set-group-ID directory) means new files there take its group. */
-export type Node = { kind: "dir"; sgid: boolean } | { kind: "symlink"; target: string } | { kind: "other" };
+/**
+ * What is at a path; `sgid` (set-group-ID directory) means new files there take its group.
+ * Each directory node is a fresh object, so identity tells "still the directory made then".
+ */
+export type DirNode = { kind: "dir"; sgid: boolean };
+export type Node = DirNode | { kind: "symlink"; target: string } | { kind: "other" };
 
-const DIR: Node = { kind: "dir", sgid: false };
-const SGID_DIR: Node = { kind: "dir", sgid: true };
 export const otherNode: Node = { kind: "other" };
-export const dirNode = (mode: number): Node => ((mode & 0o2000) !== 0 ? SGID_DIR : DIR);
+export const dirNode = (mode: number): DirNode => ({ kind: "dir", sgid: (mode & 0o2000) !== 0 });
 
 // Linux gives up after 40 links (MAXSYMLINKS); so does Berth.
 const MAX_LINKS = 40;
@@ -21,14 +23,39 @@ const MAX_LINKS = 40;
  *
  * The invariant that keeps lstat safe: a path is looked up on disk only after its parent is
  * known to be a real directory (not a symlink), so the kernel never follows a link on the way.
+ * Hence a path cached as a directory has only real directories above it.
  */
 export class LayerTree {
   readonly #nodes = new Map<string, Node | null>();
+  // Cached names under each directory, so removing a subtree costs its size, not the tree's
+  // (a layer replacing many directories must not make this quadratic).
+  readonly #children = new Map<string, Set<string>>();
   constructor(
     readonly root: string,
     readonly complete: boolean,
+    rootMode = 0o755,
   ) {
-    this.#nodes.set("", DIR);
+    this.#nodes.set("", dirNode(rootMode));
+  }
+
+  #put(rel: string, node: Node | null): void {
+    if (!this.#nodes.has(rel) && rel !== "") {
+      const parent = splitPath(rel).parent;
+      let set = this.#children.get(parent);
+      if (!set) this.#children.set(parent, (set = new Set()));
+      set.add(rel);
+    }
+    this.#nodes.set(rel, node);
+  }
+
+  #forgetBelow(rel: string): void {
+    const kids = this.#children.get(rel);
+    if (!kids) return;
+    this.#children.delete(rel);
+    for (const k of kids) {
+      this.#forgetBelow(k);
+      this.#nodes.delete(k);
+    }
   }
 
   abs(rel: string): string {
@@ -47,20 +74,19 @@ export class LayerTree {
       else if (st.isSymbolicLink()) node = { kind: "symlink", target: fs.readlinkSync(this.abs(rel)) };
       else node = otherNode;
     }
-    this.#nodes.set(rel, node);
+    this.#put(rel, node);
     return node;
   }
 
   /** Records what Berth just made at rel. */
   set(rel: string, node: Node): void {
-    this.#nodes.set(rel, node);
+    this.#put(rel, node);
   }
 
-  /** Forgets rel and everything below it, after it was removed from disk. */
+  /** Forgets everything below rel and marks rel absent, after it was removed from disk. */
   removed(rel: string): void {
-    const prefix = rel + "/";
-    for (const key of this.#nodes.keys()) if (key.startsWith(prefix)) this.#nodes.delete(key);
-    this.#nodes.set(rel, null);
+    this.#forgetBelow(rel);
+    this.#put(rel, null);
   }
 
   /**
@@ -69,7 +95,8 @@ export class LayerTree {
    * has no symlink components; its parts may be directories, absent, or (an error later) files.
    */
   resolve(rel: string, followLast: boolean, entryName: string): string {
-    if (rel === "") return "";
+    // Fast path: a path cached as a directory has no symlinks in it (see the class comment).
+    if (this.#nodes.get(rel)?.kind === "dir") return rel;
     const todo = rel.split("/").reverse();
     const done: string[] = [];
     let links = 0;

@@ -4,7 +4,7 @@ import fs from "node:fs";
 import { createFile, setAttrs, type Attrs, type Warn } from "./fsops.js";
 import { cleanName, entryError, joinPath, splitPath, whiteoutOf } from "./names.js";
 import { mknod, setXattr } from "./tools.js";
-import { dirNode, otherNode, type LayerTree, type Node } from "./tree.js";
+import { dirNode, otherNode, type DirNode, type LayerTree, type Node } from "./tree.js";
 
 export type EntryType = "file" | "dir" | "symlink" | "link" | "char" | "block" | "fifo";
 
@@ -23,7 +23,9 @@ async function drain(data: AsyncIterable<unknown>): Promise<void> {
 }
 
 export class LayerWriter {
-  readonly #dirTimes = new Map<string, { atime: number; mtime: number }>();
+  // Directory times to set at the end, with the node they were meant for: if that directory was
+  // replaced meanwhile, the times are dropped.
+  readonly #dirTimes = new Map<string, { node: DirNode; atime: number; mtime: number }>();
 
   constructor(
     readonly tree: LayerTree,
@@ -53,11 +55,13 @@ export class LayerWriter {
     const path = joinPath(dir, base);
     const abs = this.tree.abs(path);
     switch (e.type) {
-      case "dir":
+      case "dir": {
         if (this.#prepare(path, true) === "new") fs.mkdirSync(abs, 0o700);
-        this.tree.set(path, dirNode(e.attrs.mode));
-        this.#dirTimes.set(path, { atime: e.attrs.atime, mtime: e.attrs.mtime });
+        const node = dirNode(e.attrs.mode);
+        this.tree.set(path, node);
+        this.#dirTimes.set(path, { node, atime: e.attrs.atime, mtime: e.attrs.mtime });
         return setAttrs(abs, "dir", e.attrs, false, this.warn);
+      }
       case "file": {
         this.#prepare(path, false);
         this.tree.set(path, otherNode);
@@ -93,7 +97,7 @@ export class LayerWriter {
   /** Sets directory times, last: creating children moved them. */
   finish(): void {
     for (const [rel, t] of this.#dirTimes) {
-      if (this.tree.lookup(rel)?.kind === "dir") fs.lutimesSync(this.tree.abs(rel), t.atime, t.mtime);
+      if (this.tree.lookup(rel) === t.node) fs.lutimesSync(this.tree.abs(rel), t.atime, t.mtime);
     }
   }
 
@@ -133,13 +137,8 @@ export class LayerWriter {
     if (node === null) return "new";
     if (isDir && node.kind === "dir") return "keep";
     const abs = this.tree.abs(path);
-    if (node.kind === "dir") {
-      fs.rmSync(abs, { recursive: true, force: true });
-      const prefix = path + "/";
-      for (const k of this.#dirTimes.keys()) if (k === path || k.startsWith(prefix)) this.#dirTimes.delete(k);
-    } else {
-      fs.unlinkSync(abs);
-    }
+    if (node.kind === "dir") fs.rmSync(abs, { recursive: true, force: true });
+    else fs.unlinkSync(abs);
     this.tree.removed(path);
     return "new";
   }
@@ -170,9 +169,10 @@ export class LayerWriter {
     fs.mkdirSync(abs, 0o700);
     const lower = this.#lowerDir(rel);
     const a: Attrs = lower ?? { uid: 0, gid: 0, mode: 0o755, atime: 0, mtime: 0, xattrs: [] };
-    this.tree.set(rel, dirNode(a.mode));
+    const node = dirNode(a.mode);
+    this.tree.set(rel, node);
     setAttrs(abs, "dir", a, false, this.warn);
-    if (lower) this.#dirTimes.set(rel, { atime: lower.atime, mtime: lower.mtime });
+    if (lower) this.#dirTimes.set(rel, { node, atime: lower.atime, mtime: lower.mtime });
     return (a.mode & 0o2000) !== 0;
   }
 

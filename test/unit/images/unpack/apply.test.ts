@@ -2,10 +2,11 @@
 // whiteouts become overlay whiteouts, implicit parents copy lower attributes, and it is fast.
 import assert from "node:assert/strict";
 import fsp from "node:fs/promises";
+import os from "node:os";
 import path from "node:path";
 import { test } from "node:test";
 import { applyLayer } from "../../../../src/images/unpack/apply.js";
-import { buildTar, getXattr, sha256, streamOf, T0, tempDir, type E } from "./layer-kit.js";
+import { buildTar, getXattr, run, sha256, streamOf, T0, tempDir, type E } from "./layer-kit.js";
 
 const T1 = new Date("2021-05-06T07:08:09Z");
 const secs = (d: Date): number => d.getTime();
@@ -156,6 +157,30 @@ test("replacement rules: dirs keep and take new attributes, anything else is rep
   assert.deepEqual((await fsp.readdir(root)).sort(), ["a", "b", "d", "f", "s", "x", "y"]);
 });
 
+test("owners survive set-group-ID dirs; times of a re-made directory are the new entry's", async (t) => {
+  const root = await tempDir(t);
+  await applyLayer(
+    streamOf(
+      await buildTar([
+        { name: "g/", type: "directory", mode: 0o2775, gid: 50 },
+        { name: "g/root-owned", data: "x" },
+        { name: "g/h/", type: "directory", mode: 0o755 },
+        { name: "g/h/also", data: "y" },
+        { name: "d/", type: "directory", mtime: T1 },
+        { name: "d", data: "a file now" },
+        { name: "d/", type: "directory", mtime: T0 },
+        { name: "d/child", data: "c" },
+      ]),
+    ),
+    { root, lowers: [] },
+  );
+  const st = async (p: string) => fsp.lstat(path.join(root, p));
+  assert.equal((await st("g")).gid, 50);
+  assert.deepEqual([(await st("g/root-owned")).uid, (await st("g/root-owned")).gid], [0, 0], "not the set-group-ID dir's group");
+  assert.equal((await st("g/h/also")).gid, 0);
+  assert.equal((await st("d")).mtimeMs, secs(T0));
+});
+
 test("whiteouts become char 0/0 devices and opaque dirs get trusted.overlay.opaque", async (t) => {
   const root = await tempDir(t);
   await applyLayer(
@@ -192,19 +217,36 @@ test("large files stream to disk; a non-empty root is walked with lstat", async 
   assert.equal(await fsp.readFile(path.join(root, "pre/inside"), "utf8"), "through an in-root symlink");
 });
 
-test("10,000 small files apply quickly", async (t) => {
-  const root = await tempDir(t);
+// Measured on a tmpfs so the figure is Berth's cost, not the disk's (this VM's ext4 swings from
+// 0.3 s to 7 s for GNU tar on the same tar); GNU tar on the same tmpfs is the yardstick.
+test("10,000 small files apply quickly (tmpfs, beside GNU tar)", async (t) => {
+  const base = await fsp.mkdtemp(path.join(os.tmpdir(), "berth-perf-"));
+  let mounted = false;
+  t.after(async () => {
+    if (mounted) await run("umount", [base]);
+    await fsp.rm(base, { recursive: true, force: true });
+  });
+  await run("mount", ["-t", "tmpfs", "-o", "size=512m", "berth-perf", base]);
+  mounted = true;
   const entries: E[] = [];
   for (let d = 0; d < 100; d++) {
     entries.push({ name: `usr/share/d${d}/`, type: "directory" });
     for (let f = 0; f < 100; f++) entries.push({ name: `usr/share/d${d}/file${f}.txt`, data: `content ${d}/${f}\n`.repeat(20) });
   }
   const tarball = await buildTar(entries);
-  const started = performance.now();
+  await fsp.writeFile(path.join(base, "layer.tar"), tarball);
+  await applyLayer(streamOf(await buildTar([{ name: "warm", data: "up" }])), { root: path.join(base, "warm"), lowers: [] });
+
+  const root = path.join(base, "berth");
+  let started = performance.now();
   await applyLayer(streamOf(tarball), { root, lowers: [] });
   const ms = performance.now() - started;
-  t.diagnostic(`10,000 files (${(tarball.length / 1e6).toFixed(1)} MB tar): ${ms.toFixed(0)} ms`);
+  await fsp.mkdir(path.join(base, "gnu"));
+  started = performance.now();
+  await run("tar", ["-xpf", path.join(base, "layer.tar"), "-C", path.join(base, "gnu")]);
+  const gnu = performance.now() - started;
+  t.diagnostic(`10,000 files (${(tarball.length / 1e6).toFixed(1)} MB tar) on tmpfs: Berth ${ms.toFixed(0)} ms, GNU tar ${gnu.toFixed(0)} ms`);
   assert.equal((await fsp.readdir(path.join(root, "usr/share/d99"))).length, 100);
   assert.equal(await fsp.readFile(path.join(root, "usr/share/d42/file7.txt"), "utf8"), "content 42/7\n".repeat(20));
-  assert.ok(ms < 10_000, `took ${ms} ms`);
+  assert.ok(ms < Math.max(2000, 4 * gnu), `took ${ms} ms (GNU tar ${gnu} ms)`);
 });
