@@ -17,4 +17,11 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE TABLE images (id TEXT PRIMARY KEY, data TEXT NOT NULL);
     `,
   },
+  {
+    version: 2,
+    description: "image layers: one unpacked directory per ChainID, shared by every image that has it",
+    sql: `
+      CREATE TABLE layers (chain_id TEXT PRIMARY KEY, id TEXT NOT NULL UNIQUE, data TEXT NOT NULL);
+    `,
+  },
 ];
