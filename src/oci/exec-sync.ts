@@ -1,0 +1,114 @@
+// ExecSync through a foreground `runc exec` (faster than conmon -e --sync: ~22 ms for `true`):
+// runc gives the process real pipes, output is capped per stream, a timeout kills the exec's whole session.
+import { spawn } from "node:child_process";
+import { randomUUID } from "node:crypto";
+import { rm } from "node:fs/promises";
+import { join } from "node:path";
+import { BerthError, Code, deadlineExceeded, invalid } from "../errors.js";
+import { readPidFile, sessionMembers, signalPid } from "./proc.js";
+import { isNotRunning, runcErrorMessage, type Runc } from "./runc.js";
+
+export const MAX_EXEC_OUTPUT = 16 * 1024 * 1024;
+/** After killing on timeout, how long runc gets to notice before it is killed itself. */
+const KILL_GRACE_MS = 2_000;
+
+export interface ExecSyncOptions {
+  /** 0: no limit (CRI's meaning of a zero timeout). */
+  timeoutMs: number;
+  /** Per stream; bytes past it are read and dropped so the command is never blocked. */
+  maxOutputBytes?: number;
+}
+
+export interface ExecSyncResult {
+  exitCode: number;
+  stdout: Buffer;
+  stderr: Buffer;
+  stdoutTruncated: boolean;
+  stderrTruncated: boolean;
+}
+
+class CappedSink {
+  #chunks: Buffer[] = [];
+  #len = 0;
+  truncated = false;
+  constructor(private readonly cap: number) {}
+  push(d: Buffer): void {
+    const room = this.cap - this.#len;
+    if (room <= 0) {
+      this.truncated = this.truncated || d.length > 0;
+      return;
+    }
+    const take = d.length <= room ? d : d.subarray(0, room);
+    if (take.length < d.length) this.truncated = true;
+    this.#chunks.push(take);
+    this.#len += take.length;
+  }
+  buffer(): Buffer {
+    return Buffer.concat(this.#chunks, this.#len);
+  }
+}
+
+/** Runs cmd in container id and returns its exit code and output; throws DEADLINE_EXCEEDED on timeout. */
+export async function execSync(runc: Runc, execDir: string, id: string, cmd: readonly string[], opts: ExecSyncOptions): Promise<ExecSyncResult> {
+  if (cmd.length === 0 || cmd[0] === "") throw invalid(`exec in container "${id}": the command is empty`);
+  const cap = opts.maxOutputBytes ?? MAX_EXEC_OUTPUT;
+  const pidFile = join(execDir, `${randomUUID()}.pid`);
+  // --tty=false: runc would otherwise copy `terminal` from the container's own process.
+  const child = spawn(runc.path, [...runc.globalArgs(), "exec", "--tty=false", "--pid-file", pidFile, id, ...cmd], {
+    // Own session: on timeout, everything runc started before the exec's setsid goes with it.
+    detached: true,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  const out = new CappedSink(cap);
+  const err = new CappedSink(cap);
+  child.stdout.on("data", (d: Buffer) => out.push(d));
+  child.stderr.on("data", (d: Buffer) => err.push(d));
+
+  let timedOut = false;
+  let timer: NodeJS.Timeout | undefined;
+  let grace: NodeJS.Timeout | undefined;
+  try {
+    const status = await new Promise<number>((resolve, reject) => {
+      child.on("error", (e) => reject(new BerthError(Code.INTERNAL, `exec in container "${id}": cannot run runc at ${runc.path}: ${e.message}`)));
+      child.on("close", (code, signal) => resolve(code ?? (signal ? 128 : 1)));
+      if (opts.timeoutMs > 0) {
+        timer = setTimeout(() => {
+          timedOut = true;
+          void killExecTree(child.pid, pidFile).finally(() => {
+            // Something that left the session may still hold the pipes: stop waiting for them.
+            grace = setTimeout(() => {
+              child.stdout.destroy();
+              child.stderr.destroy();
+              if (child.pid) signalPid(child.pid, "SIGKILL");
+            }, KILL_GRACE_MS);
+          });
+        }, opts.timeoutMs);
+      }
+    });
+    if (timedOut) {
+      throw deadlineExceeded(`exec in container "${id}" timed out after ${opts.timeoutMs} ms: ${JSON.stringify(cmd)}; the command and its processes were killed`);
+    }
+    // runc exits 255 for its own failures and then never wrote the pid file.
+    if (status === 255 && (await readPidFile(pidFile)) === undefined) {
+      const msg = runcErrorMessage(err.buffer().toString("utf8"));
+      throw new BerthError(isNotRunning(msg) ? Code.FAILED_PRECONDITION : Code.UNKNOWN, `exec in container "${id}" failed: ${msg}`);
+    }
+    return { exitCode: status, stdout: out.buffer(), stderr: err.buffer(), stdoutTruncated: out.truncated, stderrTruncated: err.truncated };
+  } finally {
+    clearTimeout(timer);
+    clearTimeout(grace);
+    await rm(pidFile, { force: true });
+  }
+}
+
+/** SIGKILL to the exec process's session (its leader, children, orphans adopted by init) and runc's. */
+async function killExecTree(runcPid: number | undefined, pidFile: string): Promise<void> {
+  const leader = await readPidFile(pidFile);
+  const victims = new Set<number>();
+  if (leader !== undefined) {
+    victims.add(leader);
+    for (const p of await sessionMembers(leader)) victims.add(p);
+  }
+  if (runcPid) for (const p of await sessionMembers(runcPid)) if (p !== runcPid) victims.add(p);
+  for (const p of victims) signalPid(p, "SIGKILL");
+}

@@ -1,0 +1,309 @@
+// OciRuntime: what the container service calls to run containers — runc under conmon with
+// Berth's own runc root — so no caller needs to know a conmon flag, a pid file or an exit file.
+import { existsSync } from "node:fs";
+import { access, mkdir, rm } from "node:fs/promises";
+import { dirname } from "node:path";
+import { Code, deadlineExceeded, failedPrecondition } from "../errors.js";
+import { logger } from "../util/log.js";
+import { which } from "../util/which.js";
+import { attachSocketPath, bundleFiles, ociStateDirs, persistFiles, type OciStateDirs } from "./bundle.js";
+import { conmonCreate } from "./conmon.js";
+import { execSync, type ExecSyncOptions, type ExecSyncResult } from "./exec-sync.js";
+import { ExitWatcher, readExitFile, type ContainerExit } from "./exits.js";
+import { reopenLog } from "./log-reopen.js";
+import { procStartTime, processAlive, signalPid } from "./proc.js";
+import { Runc, RuncError, type RuncState } from "./runc.js";
+
+const log = logger("oci");
+
+/** How long a SIGKILLed container gets to be reported by conmon before stop/delete give up. */
+const KILL_WAIT_MS = 10_000;
+const DEFAULT_CREATE_TIMEOUT_MS = 60_000;
+
+export interface OciRuntimeOptions {
+  /** Berth's runtime state dir (config `state`); the driver's dirs go under it. */
+  stateDir: string;
+  /** config runtime.runc_path / runtime.conmon_path: a name on PATH or an absolute path. */
+  runcPath: string;
+  conmonPath: string;
+  /** conmon's own diagnostics level (to syslog when /dev/log exists). */
+  conmonLogLevel?: "error" | "warning" | "info" | "debug" | "trace";
+  systemdCgroup?: boolean;
+}
+
+export interface CreateContainerRequest {
+  id: string;
+  /** Holds config.json and rootfs (written by the spec generator). */
+  bundleDir: string;
+  /** The CRI log file; undefined for none. Its directory is created if missing. */
+  logPath?: string | undefined;
+  tty: boolean;
+  stdin: boolean;
+  stdinOnce: boolean;
+  /** A directory that survives Berth (and conmon) restarts: conmon writes `exit` and `oom` here. */
+  persistDir: string;
+  timeoutMs?: number;
+  /** Optional: put conmon (pid given) into the pod's cgroup before it starts anything. */
+  placeConmon?: ((conmonPid: number) => Promise<void>) | undefined;
+}
+
+/** What the service persists per container so a restarted Berth can adopt it (JSON-safe). */
+export interface ContainerProcess {
+  id: string;
+  bundleDir: string;
+  persistDir: string;
+  logPath?: string | undefined;
+  /** Container init (host pid) and its /proc start time. */
+  pid: number;
+  pidStartTime: string;
+  conmonPid: number;
+  conmonStartTime: string;
+}
+
+/** A container's liveness as seen after a restart (or any time). */
+export interface MonitorReport {
+  conmonAlive: boolean;
+  processAlive: boolean;
+  /** The exit conmon recorded, from the exit dir or the persist dir. */
+  exit?: ContainerExit | undefined;
+  oomKilled: boolean;
+}
+
+export class OciRuntime {
+  readonly runc: Runc;
+  readonly exits: ExitWatcher;
+  readonly dirs: OciStateDirs;
+  readonly conmonPath: string;
+  readonly #opts: OciRuntimeOptions;
+  readonly #syslog = existsSync("/dev/log");
+  readonly #known = new Map<string, ContainerProcess>();
+
+  private constructor(opts: OciRuntimeOptions, runcPath: string, conmonPath: string) {
+    this.#opts = opts;
+    this.dirs = ociStateDirs(opts.stateDir);
+    this.runc = new Runc(runcPath, this.dirs.runcRoot);
+    this.conmonPath = conmonPath;
+    this.exits = new ExitWatcher(this.dirs.exitDir);
+  }
+
+  /** Finds runc and conmon, makes the state dirs and starts the exit watcher. */
+  static async open(opts: OciRuntimeOptions): Promise<OciRuntime> {
+    const runc = which(opts.runcPath);
+    if (!runc) throw failedPrecondition(`runc not found at "${opts.runcPath}": install runc or set runtime.runc_path`);
+    const conmon = which(opts.conmonPath);
+    if (!conmon) throw failedPrecondition(`conmon not found at "${opts.conmonPath}": install conmon or set runtime.conmon_path`);
+    const rt = new OciRuntime(opts, runc, conmon);
+    for (const d of [rt.dirs.runcRoot, rt.dirs.socketDir, rt.dirs.execDir]) await mkdir(d, { recursive: true, mode: 0o700 });
+    await rt.exits.start();
+    return rt;
+  }
+
+  close(): void {
+    this.exits.close();
+  }
+
+  /** runc create under a new conmon; resolves once the container is `created` (not started). */
+  async create(req: CreateContainerRequest): Promise<ContainerProcess> {
+    const persist = persistFiles(req.persistDir);
+    await mkdir(req.persistDir, { recursive: true, mode: 0o700 });
+    await Promise.all([rm(persist.exit, { force: true }), rm(persist.oom, { force: true }), this.exits.forget(req.id)]);
+    if (req.logPath) await mkdir(dirname(req.logPath), { recursive: true });
+    const started = performance.now();
+    const { pid, conmonPid } = await conmonCreate({
+      conmonPath: this.conmonPath,
+      runc: this.runc,
+      id: req.id,
+      bundleDir: req.bundleDir,
+      logPath: req.logPath,
+      tty: req.tty,
+      stdin: req.stdin,
+      stdinOnce: req.stdinOnce,
+      exitDir: this.dirs.exitDir,
+      persistDir: req.persistDir,
+      socketDir: this.dirs.socketDir,
+      logLevel: this.#opts.conmonLogLevel ?? "error",
+      syslog: this.#syslog,
+      systemdCgroup: this.#opts.systemdCgroup ?? false,
+      timeoutMs: req.timeoutMs ?? DEFAULT_CREATE_TIMEOUT_MS,
+      placeConmon: req.placeConmon,
+    });
+    const [pidStartTime, conmonStartTime] = await Promise.all([procStartTime(pid), procStartTime(conmonPid)]);
+    const rec: ContainerProcess = {
+      id: req.id,
+      bundleDir: req.bundleDir,
+      persistDir: req.persistDir,
+      logPath: req.logPath,
+      pid,
+      pidStartTime: pidStartTime ?? "",
+      conmonPid,
+      conmonStartTime: conmonStartTime ?? "",
+    };
+    this.#known.set(req.id, rec);
+    log.debug({ id: req.id, pid, conmonPid, ms: Math.round(performance.now() - started) }, "container created");
+    return rec;
+  }
+
+  /** Takes back a container created by an earlier Berth (from the service's store) and reports on it. */
+  async adopt(rec: ContainerProcess): Promise<MonitorReport> {
+    this.#known.set(rec.id, rec);
+    return this.inspect(rec);
+  }
+
+  async inspect(rec: ContainerProcess): Promise<MonitorReport> {
+    const [conmonAlive, alive, exit, oomKilled] = await Promise.all([
+      processAlive(rec.conmonPid, rec.conmonStartTime || undefined),
+      processAlive(rec.pid, rec.pidStartTime || undefined),
+      this.#exitOf(rec),
+      this.#oom(rec),
+    ]);
+    return { conmonAlive, processAlive: alive, exit, oomKilled };
+  }
+
+  async start(id: string): Promise<void> {
+    await this.runc.start(id);
+  }
+
+  /** Signals the container's init; false when it has no live process. */
+  async kill(id: string, signal: NodeJS.Signals | number): Promise<boolean> {
+    const rec = this.#known.get(id);
+    if (rec) {
+      // Straight to the verified pid: same effect as `runc kill`, without a process per call.
+      if (!(await processAlive(rec.pid, rec.pidStartTime || undefined))) return false;
+      return signalPid(rec.pid, signal);
+    }
+    try {
+      await this.runc.kill(id, String(signal));
+      return true;
+    } catch (err) {
+      if (err instanceof RuncError && err.code === Code.FAILED_PRECONDITION) return false;
+      throw err;
+    }
+  }
+
+  /** Sends signal, waits up to timeoutMs for the exit, then SIGKILLs; resolves with the exit. */
+  async stop(id: string, signal: NodeJS.Signals | number, timeoutMs: number): Promise<ContainerExit> {
+    let exit = await this.exits.readExit(id);
+    if (exit) return exit;
+    if (await this.kill(id, signal)) exit = await this.exits.waitForExit(id, timeoutMs);
+    if (!exit) {
+      await this.kill(id, "SIGKILL");
+      exit = await this.exits.waitForExit(id, KILL_WAIT_MS);
+    }
+    if (!exit) exit = await this.#lostMonitorExit(id);
+    return exit;
+  }
+
+  async state(id: string): Promise<RuncState> {
+    return this.runc.state(id);
+  }
+
+  /**
+   * Forgets the container in runc; idempotent. A live container needs `force`, and is then
+   * SIGKILLed and awaited before a plain delete (runc delete --force polls with a 100 ms sleep).
+   */
+  async delete(id: string, opts: { force?: boolean } = {}): Promise<void> {
+    const rec = this.#known.get(id);
+    if (rec && (await processAlive(rec.pid, rec.pidStartTime || undefined))) {
+      if (!opts.force) {
+        const st = await this.runc.state(id).catch(() => undefined);
+        if (st && st.status !== "created" && st.status !== "stopped") {
+          throw failedPrecondition(`container "${id}" is ${st.status}: stop it before deleting, or delete with force`);
+        }
+      }
+      signalPid(rec.pid, "SIGKILL");
+      if (!(await this.exits.waitForExit(id, KILL_WAIT_MS))) log.warn({ id }, "no exit reported after SIGKILL; deleting anyway");
+    }
+    try {
+      await this.runc.delete(id);
+    } catch (err) {
+      if (!(err instanceof RuncError)) throw err;
+      if (err.code === Code.NOT_FOUND) {
+        // already gone: delete is idempotent
+      } else if (opts.force) {
+        await this.runc.delete(id, true).catch((e: unknown) => {
+          if (!(e instanceof RuncError && e.code === Code.NOT_FOUND)) throw e;
+        });
+      } else {
+        throw err;
+      }
+    }
+    this.#known.delete(id);
+    await this.exits.forget(id);
+  }
+
+  /** OCI LinuxResources, applied by runc update (all or nothing). */
+  async update(id: string, resources: object): Promise<void> {
+    await this.runc.update(id, resources);
+  }
+
+  async pause(id: string): Promise<void> {
+    await this.runc.pause(id);
+  }
+
+  async resume(id: string): Promise<void> {
+    await this.runc.resume(id);
+  }
+
+  async execSync(id: string, cmd: readonly string[], opts: ExecSyncOptions): Promise<ExecSyncResult> {
+    return execSync(this.runc, this.dirs.execDir, id, cmd, opts);
+  }
+
+  /** After kubelet renamed the log away: conmon opens a new file at the same path. */
+  async reopenLog(id: string, timeoutMs?: number): Promise<void> {
+    const rec = this.#require(id);
+    if (!rec.logPath) throw failedPrecondition(`container "${id}" has no log file to reopen`);
+    if (!(await processAlive(rec.conmonPid, rec.conmonStartTime || undefined))) {
+      throw failedPrecondition(`container "${id}" is not running: its log cannot be reopened`);
+    }
+    await reopenLog(id, bundleFiles(rec.bundleDir).ctl, rec.logPath, timeoutMs);
+  }
+
+  /** True once conmon saw a cgroup OOM event for the container (v1 eventfd, v2 memory.events). */
+  async oomKilled(id: string): Promise<boolean> {
+    return this.#oom(this.#require(id));
+  }
+
+  attachSocketPath(id: string): string {
+    return attachSocketPath(this.dirs.socketDir, id);
+  }
+
+  known(id: string): ContainerProcess | undefined {
+    return this.#known.get(id);
+  }
+
+  #require(id: string): ContainerProcess {
+    const rec = this.#known.get(id);
+    if (!rec) throw failedPrecondition(`container "${id}" is not known to the OCI runtime: create or adopt it first`);
+    return rec;
+  }
+
+  async #exitOf(rec: ContainerProcess): Promise<ContainerExit | undefined> {
+    return (await this.exits.readExit(rec.id)) ?? (await readExitFile(persistFiles(rec.persistDir).exit, rec.id));
+  }
+
+  async #oom(rec: ContainerProcess): Promise<boolean> {
+    for (const p of [persistFiles(rec.persistDir).oom, bundleFiles(rec.bundleDir).oom]) {
+      try {
+        await access(p);
+        return true;
+      } catch {
+        // not this one
+      }
+    }
+    return false;
+  }
+
+  /** No exit after SIGKILL: if conmon is gone nobody will write one, so report what is known. */
+  async #lostMonitorExit(id: string): Promise<ContainerExit> {
+    const rec = this.#known.get(id);
+    if (rec && !(await processAlive(rec.conmonPid, rec.conmonStartTime || undefined))) {
+      const persisted = await this.#exitOf(rec);
+      if (persisted) return persisted;
+      if (!(await processAlive(rec.pid, rec.pidStartTime || undefined))) {
+        log.warn({ id }, "container monitor died before recording an exit; reporting 137");
+        return { id, code: 137, timestampNs: BigInt(Date.now()) * 1_000_000n };
+      }
+    }
+    throw deadlineExceeded(`container "${id}" did not exit within ${KILL_WAIT_MS} ms of SIGKILL`);
+  }
+}
