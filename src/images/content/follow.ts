@@ -1,0 +1,113 @@
+// Reads a blob from byte 0 while its download is still writing it (like `tail -f`), so unpack
+// streams behind the network without a second copy; EOF comes only after the digest matched.
+import fs, { type FileHandle } from "node:fs/promises";
+import { Readable } from "node:stream";
+import { internal } from "../../errors.js";
+
+const CHUNK = 256 * 1024;
+
+/** What a follower needs from the download it follows. */
+export interface Followed {
+  readonly readable: number;
+  readonly size: number;
+  readonly state: "running" | "done" | "failed";
+  readonly error: Error | undefined;
+  readonly what: string;
+  /** Settles once the file at the follower's path exists (or the download failed). */
+  readonly opened: Promise<void>;
+  on(event: "progress", fn: () => void): unknown;
+  off(event: "progress", fn: () => void): unknown;
+}
+
+export class FollowReader extends Readable {
+  private fh: FileHandle | undefined;
+  private pos = 0;
+  private reading = false;
+  private wake: (() => void) | undefined;
+
+  constructor(
+    private readonly src: Followed,
+    private readonly path: string,
+    private readonly fallbackPath: string,
+  ) {
+    super({ highWaterMark: CHUNK });
+  }
+
+  override _construct(cb: (err?: Error | null) => void): void {
+    this.src.opened.then(() => this.open(cb), (err: Error) => cb(err));
+  }
+
+  private open(cb: (err?: Error | null) => void): void {
+    if (this.src.state === "failed") return cb(this.src.error ?? internal(`${this.src.what}: download failed`));
+    fs.open(this.path, "r").then(
+      (fh) => {
+        this.fh = fh;
+        cb();
+      },
+      (err: NodeJS.ErrnoException) => {
+        // The download finished (renamed into place) between follow() and this open.
+        if (err.code !== "ENOENT" || this.path === this.fallbackPath) return cb(err);
+        fs.open(this.fallbackPath, "r").then(
+          (fh) => {
+            this.fh = fh;
+            cb();
+          },
+          (e: Error) => cb(e),
+        );
+      },
+    );
+  }
+
+  override _read(): void {
+    if (this.reading) return;
+    this.reading = true;
+    this.pump().then(
+      () => (this.reading = false),
+      (err: unknown) => {
+        this.reading = false;
+        this.destroy(err instanceof Error ? err : new Error(String(err)));
+      },
+    );
+  }
+
+  private async pump(): Promise<void> {
+    for (;;) {
+      if (this.destroyed) return;
+      const src = this.src;
+      if (src.state === "failed") throw src.error ?? internal(`${src.what}: download failed`);
+      const avail = src.readable - this.pos;
+      if (avail > 0) {
+        const buf = Buffer.allocUnsafe(Math.min(CHUNK, avail));
+        const { bytesRead } = await this.fh!.read(buf, 0, buf.length, this.pos);
+        if (bytesRead === 0) throw internal(`${src.what}: the partial file is shorter than written (${this.pos} bytes)`);
+        this.pos += bytesRead;
+        if (!this.push(bytesRead === buf.length ? buf : buf.subarray(0, bytesRead))) return;
+        continue;
+      }
+      if (src.state === "done") {
+        this.push(null);
+        return;
+      }
+      await new Promise<void>((resolve) => {
+        const wake = (): void => {
+          src.off("progress", wake);
+          this.wake = undefined;
+          resolve();
+        };
+        this.wake = wake;
+        src.on("progress", wake);
+      });
+    }
+  }
+
+  override _destroy(err: Error | null, cb: (error?: Error | null) => void): void {
+    this.wake?.();
+    const fh = this.fh;
+    this.fh = undefined;
+    if (!fh) return cb(err);
+    fh.close().then(
+      () => cb(err),
+      () => cb(err),
+    );
+  }
+}
