@@ -10,6 +10,10 @@ import { RuntimeInfo } from "../runtime/info.js";
 import { CniNetwork } from "../network/cni/network.js";
 import { createCriServer } from "../server/grpc.js";
 import { runtimeInfoHandlers } from "../server/runtime-info.js";
+import { openPodService } from "../pods/open.js";
+import { podHandlers } from "../server/pods.js";
+import { ImageService } from "../images/service.js";
+import { imageHandlers } from "../server/images.js";
 import { claimSocketPath, restrictSocket } from "./socket.js";
 import { logger } from "../util/log.js";
 
@@ -42,9 +46,13 @@ export async function runDaemon(config: Config): Promise<number> {
   try {
     const network = new CniNetwork({ confDirs: [config.network.confDir], binDirs: config.network.binDirs, cacheDir: join(config.root, "cni-cache") });
     const info = new RuntimeInfo(config, network);
+    const pods = await openPodService(config, store, network);
+    closables.push(pods);
+    const images = await ImageService.open(config, store);
+    closables.push(images);
     server = createCriServer({
-      runtime: { ...runtimeInfoHandlers(info) },
-      image: {},
+      runtime: { ...runtimeInfoHandlers(info), ...podHandlers(pods) },
+      image: { ...imageHandlers(images) },
     });
     await bind(server, config.socket);
     restrictSocket(config.socket);

@@ -1,0 +1,77 @@
+// Shared set-up for the image service end-to-end tests: a fixture registry reached through a
+// hosts.toml directory the daemon is configured with, a started daemon, and typed CRI calls.
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { TestContext } from "node:test";
+import { call } from "../../src/cli/client.js";
+import type { Image, ImageFsInfoResponse } from "../../src/generated/runtime/v1/api.js";
+import { startDaemon, type Daemon } from "../fixtures/daemon.js";
+import { startRegistry, writeHostsToml, type FixtureRegistry, type RegistryOptions } from "../fixtures/registry.js";
+
+export type T = Pick<TestContext, "after">;
+
+export async function tempDir(t: T, prefix = "berth-img-"): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), prefix));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+export async function registry(t: T, opts: RegistryOptions = {}): Promise<FixtureRegistry> {
+  const r = await startRegistry(opts);
+  t.after(() => r.stop());
+  return r;
+}
+
+/** A daemon whose registry.config_path is `certsD` (written with a hosts.toml per registry). */
+export async function daemon(t: T, certsD: string, extraToml = ""): Promise<Daemon> {
+  const d = await startDaemon({
+    toml: [`[registry]`, `config_path = "${certsD}"`, `registries_conf = "${join(certsD, "registries.conf")}"`, extraToml].join("\n"),
+  });
+  t.after(async () => {
+    const code = await d.stop();
+    if (code !== 0) throw new Error(`daemon exited with ${code}:\n${d.logs().slice(-4000)}`);
+  });
+  return d;
+}
+
+/** A registry, a certs.d directory reaching it, and a daemon using that directory. */
+export async function setup(t: T, opts: RegistryOptions = {}, extraToml = ""): Promise<{ reg: FixtureRegistry; d: Daemon; certsD: string }> {
+  const reg = await registry(t, opts);
+  const certsD = await tempDir(t, "berth-certsd-");
+  await writeHostsToml(certsD, reg);
+  const d = await daemon(t, certsD, extraToml);
+  return { reg, d, certsD };
+}
+
+export function pull(d: Daemon, image: string, auth?: { username?: string; password?: string; auth?: string; registryToken?: string }, timeoutMs = 60_000): Promise<string> {
+  const c = d.client;
+  return call(c, c.image, c.image.pullImage, {
+    image: { image, annotations: {}, userSpecifiedImage: "", runtimeHandler: "", imageRef: "" },
+    auth: auth ? { username: "", password: "", auth: "", serverAddress: "", identityToken: "", registryToken: "", ...auth } : undefined,
+    sandboxConfig: undefined,
+  }, timeoutMs).then((r) => r.imageRef);
+}
+
+const spec = (image: string) => ({ image, annotations: {}, userSpecifiedImage: "", runtimeHandler: "", imageRef: "" });
+
+export async function status(d: Daemon, image: string, verbose = false): Promise<{ image: Image | undefined; info: Record<string, string> }> {
+  const c = d.client;
+  return call(c, c.image, c.image.imageStatus, { image: spec(image), verbose });
+}
+
+export async function list(d: Daemon, filter?: string): Promise<Image[]> {
+  const c = d.client;
+  const r = await call(c, c.image, c.image.listImages, { filter: filter === undefined ? undefined : { image: spec(filter) } });
+  return r.images;
+}
+
+export async function remove(d: Daemon, image: string): Promise<void> {
+  const c = d.client;
+  await call(c, c.image, c.image.removeImage, { image: spec(image) });
+}
+
+export async function fsInfo(d: Daemon): Promise<ImageFsInfoResponse> {
+  const c = d.client;
+  return call(c, c.image, c.image.imageFsInfo, {});
+}
