@@ -9,6 +9,7 @@ import { CLIENT_OPTIONS, parse } from "./cli/args.js";
 import { connectCri, type CriClient } from "./cli/client.js";
 import { parseFormat, UsageError } from "./cli/output.js";
 import { infoCommand, versionCommand } from "./cli/commands/runtime.js";
+import { inspectpCommand, podsCommand, POD_OPTIONS, rmpCommand, runpCommand, stoppCommand } from "./cli/commands/pods.js";
 import { setLogLevel, logger } from "./util/log.js";
 import { BERTH_VERSION } from "./version.js";
 
@@ -22,15 +23,26 @@ Daemon:
 Client (talks to a running daemon; -r/--runtime-endpoint, env BERTH_RUNTIME_ENDPOINT):
   berth version                 runtime name and versions
   berth info                    runtime status, conditions and effective config
+  berth runp [--runtime H] POD.json|yaml   create a pod sandbox (crictl's pod config format)
+  berth pods [--id ID] [--name RE] [--namespace RE] [--state ready|notready] [--label k=v]... [-q] [--no-trunc] [-l | -n N]
+  berth inspectp ID...          pod status and verbose info (JSON)
+  berth stopp ID...             stop pod sandboxes
+  berth rmp [-f] ID... | -a     remove pod sandboxes (-f: also ready ones)
 
 Client flags: -r ENDPOINT  -o table|json|yaml  -t TIMEOUT (e.g. 10s)
 `;
 
-type ClientCommand = (c: CriClient, args: ReturnType<typeof parse<typeof CLIENT_OPTIONS>>) => Promise<void>;
+const OPTIONS = { ...CLIENT_OPTIONS, ...POD_OPTIONS } as const;
+type ClientCommand = (c: CriClient, args: ReturnType<typeof parse<typeof OPTIONS>>) => Promise<void>;
 
 const CLIENT_COMMANDS: Record<string, ClientCommand> = {
   version: (c, a) => versionCommand(c, parseFormat(a.values.output)),
   info: (c, a) => infoCommand(c, parseFormat(a.values.output, ["json", "yaml", "table"])),
+  runp: runpCommand,
+  pods: podsCommand,
+  inspectp: inspectpCommand,
+  stopp: stoppCommand,
+  rmp: rmpCommand,
 };
 
 async function daemonCommand(args: string[]): Promise<number> {
@@ -92,7 +104,7 @@ async function main(argv: string[]): Promise<number> {
   if (cmd === "config") return configCommand(rest);
   const handler = CLIENT_COMMANDS[cmd];
   if (!handler) throw new UsageError(`unknown command "${cmd}"; run \`berth help\``);
-  const parsed = parse(rest, CLIENT_OPTIONS);
+  const parsed = parse(rest, OPTIONS);
   if (parsed.values.help) {
     process.stdout.write(USAGE);
     return 0;

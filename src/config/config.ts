@@ -16,7 +16,7 @@ export interface Config {
   images: { sandboxImage: string };
   network: { confDir: string; binDirs: string[] };
   runtime: { defaultHandler: string; cgroupDriver: "" | "cgroupfs" | "systemd"; runcPath: string; conmonPath: string };
-  pods: { shmSize: number };
+  pods: { shmSize: number; cgroupParent: string };
   streaming: { address: string };
   metrics: { address: string };
   /** Where the values came from, for `Status verbose` and error messages. */
@@ -165,7 +165,7 @@ function toConfig(v: Map<string, Value>, source: Config["source"]): Config {
       runcPath: s("runtime.runc_path"),
       conmonPath: s("runtime.conmon_path"),
     },
-    pods: { shmSize: n("pods.shm_size") },
+    pods: { shmSize: n("pods.shm_size"), cgroupParent: s("pods.cgroup_parent") },
     streaming: { address: s("streaming.address") },
     metrics: { address: s("metrics.address") },
     source,

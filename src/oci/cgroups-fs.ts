@@ -1,0 +1,143 @@
+// Makes and removes cgroup directories by hand (the cgroupfs driver): one directory per v1
+// hierarchy plus the v2 one, cpuset seeded from the parent, v2 controllers delegated downwards.
+import { mkdir, readdir, readFile, rmdir, stat, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { internal } from "../errors.js";
+import { logger } from "../util/log.js";
+import type { Hierarchy } from "./cgroups-hierarchies.js";
+
+const log = logger("cgroups");
+const REMOVE_RETRY_MS = 1000;
+
+async function exists(p: string): Promise<boolean> {
+  try {
+    await stat(p);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Directories of `path` (absolute, normalised) from the top down, within one mount. */
+function chain(mount: string, path: string): string[] {
+  const segs = path.split("/").filter((s) => s !== "");
+  return segs.map((_, i) => join(mount, ...segs.slice(0, i + 1)));
+}
+
+export class CgroupFs {
+  /** In pure v2 mode controllers must be enabled in each parent's subtree_control; in hybrid they live on v1. */
+  constructor(
+    private readonly hierarchies: readonly Hierarchy[],
+    private readonly pureV2: boolean,
+  ) {}
+
+  dirs(path: string): string[] {
+    return this.hierarchies.map((h) => join(h.mount, path));
+  }
+
+  /** Whether the cgroup exists in the first hierarchy (all of them are made together). */
+  async exists(path: string): Promise<boolean> {
+    const first = this.hierarchies[0];
+    return first ? exists(join(first.mount, path)) : false;
+  }
+
+  /** Creates the cgroup (and missing parents) everywhere; true when Berth made the leaf somewhere. Undoes itself on failure. */
+  async create(path: string): Promise<boolean> {
+    if (this.hierarchies.length === 0) throw internal("no cgroup hierarchy is mounted (/proc/self/mountinfo lists none)");
+    const made: string[] = [];
+    try {
+      // Hierarchies are independent; in parallel this is ~1 ms instead of ~5 for ten of them.
+      const results = await Promise.allSettled(
+        this.hierarchies.map(async (h) => {
+          for (const dir of chain(h.mount, path)) {
+            if (await exists(dir)) continue;
+            await mkdir(dir, { mode: 0o755 });
+            made.push(dir);
+            if (h.kind === "v1" && h.controllers.includes("cpuset")) await seedCpuset(dir);
+          }
+          if (h.kind === "v2" && this.pureV2) await delegate(h.mount, path);
+        }),
+      );
+      const failed = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
+      if (failed) throw failed.reason;
+      return made.length > 0 && made.some((d) => this.dirs(path).includes(d));
+    } catch (err) {
+      for (const d of made.reverse()) await rmdir(d).catch(() => undefined);
+      throw internal(`cannot create cgroup ${path}: ${(err as Error).message}`, err);
+    }
+  }
+
+  /** Moves processes into the cgroup in every hierarchy. */
+  async addProcesses(path: string, pids: readonly number[]): Promise<void> {
+    await Promise.all(this.dirs(path).map(async (dir) => {
+      for (const pid of pids) await writeFile(join(dir, "cgroup.procs"), `${pid}\n`);
+    }));
+  }
+
+  /**
+   * Removes the cgroup and any child cgroups below it, bottom-up, in every hierarchy. Missing
+   * ones are fine; tasks that are still exiting get a short grace period, then it fails naming them.
+   */
+  async remove(path: string): Promise<void> {
+    const deadline = Date.now() + REMOVE_RETRY_MS;
+    const results = await Promise.allSettled(this.dirs(path).map(async (dir) => {
+      for (;;) {
+        try {
+          await removeTree(dir);
+          break;
+        } catch (err) {
+          const code = (err as NodeJS.ErrnoException).code;
+          if (code !== "EBUSY" || Date.now() > deadline) {
+            const procs = await readFile(join(dir, "cgroup.procs"), "utf8").catch(() => "");
+            const pids = procs.split("\n").filter(Boolean).join(", ");
+            throw internal(`cannot remove cgroup ${dir}: ${(err as Error).message}${pids ? `; processes still in it: ${pids}` : ""}`, err);
+          }
+          await new Promise((r) => setTimeout(r, 20));
+        }
+      }
+    }));
+    const failed = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
+    if (failed) throw failed.reason;
+  }
+}
+
+async function removeTree(dir: string): Promise<void> {
+  let entries;
+  try {
+    entries = await readdir(dir, { withFileTypes: true });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "ENOENT") return;
+    throw err;
+  }
+  for (const e of entries) if (e.isDirectory()) await removeTree(join(dir, e.name));
+  try {
+    await rmdir(dir);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw err;
+  }
+}
+
+/** A new v1 cpuset cgroup starts empty and refuses tasks; copy the parent's cpus and mems, as runc does. */
+async function seedCpuset(dir: string): Promise<void> {
+  const parent = join(dir, "..");
+  for (const f of ["cpuset.cpus", "cpuset.mems"]) {
+    const own = (await readFile(join(dir, f), "utf8").catch(() => "")).trim();
+    if (own) continue;
+    const v = (await readFile(join(parent, f), "utf8")).trim();
+    if (v) await writeFile(join(dir, f), v);
+  }
+}
+
+/** Enables every available controller from the root down to `path` itself, so children get them. */
+async function delegate(mount: string, path: string): Promise<void> {
+  for (const dir of [mount, ...chain(mount, path)]) {
+    const available = (await readFile(join(dir, "cgroup.controllers"), "utf8").catch(() => "")).trim().split(/\s+/).filter(Boolean);
+    if (available.length === 0) continue;
+    try {
+      await writeFile(join(dir, "cgroup.subtree_control"), available.map((c) => `+${c}`).join(" "));
+    } catch (err) {
+      // A cgroup holding processes cannot delegate (the "no internal processes" rule); kubelet's own parents already do.
+      log.debug({ dir, err: (err as Error).message }, "could not enable controllers for children");
+    }
+  }
+}

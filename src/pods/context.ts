@@ -1,0 +1,78 @@
+// What every pod RPC shares: the drivers, the directories, the in-memory index (persisted on
+// each change), per-pod locks, and the hooks the container service plugs in.
+import type { PodCgroupDriver } from "../oci/cgroups-driver.js";
+import type { AttachResult, PodNetwork } from "../network/cni/network.js";
+import type { PodRef } from "../network/cni/runtime-args.js";
+import { notFound } from "../errors.js";
+import { resolveId } from "./ids.js";
+import { KeyedMutex } from "./lock.js";
+import { isVisible, type Pod } from "./record.js";
+import type { PodStore } from "./store.js";
+
+/** The part of CniNetwork pods use. */
+export interface PodNetworkDriver {
+  setUp(pod: PodNetwork): Promise<AttachResult>;
+  tearDown(pod: PodRef & { netns?: string }): Promise<void>;
+}
+
+/** Provided by the container service once it exists; no-ops until then. */
+export interface ContainerHooks {
+  stopContainersOf(podId: string): Promise<void>;
+  removeContainersOf(podId: string): Promise<void>;
+}
+
+export interface PodDeps {
+  store: PodStore;
+  network: PodNetworkDriver;
+  cgroups: PodCgroupDriver;
+  dirs: {
+    /** Namespace pins: <pins>/{net,ipc,uts,pid}ns/<id>. */
+    pins: string;
+    /** Per-pod files: <pods>/<id>/. */
+    pods: string;
+    /** The infra's one-file rootfs. */
+    infraRoot: string;
+  };
+  shmSize: number;
+  defaultHandler: string;
+  knownHandlers: string[];
+  /** The host's files, copied for pods without their own DNS config or with host network. */
+  hostResolvConf?: string;
+  hostHosts?: string;
+}
+
+export class PodContext {
+  readonly pods = new Map<string, Pod>();
+  readonly locks = new KeyedMutex();
+  hooks: ContainerHooks = { stopContainersOf: async () => undefined, removeContainersOf: async () => undefined };
+
+  constructor(readonly deps: PodDeps) {}
+
+  save(pod: Pod): void {
+    this.deps.store.put(pod.rec);
+    this.pods.set(pod.rec.id, pod);
+  }
+
+  drop(pod: Pod): void {
+    this.deps.store.delete(pod.rec.id);
+    this.pods.delete(pod.rec.id);
+  }
+
+  /** A visible pod by full ID or unique prefix; undefined when there is none. */
+  find(ref: string): Pod | undefined {
+    const visible = [...this.pods.values()].filter(isVisible).map((p) => p.rec.id);
+    const id = resolveId(visible, ref, "pod sandbox");
+    return id === undefined ? undefined : this.pods.get(id);
+  }
+
+  get(ref: string): Pod {
+    const p = this.find(ref);
+    if (!p) throw notFound("pod sandbox", ref);
+    return p;
+  }
+
+  podRef(pod: Pod): PodRef {
+    const m = pod.config.metadata!;
+    return { id: pod.rec.id, name: m.name, namespace: m.namespace, uid: m.uid };
+  }
+}

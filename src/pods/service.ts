@@ -1,0 +1,88 @@
+// The pod sandbox service: RunPodSandbox (idempotent per pod metadata), Stop, Remove, Status
+// and List over the in-memory index, plus what the container service needs from a pod.
+import type { ListPodSandboxRequest, PodSandbox, PodSandboxStatusResponse, RunPodSandboxRequest } from "../generated/runtime/v1/api.js";
+import { logger } from "../util/log.js";
+import { PodContext, type ContainerHooks, type PodDeps } from "./context.js";
+import { listPods } from "./list.js";
+import { isVisible, type Pod } from "./record.js";
+import { cleanUpLeftover, loadPods } from "./recover.js";
+import { removePodById } from "./remove.js";
+import { runPod } from "./run.js";
+import { podSpec } from "./spec.js";
+import { podStatus } from "./status.js";
+import { stopPodById } from "./stop.js";
+
+const log = logger("pods");
+
+export type { ContainerHooks, PodDeps } from "./context.js";
+
+export class PodService {
+  private readonly ctx: PodContext;
+  /** RunPodSandbox calls in flight, by pod key: a kubelet retry joins the first call. */
+  private readonly inflight = new Map<string, Promise<string>>();
+  private background: Promise<unknown> = Promise.resolve();
+
+  private constructor(deps: PodDeps) {
+    this.ctx = new PodContext(deps);
+  }
+
+  /** Loads pods from the store; half-made ones are cleaned up in the background. */
+  static async open(deps: PodDeps): Promise<PodService> {
+    const s = new PodService(deps);
+    const leftovers = await loadPods(s.ctx);
+    s.background = Promise.all(leftovers.map((p) => cleanUpLeftover(s.ctx, p)));
+    return s;
+  }
+
+  setContainerHooks(h: ContainerHooks): void {
+    this.ctx.hooks = h;
+  }
+
+  /** Same metadata (name, namespace, uid, attempt) gives the same pod: in flight, made, or retried after a failure. */
+  run(req: RunPodSandboxRequest): Promise<string> {
+    const spec = podSpec(req, {
+      defaultHandler: this.ctx.deps.defaultHandler,
+      knownHandlers: this.ctx.deps.knownHandlers,
+      podCgroup: (parent, uid) => this.ctx.deps.cgroups.podCgroup(parent, uid),
+    });
+    const same = [...this.ctx.pods.values()].find((p) => p.key === spec.key && isVisible(p));
+    if (same) return Promise.resolve(same.rec.id);
+    const pending = this.inflight.get(spec.key);
+    if (pending) return pending;
+    const work = (async () => {
+      // Leftovers of an earlier failed attempt of this pod go first, so their names and addresses are free.
+      const failed = [...this.ctx.pods.values()].filter((p) => p.key === spec.key && p.rec.phase === "failed");
+      for (const p of failed) await cleanUpLeftover(this.ctx, p);
+      return runPod(this.ctx, spec);
+    })().finally(() => this.inflight.delete(spec.key));
+    this.inflight.set(spec.key, work);
+    return work;
+  }
+
+  stop(ref: string): Promise<void> {
+    return stopPodById(this.ctx, ref);
+  }
+
+  remove(ref: string): Promise<void> {
+    return removePodById(this.ctx, ref);
+  }
+
+  status(ref: string, verbose: boolean): PodSandboxStatusResponse {
+    return podStatus(this.ctx, ref, verbose);
+  }
+
+  list(req: ListPodSandboxRequest): PodSandbox[] {
+    return listPods(this.ctx, req.filter);
+  }
+
+  /** A visible pod by ID or unique prefix (NotFound otherwise), for the container service. */
+  get(ref: string): Pod {
+    return this.ctx.get(ref);
+  }
+
+  /** Lets in-flight creations and background cleanups finish (bounded by their own timeouts). */
+  async close(): Promise<void> {
+    await Promise.allSettled([...this.inflight.values(), this.background]);
+    log.debug("pod service closed");
+  }
+}

@@ -1,0 +1,49 @@
+// The pod's own /dev/shm: a size-capped tmpfs mounted on the host under the pod's directory,
+// bind-mounted into its containers later; unmounting is idempotent.
+import { execFile } from "node:child_process";
+import { mkdir, rmdir, stat } from "node:fs/promises";
+import { dirname } from "node:path";
+import { internal } from "../errors.js";
+
+const TIMEOUT_MS = 10_000;
+
+function tool(cmd: string, args: string[]): Promise<void> {
+  return new Promise((resolve, reject) => {
+    execFile(cmd, args, { timeout: TIMEOUT_MS }, (err, _o, stderr) => {
+      if (err) reject(internal(`${cmd} ${args.join(" ")} failed: ${String(stderr).trim() || err.message}`, err));
+      else resolve();
+    });
+  });
+}
+
+/** True when `path` is the root of a mount (its device differs from its parent's). */
+export async function isMountPoint(path: string): Promise<boolean> {
+  try {
+    const [a, b] = await Promise.all([stat(path), stat(dirname(path))]);
+    return a.dev !== b.dev;
+  } catch {
+    return false;
+  }
+}
+
+export async function mountShm(path: string, sizeBytes: number): Promise<void> {
+  await mkdir(path, { recursive: true, mode: 0o755 });
+  await tool("mount", ["-t", "tmpfs", "-o", `rw,nosuid,nodev,noexec,mode=1777,size=${sizeBytes}`, "shm", path]);
+}
+
+/** Unmounts every path in `paths` that is a mount point, with one umount; missing ones are fine. */
+export async function unmountAll(paths: readonly string[]): Promise<void> {
+  for (let round = 0; round < 3; round++) {
+    const mounted: string[] = [];
+    for (const p of paths) if (await isMountPoint(p)) mounted.push(p);
+    if (mounted.length === 0) return;
+    await tool("umount", mounted);
+  }
+}
+
+export async function removeShm(path: string): Promise<void> {
+  await unmountAll([path]);
+  await rmdir(path).catch((err: NodeJS.ErrnoException) => {
+    if (err.code !== "ENOENT") throw err;
+  });
+}

@@ -1,0 +1,126 @@
+// Checks a RunPodSandbox request before anything is made and turns it into a PodSpec: every
+// InvalidArgument (metadata, handler, namespaces, sysctls, DNS, ports, cgroup) is raised here.
+import { hostname as hostHostname } from "node:os";
+import { invalid } from "../errors.js";
+import { NamespaceMode, Protocol, type PodSandboxConfig, type RunPodSandboxRequest } from "../generated/runtime/v1/api.js";
+import { capabilityArgs, cniArgs, type HostPortSpec } from "../network/cni/runtime-args.js";
+import type { PodCgroup } from "../oci/cgroups-driver.js";
+import { hasDnsConfig, resolvConfContent, type DnsConfig } from "./files.js";
+import { sysctlDotName, validateSysctls } from "./namespaces.js";
+import { podKey, type NsMode } from "./record.js";
+
+export interface PodSpec {
+  config: PodSandboxConfig;
+  meta: { name: string; namespace: string; uid: string; attempt: number };
+  key: string;
+  runtimeHandler: string;
+  ns: { network: NsMode; ipc: NsMode; pid: "pod" | "container" | "node" };
+  hostname: string;
+  /** Set in the new namespaces at pin time. */
+  sysctls: Record<string, string>;
+  /** Interface sysctls (net.ipv4.conf.eth0.*): applied once CNI made the interface. */
+  lateSysctls: Record<string, string>;
+  dns: DnsConfig | undefined;
+  ports: HostPortSpec[];
+  annotations: Record<string, string>;
+  cgroup: PodCgroup;
+}
+
+export interface SpecContext {
+  defaultHandler: string;
+  knownHandlers: readonly string[];
+  podCgroup(cgroupParent: string, uid: string): PodCgroup;
+}
+
+const HOSTNAME_RE = /^[A-Za-z0-9]([A-Za-z0-9.-]{0,62}[A-Za-z0-9])?$/;
+const PROTOCOLS: Record<number, string> = { [Protocol.TCP]: "tcp", [Protocol.UDP]: "udp", [Protocol.SCTP]: "sctp" };
+
+function text(v: string, what: string, max = 253): string {
+  if (v === "") throw invalid(`PodSandboxConfig.metadata.${what} is required`);
+  if (v.length > max || /[\0-\x1f/]/.test(v)) throw invalid(`PodSandboxConfig.metadata.${what} ${JSON.stringify(v)} must be at most ${max} characters without "/" or control characters`);
+  return v;
+}
+
+function mode(v: NamespaceMode, what: string, allowed: readonly NamespaceMode[]): NamespaceMode {
+  if (!allowed.includes(v)) {
+    throw invalid(`linux.security_context.namespace_options.${what} ${NamespaceMode[v] ?? v} is not supported for a pod; use ${allowed.map((a) => NamespaceMode[a]).join(" or ")}`);
+  }
+  return v;
+}
+
+/** The hostname kubelet would give: the config's, else the pod name made into a valid host name. */
+function podHostname(config: PodSandboxConfig, name: string, hostNetwork: boolean): string {
+  if (config.hostname) {
+    if (!hostNetwork && !HOSTNAME_RE.test(config.hostname)) throw invalid(`hostname ${JSON.stringify(config.hostname)} is not a valid host name (RFC 1123, at most 64 characters)`);
+    return config.hostname;
+  }
+  if (hostNetwork) return hostHostname();
+  const h = name.toLowerCase().replace(/[^a-z0-9.-]/g, "-").slice(0, 63).replace(/^[^a-z0-9]+|[^a-z0-9]+$/g, "");
+  return h || "pod";
+}
+
+/** Sysctls naming an interface other than all/default/lo need the CNI-made interface. */
+function isInterfaceSysctl(key: string): boolean {
+  const m = /^net\.ipv[46]\.(?:conf|neigh)\.([^.]+)\./.exec(sysctlDotName(key));
+  return !!m && !["all", "default", "lo"].includes(m[1]!);
+}
+
+export function podSpec(req: RunPodSandboxRequest, ctx: SpecContext): PodSpec {
+  const config = req.config;
+  if (!config) throw invalid("RunPodSandboxRequest.config is required");
+  const md = config.metadata;
+  if (!md) throw invalid("PodSandboxConfig.metadata is required (name, uid, namespace)");
+  const meta = { name: text(md.name, "name"), namespace: text(md.namespace, "namespace"), uid: text(md.uid, "uid", 128), attempt: md.attempt };
+
+  const runtimeHandler = req.runtimeHandler || ctx.defaultHandler;
+  if (!ctx.knownHandlers.includes(runtimeHandler)) {
+    throw invalid(`runtime handler ${JSON.stringify(req.runtimeHandler)} is not configured; known handlers: ${ctx.knownHandlers.join(", ")}`);
+  }
+
+  const linux = config.linux;
+  const opts = linux?.securityContext?.namespaceOptions;
+  const net = mode(opts?.network ?? NamespaceMode.POD, "network", [NamespaceMode.POD, NamespaceMode.NODE]);
+  const ipc = mode(opts?.ipc ?? NamespaceMode.POD, "ipc", [NamespaceMode.POD, NamespaceMode.NODE]);
+  const pid = mode(opts?.pid ?? NamespaceMode.POD, "pid", [NamespaceMode.POD, NamespaceMode.CONTAINER, NamespaceMode.NODE]);
+  if (opts?.usernsOptions && opts.usernsOptions.mode === NamespaceMode.POD) {
+    throw invalid("linux.security_context.namespace_options.userns_options: pod user namespaces are not supported by Berth yet; use mode NODE");
+  }
+  const ns = {
+    network: net === NamespaceMode.NODE ? ("node" as const) : ("pod" as const),
+    ipc: ipc === NamespaceMode.NODE ? ("node" as const) : ("pod" as const),
+    pid: pid === NamespaceMode.NODE ? ("node" as const) : pid === NamespaceMode.CONTAINER ? ("container" as const) : ("pod" as const),
+  };
+
+  const all = linux?.sysctls ?? {};
+  validateSysctls(all, { hostNetwork: ns.network === "node", hostIpc: ns.ipc === "node" });
+  const sysctls: Record<string, string> = {};
+  const lateSysctls: Record<string, string> = {};
+  for (const [k, v] of Object.entries(all)) (isInterfaceSysctl(k) ? lateSysctls : sysctls)[k] = v;
+
+  const dns: DnsConfig | undefined = config.dnsConfig;
+  if (hasDnsConfig(dns)) resolvConfContent(dns);
+
+  const ports: HostPortSpec[] = config.portMappings.map((p) => {
+    const protocol = PROTOCOLS[p.protocol];
+    if (!protocol) throw invalid(`port mapping ${p.hostPort}:${p.containerPort}: unknown protocol ${p.protocol}`);
+    return { hostPort: p.hostPort, containerPort: p.containerPort, protocol, hostIp: p.hostIp };
+  });
+  const podRef = { id: "0".repeat(64), name: meta.name, namespace: meta.namespace, uid: meta.uid };
+  cniArgs(podRef);
+  capabilityArgs({ ports, annotations: config.annotations });
+
+  return {
+    config,
+    meta,
+    key: podKey(meta),
+    runtimeHandler,
+    ns,
+    hostname: podHostname(config, meta.name, ns.network === "node"),
+    sysctls,
+    lateSysctls,
+    dns: hasDnsConfig(dns) ? dns : undefined,
+    ports,
+    annotations: config.annotations,
+    cgroup: ctx.podCgroup(linux?.cgroupParent ?? "", meta.uid),
+  };
+}

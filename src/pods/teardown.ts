@@ -1,0 +1,64 @@
+// Taking a sandbox down in the reverse order it was built: stopping (containers, infra,
+// network) and releasing everything else. Every step runs even if one fails; the first error is thrown.
+import { logger } from "../util/log.js";
+import type { PodContext } from "./context.js";
+import type { Pod } from "./record.js";
+import { unmountAll } from "./shm.js";
+import { releaseCgroup, releaseDir, releaseFiles, releaseNetwork, releasePins, releaseShm, stopInfraOf } from "./steps.js";
+
+const log = logger("pods");
+
+async function all(what: string, pod: Pod, steps: ReadonlyArray<readonly [string, () => Promise<void>]>): Promise<void> {
+  let first: unknown;
+  const ms: Record<string, number> = {};
+  for (const [name, fn] of steps) {
+    const t0 = performance.now();
+    try {
+      await fn();
+    } catch (err) {
+      log.warn({ pod: pod.rec.id, step: name, err: (err as Error).message }, `${what}: step failed`);
+      first ??= err;
+    }
+    ms[name] = Math.round((performance.now() - t0) * 10) / 10;
+  }
+  log.debug({ pod: pod.rec.id, ms }, what);
+  if (first !== undefined) throw first;
+}
+
+/** Waits for all; rethrows the first failure (Promise.all would return while others still run). */
+export async function settled(work: ReadonlyArray<Promise<unknown>>): Promise<void> {
+  const r = await Promise.allSettled(work);
+  const failed = r.find((x): x is PromiseRejectedResult => x.status === "rejected");
+  if (failed) throw failed.reason;
+}
+
+/** Stop: containers, then the infra process, CNI DEL and the shm mount together. Namespaces and files stay until Remove. */
+export function stopSteps(ctx: PodContext, pod: Pod): Promise<void> {
+  return all("pod sandbox stopped", pod, [
+    ["containers", () => ctx.hooks.stopContainersOf(pod.rec.id)],
+    // Independent: DEL (~30 ms of plugin runs) hides the rest.
+    ["infra+network+shm", () => settled([stopInfraOf(pod), releaseNetwork(ctx, pod), releaseShm(pod)])],
+  ]);
+}
+
+/** Everything a pod owns, for Remove and for recovery of a half-made pod. */
+export function releaseAll(ctx: PodContext, pod: Pod): Promise<void> {
+  return all("pod sandbox released", pod, [
+    ["containers", () => ctx.hooks.removeContainersOf(pod.rec.id)],
+    ["infra+network", () => settled([stopInfraOf(pod), releaseNetwork(ctx, pod)])],
+    ["files", () => releaseFiles(pod)],
+    // One umount for the shm and every pin, then the files they were mounted on.
+    ["mounts", async () => {
+      await unmountAll(mountsOf(pod));
+      await settled([releaseShm(pod), releasePins(pod)]);
+    }],
+    ["cgroup", () => releaseCgroup(ctx, pod)],
+    ["dir", () => releaseDir(pod)],
+  ]);
+}
+
+function mountsOf(pod: Pod): string[] {
+  const out = Object.values(pod.rec.pins).filter((p): p is string => !!p);
+  if (pod.rec.shm.owned) out.push(pod.rec.shm.path);
+  return out;
+}
