@@ -6,9 +6,13 @@ import { cleanAbs, depth, isUnder } from "./clean-path.js";
 import type { ImageConfig, PodFileMounts, PropagationLookup } from "./input.js";
 import type { OciMount } from "./oci-types.js";
 
-/** containerd's default mounts, minus /run (its CRI plugin drops that one too). */
-export function defaultMounts(privileged: boolean): OciMount[] {
-  const sysMode = privileged ? "rw" : "ro";
+/**
+ * containerd's default mounts, minus /run (its CRI plugin drops that one too). Privileged
+ * containers get cgroupfs read-write, and sysfs too unless the rootfs is read-only (Docker's rule).
+ */
+export function defaultMounts(privileged: boolean, readonlyRootfs = false): OciMount[] {
+  const sysMode = privileged && !readonlyRootfs ? "rw" : "ro";
+  const cgroupMode = privileged ? "rw" : "ro";
   return [
     { destination: "/proc", type: "proc", source: "proc", options: ["nosuid", "noexec", "nodev"] },
     { destination: "/dev", type: "tmpfs", source: "tmpfs", options: ["nosuid", "strictatime", "mode=755", "size=65536k"] },
@@ -16,7 +20,7 @@ export function defaultMounts(privileged: boolean): OciMount[] {
     { destination: "/dev/shm", type: "tmpfs", source: "shm", options: ["nosuid", "noexec", "nodev", "mode=1777", "size=65536k"] },
     { destination: "/dev/mqueue", type: "mqueue", source: "mqueue", options: ["nosuid", "noexec", "nodev"] },
     { destination: "/sys", type: "sysfs", source: "sysfs", options: ["nosuid", "noexec", "nodev", sysMode] },
-    { destination: "/sys/fs/cgroup", type: "cgroup", source: "cgroup", options: ["nosuid", "noexec", "nodev", "relatime", sysMode] },
+    { destination: "/sys/fs/cgroup", type: "cgroup", source: "cgroup", options: ["nosuid", "noexec", "nodev", "relatime", cgroupMode] },
   ];
 }
 
@@ -131,7 +135,7 @@ export function buildMounts(input: MountInput): MountPlan {
 
   const userDest = new Set(user.map((m) => m.destination));
   const devReplaced = userDest.has("/dev");
-  const defaults = defaultMounts(input.privileged).filter(
+  const defaults = defaultMounts(input.privileged, input.readonlyRootfs).filter(
     (d) => !userDest.has(d.destination) && !(devReplaced && isUnder(d.destination, "/dev")),
   );
 

@@ -16,7 +16,7 @@ const ALWAYS: Record<string, string[]> = {
     "fdatasync", "flock", "fstat", "fstat64", "fstatat64", "fstatfs", "fstatfs64", "fsync", "ftruncate",
     "ftruncate64", "futimesat", "getcwd", "getdents", "getdents64", "lchown", "lchown32", "link",
     "linkat", "_llseek", "lseek", "lstat", "lstat64", "mkdir", "mkdirat", "mknod", "mknodat",
-    "name_to_handle_at", "newfstatat", "open", "openat", "openat2", "pread64", "preadv", "preadv2",
+    "newfstatat", "open", "openat", "openat2", "pipe", "pipe2", "pread64", "preadv", "preadv2",
     "pwrite64", "pwritev", "pwritev2", "read", "readahead", "readlink", "readlinkat", "readv", "rename",
     "renameat", "renameat2", "rmdir", "sendfile", "sendfile64", "splice", "stat", "stat64", "statfs",
     "statfs64", "statx", "symlink", "symlinkat", "sync", "sync_file_range", "syncfs", "tee", "truncate",
@@ -90,7 +90,12 @@ const ALWAYS: Record<string, string[]> = {
   system: ["getrandom", "sysinfo", "uname"],
 };
 
-/** Syscalls that need a capability the container holds; without it they stay blocked. */
+/**
+ * Syscalls that need a capability the container holds; without it they stay blocked. Never
+ * allowed at all: kexec_*, keyctl/add_key/request_key (keys are not namespaced), userfaultfd,
+ * io_uring_*, pivot_root, swapon/swapoff, name_to_handle_at (open_by_handle_at's partner),
+ * and the obsolete uselib, ustat, sysfs, _sysctl, nfsservctl.
+ */
 const BY_CAPABILITY: Record<string, string[]> = {
   CAP_DAC_READ_SEARCH: ["open_by_handle_at"],
   CAP_SYS_ADMIN: [
@@ -106,7 +111,7 @@ const BY_CAPABILITY: Record<string, string[]> = {
   CAP_SYS_RAWIO: ["ioperm", "iopl"],
   CAP_SYS_TIME: ["clock_settime", "clock_settime64", "settimeofday", "stime"],
   CAP_SYS_TTY_CONFIG: ["vhangup"],
-  CAP_SYS_NICE: ["get_mempolicy", "mbind", "set_mempolicy", "set_mempolicy_home_node"],
+  CAP_SYS_NICE: ["get_mempolicy", "mbind", "migrate_pages", "move_pages", "set_mempolicy", "set_mempolicy_home_node"],
   CAP_SYSLOG: ["syslog"],
   CAP_BPF: ["bpf"],
   CAP_PERFMON: ["perf_event_open"],
