@@ -22,8 +22,16 @@ class AuthorityFixingDuplex extends Duplex {
   constructor(private readonly socket: net.Socket) {
     super({ allowHalfOpen: true });
     socket.on("data", (chunk: Buffer) => {
+      let out: Buffer[];
+      try {
+        out = this.rewriter.push(chunk);
+      } catch (err) {
+        // A bug in the rewriter must cost this connection only, not the daemon.
+        this.destroy(err instanceof Error ? err : new Error(String(err)));
+        return;
+      }
       let more = true;
-      for (const b of this.rewriter.push(chunk)) more = this.push(b) && more;
+      for (const b of out) more = this.push(b) && more;
       if (!more) socket.pause();
     });
     socket.pause(); // flow starts with the first _read

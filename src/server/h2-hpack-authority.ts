@@ -27,7 +27,7 @@ for (let c = 0; c < 128; c++) {
 const RAW_REPLACEMENT = 0x2d; // "-"
 
 // One valid symbol per Huffman code length ("-" where it fits, else the lowest valid symbol);
-// lengths with no valid symbol (14 bits and up, e.g. non-ASCII) are absent.
+// lengths with no valid symbol (12 bits, and 14 and up: "#", "{", non-ASCII, ...) are absent.
 const HUFFMAN_REPLACEMENT = new Map<number, number>();
 for (const sym of [RAW_REPLACEMENT, ...Array(256).keys()]) {
   const len = HUFFMAN_LENGTHS[sym] ?? 0;
@@ -69,8 +69,9 @@ export class HpackAuthorityFixer {
     const patches: Patch[] = [];
     try {
       this.walk(block, patches);
-    } catch (err) {
-      if (!(err instanceof MalformedBlock)) throw err;
+    } catch {
+      // MalformedBlock, or any surprise: never fail the connection here; the server's own
+      // decoder judges the block.
       this.broken = true;
       return false;
     }
