@@ -122,7 +122,7 @@ export async function releaseFiles(pod: Pod): Promise<void> {
 
 /** The pod directory itself, last; refuses while something is still mounted inside. */
 export async function releaseDir(pod: Pod): Promise<void> {
-  if (await isMountPoint(pod.rec.shm.path)) throw internal(`pod ${pod.rec.id}: ${pod.rec.shm.path} is still mounted; not removing ${pod.rec.dir}`);
+  if (pod.rec.shm.owned && (await isMountPoint(pod.rec.shm.path))) throw internal(`pod ${pod.rec.id}: ${pod.rec.shm.path} is still mounted; not removing ${pod.rec.dir}`);
   await rm(pod.rec.dir, { recursive: true, force: true });
 }
 

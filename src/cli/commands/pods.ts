@@ -8,6 +8,7 @@ import {
   PodSandboxConfig,
   PodSandboxState,
   PodSandboxStatus,
+  podSandboxStateToJSON,
   RunPodSandboxRequest,
 } from "../../generated/runtime/v1/api.js";
 import { call, type CriClient } from "../client.js";
@@ -126,7 +127,7 @@ export async function podsCommand(c: CriClient, a: PodArgs): Promise<void> {
     process.stdout.write(items.map((p) => `${p.id}\n`).join(""));
     return;
   }
-  if (format !== "table") return printStructured({ items: items.map((p) => PodSandbox.toJSON(p)) }, format);
+  if (format !== "table") return printStructured({ items: items.map((p) => withState(PodSandbox.toJSON(p), p.state)) }, format);
   const id = (s: string) => (v["no-trunc"] ? s : s.slice(0, 13));
   printTable(
     ["POD ID", "CREATED", "STATE", "NAME", "NAMESPACE", "ATTEMPT", "RUNTIME"],
@@ -140,6 +141,11 @@ export async function podsCommand(c: CriClient, a: PodArgs): Promise<void> {
       p.runtimeHandler || "(default)",
     ]),
   );
+}
+
+/** proto3 JSON leaves out zero values, and SANDBOX_READY is zero; crictl prints it, so do we. */
+function withState(json: unknown, state: PodSandboxState): unknown {
+  return { ...(json as object), state: podSandboxStateToJSON(state) };
 }
 
 function ids(a: PodArgs, cmd: string): string[] {
@@ -160,7 +166,7 @@ export async function inspectpCommand(c: CriClient, a: PodArgs): Promise<void> {
         info[k] = val;
       }
     }
-    const doc = { status: r.status ? PodSandboxStatus.toJSON(r.status) : null, ...info };
+    const doc = { status: r.status ? withState(PodSandboxStatus.toJSON(r.status), r.status.state) : null, ...info };
     printStructured(doc, format === "yaml" ? "yaml" : "json");
   }
 }
