@@ -88,8 +88,7 @@ export class CgroupFs {
         } catch (err) {
           const code = (err as NodeJS.ErrnoException).code;
           if (code !== "EBUSY" || Date.now() > deadline) {
-            const procs = await readFile(join(dir, "cgroup.procs"), "utf8").catch(() => "");
-            const pids = procs.split("\n").filter(Boolean).join(", ");
+            const pids = (await treeProcs(dir)).join(", ");
             throw internal(`cannot remove cgroup ${dir}: ${(err as Error).message}${pids ? `; processes still in it: ${pids}` : ""}`, err);
           }
           await new Promise((r) => setTimeout(r, 20));
@@ -99,6 +98,14 @@ export class CgroupFs {
     const failed = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
     if (failed) throw failed.reason;
   }
+}
+
+/** Pids in a cgroup and every cgroup below it. */
+async function treeProcs(dir: string): Promise<string[]> {
+  const own = (await readFile(join(dir, "cgroup.procs"), "utf8").catch(() => "")).split("\n").filter(Boolean);
+  const entries = await readdir(dir, { withFileTypes: true }).catch(() => []);
+  for (const e of entries) if (e.isDirectory()) own.push(...(await treeProcs(join(dir, e.name))));
+  return own;
 }
 
 async function removeTree(dir: string): Promise<void> {

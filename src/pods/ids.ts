@@ -27,7 +27,7 @@ export function resolveId(ids: Iterable<string>, ref: string, what: string): str
   }
   if (matches.length > 1) {
     const shown = matches.slice(0, 5).map((m) => m.slice(0, 13)).join(", ");
-    throw invalid(`${what} ID prefix "${ref}" is ambiguous: it matches ${matches.length} ${what}s (${shown}${matches.length > 5 ? ", ..." : ""}); give more characters`);
+    throw invalid(`${what} ID prefix "${ref}" is ambiguous: it matches ${matches.length} IDs (${shown}${matches.length > 5 ? ", ..." : ""}); give more characters`);
   }
   return matches[0];
 }

@@ -1,0 +1,43 @@
+// The cgroupfs driver on this host's real hierarchies: a pod cgroup made in every hierarchy
+// (cpuset seeded), a process placed in a leaf, removal bottom-up, and its retry on busy cgroups.
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { once } from "node:events";
+import { readFile, rmdir, stat } from "node:fs/promises";
+import { join } from "node:path";
+import { test } from "node:test";
+import { openCgroupDriver } from "../../../src/oci/cgroups-driver.js";
+import { cgroupHierarchies } from "../../../src/oci/cgroups-hierarchies.js";
+
+const exists = (p: string) => stat(p).then(() => true, () => false);
+
+test("creates the pod cgroup everywhere, places a process in a leaf, removes it all", async (t) => {
+  const parent = `/berth-unit-${process.pid}`;
+  const hs = await cgroupHierarchies();
+  t.after(async () => {
+    for (const h of hs) await rmdir(join(h.mount, parent)).catch(() => undefined);
+  });
+  const driver = await openCgroupDriver({ name: "cgroupfs", defaultParent: parent });
+  const pc = driver.podCgroup("", "uid-1");
+  assert.equal(pc.path, `${parent}/poduid-1`);
+  assert.equal(await driver.create(pc), true);
+  assert.equal(await driver.create(pc), false, "second create: already there, not ours to remove");
+  for (const h of hs) assert.ok(await exists(join(h.mount, pc.path)), `${h.mount}${pc.path}`);
+  const cpuset = hs.find((h) => h.controllers.includes("cpuset"));
+  if (cpuset) assert.notEqual((await readFile(join(cpuset.mount, pc.path, "cpuset.cpus"), "utf8")).trim(), "", "cpuset seeded from the parent");
+
+  const place = await driver.placement(pc, "berth-infra");
+  assert.equal(place.leaf, `${pc.path}/berth-infra`);
+  const sleeper = spawn("sleep", ["30"], { stdio: "ignore" });
+  t.after(() => sleeper.kill("SIGKILL"));
+  await place.adopt([sleeper.pid!]);
+  const memory = hs.find((h) => h.controllers.includes("memory")) ?? hs[0]!;
+  assert.match(await readFile(join(memory.mount, place.leaf!, "cgroup.procs"), "utf8"), new RegExp(`^${sleeper.pid}$`, "m"));
+  // Busy: removal retries for a while, then names the process.
+  await assert.rejects(driver.remove(pc), (e: Error) => e.message.includes(String(sleeper.pid)));
+  sleeper.kill("SIGKILL");
+  await once(sleeper, "exit");
+  await driver.remove(pc);
+  await driver.remove(pc);
+  for (const h of hs) assert.equal(await exists(join(h.mount, pc.path)), false);
+});
