@@ -59,7 +59,7 @@ log "building"
 node node_modules/typescript/bin/tsc -p tsconfig.json
 
 # `berth` on PATH for users and scripts.
-if [ "$(id -u)" = 0 ]; then ln -sf "$repo/bin/berth" /usr/local/bin/berth; fi
+if [ "$(id -u)" = 0 ]; then ln -sf "$repo/bin/berth" /usr/local/bin/berth; "$repo/bin/berth" network init >&2; fi
 
 case "${1:-}" in
   daemon) shift; exec "$repo/bin/berth" daemon "$@" ;;

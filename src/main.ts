@@ -9,6 +9,7 @@ import { CLIENT_OPTIONS, parse } from "./cli/args.js";
 import { connectCri, type CriClient } from "./cli/client.js";
 import { parseFormat, UsageError } from "./cli/output.js";
 import { infoCommand, versionCommand } from "./cli/commands/runtime.js";
+import { networkInitCommand } from "./cli/commands/network.js";
 import { inspectpCommand, podsCommand, POD_OPTIONS, rmpCommand, runpCommand, stoppCommand } from "./cli/commands/pods.js";
 import { setLogLevel, logger } from "./util/log.js";
 import { BERTH_VERSION } from "./version.js";
@@ -19,6 +20,7 @@ Daemon:
   berth daemon [--config FILE] [--root DIR] [--state DIR] [--socket PATH] [--log-level LEVEL]
   berth config default          print the default config file, with every key explained
   berth config check [--config FILE]   validate a config file
+  berth network init [--config FILE]   write the default CNI network (bridge, 10.88.0.0/16) if the conf dir has none
 
 Client (talks to a running daemon; -r/--runtime-endpoint, env BERTH_RUNTIME_ENDPOINT):
   berth version                 runtime name and versions
@@ -102,6 +104,11 @@ async function main(argv: string[]): Promise<number> {
   }
   if (cmd === "daemon") return daemonCommand(rest);
   if (cmd === "config") return configCommand(rest);
+  if (cmd === "network" && rest[0] === "init") {
+    const { values } = parse(rest.slice(1), { config: { type: "string", short: "c" } });
+    await networkInitCommand(loadConfig(values.config !== undefined ? { file: values.config } : {}));
+    return 0;
+  }
   const handler = CLIENT_COMMANDS[cmd];
   if (!handler) throw new UsageError(`unknown command "${cmd}"; run \`berth help\``);
   const parsed = parse(rest, OPTIONS);

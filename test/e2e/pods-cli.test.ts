@@ -1,7 +1,7 @@
 // The pod commands of the `berth` CLI against a real daemon: runp with crictl's JSON and a YAML
 // config, pods with filters and output forms, inspectp, stopp, rmp (-f, -a).
 import assert from "node:assert/strict";
-import { writeFile } from "node:fs/promises";
+import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { test } from "node:test";
 import { runBerth } from "../fixtures/daemon.js";
@@ -77,4 +77,23 @@ test("runp, pods, inspectp, stopp and rmp work like crictl's", async (t) => {
   const usage = await berth("runp");
   assert.equal(usage.code, 2);
   await env.leaks.assertNoLeaks();
+});
+
+test("berth network init writes the default network only into an empty conf dir", async (t) => {
+  const env = await podEnv(t, { conf: false });
+  const confDir = join(env.d.dir, "init.d");
+  const config = join(env.d.dir, "init.toml");
+  await writeFile(config, `[network]\nconf_dir = "${confDir}"\n`);
+  const first = await runBerth(["network", "init", "--config", config]);
+  assert.equal(first.code, 0, first.stderr);
+  assert.equal(first.stdout.trim(), `wrote ${join(confDir, "10-berth.conflist")}`);
+  const conf = JSON.parse(await readFile(join(confDir, "10-berth.conflist"), "utf8")) as { plugins: Array<{ type: string; ipMasq?: boolean; ipam?: { ranges: unknown } }> };
+  assert.deepEqual(conf.plugins.map((p) => p.type), ["bridge", "portmap"]);
+  assert.equal(conf.plugins[0]!.ipMasq, false);
+  assert.deepEqual(conf.plugins[0]!.ipam!.ranges, [[{ subnet: "10.88.0.0/16" }]]);
+  await writeFile(join(confDir, "10-berth.conflist"), "{}");
+  const second = await runBerth(["network", "init", "--config", config]);
+  assert.equal(second.code, 0);
+  assert.match(second.stdout, /already holds a network config; left as is/);
+  assert.equal(await readFile(join(confDir, "10-berth.conflist"), "utf8"), "{}");
 });
