@@ -15,6 +15,8 @@ import { podHandlers } from "../server/pods.js";
 import { ImageService } from "../images/service.js";
 import { imageHandlers } from "../server/images.js";
 import { claimSocketPath, restrictSocket } from "./socket.js";
+import { authorityFixingDuplex } from "../server/h2-authority.js";
+import { createServer as createNetServer, type Server as NetServer } from "node:net";
 import { logger } from "../util/log.js";
 
 const log = logger("daemon");
@@ -43,6 +45,7 @@ export async function runDaemon(config: Config): Promise<number> {
   const store = Store.open(join(config.root, "berth.db"));
   closables.push(store);
   let server: Server | undefined;
+  let listener: NetServer | undefined;
   try {
     const network = new CniNetwork({ confDirs: [config.network.confDir], binDirs: config.network.binDirs, cacheDir: join(config.root, "cni-cache") });
     const info = new RuntimeInfo(config, network);
@@ -54,7 +57,7 @@ export async function runDaemon(config: Config): Promise<number> {
       runtime: { ...runtimeInfoHandlers(info), ...podHandlers(pods) },
       image: { ...imageHandlers(images) },
     });
-    await bind(server, config.socket);
+    listener = await bind(server, config.socket);
     restrictSocket(config.socket);
   } catch (err) {
     await closeAll(closables);
@@ -68,6 +71,7 @@ export async function runDaemon(config: Config): Promise<number> {
     process.once("SIGINT", () => resolve("SIGINT"));
   });
   log.info({ signal }, "shutting down; containers keep running");
+  listener?.close();
   await shutdown(server);
   await closeAll(closables);
   rmSync(pidFile, { force: true });
@@ -86,9 +90,20 @@ async function closeAll(closables: Closable[]): Promise<void> {
   }
 }
 
-function bind(server: Server, socket: string): Promise<void> {
+/**
+ * Serves the CRI socket through our own listener rather than grpc-js's bind, so each
+ * connection passes the HTTP/2 :authority fix that Go clients (crictl 1.26, kubelet) need.
+ */
+function bind(server: Server, socket: string): Promise<NetServer> {
+  const injector = server.createConnectionInjector(ServerCredentials.createInsecure());
+  const listener = createNetServer((conn) => injector.injectConnection(authorityFixingDuplex(conn)));
   return new Promise((resolve, reject) => {
-    server.bindAsync(`unix://${socket}`, ServerCredentials.createInsecure(), (err) => (err ? reject(err) : resolve()));
+    listener.once("error", reject);
+    listener.listen(socket, () => {
+      listener.off("error", reject);
+      listener.on("error", (err) => log.error({ err }, "CRI socket listener failed"));
+      resolve(listener);
+    });
   });
 }
 

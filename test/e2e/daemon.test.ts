@@ -172,3 +172,22 @@ test("berth version and berth info talk to the daemon; config default round-trip
   assert.equal(check.code, 0, check.stderr);
   assert.match(check.stdout, /ok/);
 });
+
+// The reference Go client. It is built from cri-tools v1.26.1 on developer machines only
+// (never committed or built by CI), so this one test skips where the binary is absent.
+const CRICTL = "/opt/cri-tools/bin/crictl";
+test("crictl 1.26.1 (grpc-go) version and info work against the daemon", async (t) => {
+  const { existsSync } = await import("node:fs");
+  if (!existsSync(CRICTL)) return t.skip(`reference client not built on this machine: ${CRICTL}`);
+  const { execFile } = await import("node:child_process");
+  const { promisify } = await import("node:util");
+  const run = promisify(execFile);
+  const d = await startDaemon();
+  t.after(() => d.stop());
+  const v = await run(CRICTL, ["--runtime-endpoint", `unix://${d.socket}`, "version"]);
+  assert.match(v.stdout, /RuntimeName:\s+berth/);
+  assert.match(v.stdout, /RuntimeApiVersion:\s+v1/);
+  const info = await run(CRICTL, ["--runtime-endpoint", `unix://${d.socket}`, "info"]);
+  const doc = JSON.parse(info.stdout) as { status: { conditions: { type: string; status: boolean }[] } };
+  assert.equal(doc.status.conditions.find((c) => c.type === "RuntimeReady")?.status, true);
+});
