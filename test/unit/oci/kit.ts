@@ -40,6 +40,8 @@ export interface SpecOptions {
   cwd?: string;
   tty?: boolean;
   memoryLimit?: number;
+  /** OCI hooks, e.g. a slow createRuntime hook to stall runc create. */
+  hooks?: object;
 }
 
 /** The smallest OCI config that runc 1.1 runs like a pod container: own pid/mount/ipc/uts/net namespaces. */
@@ -59,6 +61,7 @@ export function ociConfig(rootfs: string, cgroupsPath: string, o: SpecOptions): 
     },
     root: { path: rootfs, readonly: true },
     hostname: "berth-test",
+    ...(o.hooks ? { hooks: o.hooks } : {}),
     mounts: [
       { destination: "/proc", type: "proc", source: "proc" },
       { destination: "/dev", type: "tmpfs", source: "tmpfs", options: ["nosuid", "strictatime", "mode=755", "size=65536k"] },

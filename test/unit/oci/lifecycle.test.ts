@@ -1,7 +1,7 @@
 // The OCI driver against real runc 1.1 and conmon 2.1.6: create/start/exit codes, CRI log
 // lines, stop escalation, delete twice, failing creates that leave nothing behind.
 import assert from "node:assert/strict";
-import { access, readFile } from "node:fs/promises";
+import { access, readdir, readFile } from "node:fs/promises";
 import { after, before, test } from "node:test";
 import { BerthError, Code } from "../../../src/errors.js";
 import { processAlive } from "../../../src/oci/proc.js";
@@ -124,6 +124,34 @@ for (const [what, spec, expect] of [
     assert.equal(await exists(`/sys/fs/cgroup/memory${kit.cgroupParent}/${b.id}`), false, "container cgroup removed");
     assert.ok(!(await kit.runtime.runc.list()).includes(b.id), "runc state dir has no entry");
   });
+}
+
+test("a create that stalls past its timeout is DEADLINE_EXCEEDED and killed: conmon, runc, hook, state", async () => {
+  // A createRuntime hook runs inside `runc create`, in conmon's session: a stand-in for a hung runc.
+  const b = await kit.bundle({ args: ["true"], hooks: { createRuntime: [{ path: "/bin/sleep", args: ["sleep", "37.25"] }] } });
+  const t = performance.now();
+  const pending = kit.runtime
+    .create({ ...b, tty: false, stdin: false, stdinOnce: false, timeoutMs: 400 })
+    .then((rec) => void kit.made.push(rec), (e: unknown) => e);
+  await waitFor("the hook to run", async () => (await hookSleepers()).length === 1, 390);
+  const err = await pending;
+  assert.ok(err instanceof BerthError && err.code === Code.DEADLINE_EXCEEDED, String(err));
+  assert.match(err.message, new RegExp(`create container "${b.id}".*400 ms`));
+  assert.ok(performance.now() - t < 3000);
+  await waitFor("conmon to go", async () => (await conmonsFor(b.id)).length === 0);
+  await assert.rejects(kit.runtime.state(b.id), (e: unknown) => e instanceof BerthError && e.code === Code.NOT_FOUND);
+  const sleepers = await hookSleepers();
+  assert.deepEqual(sleepers, [], "the hook's sleep was killed");
+});
+
+async function hookSleepers(): Promise<number[]> {
+  const out: number[] = [];
+  for (const n of await readdir("/proc")) {
+    if (!/^\d+$/.test(n)) continue;
+    const cmd = await readFile(`/proc/${n}/cmdline`, "utf8").catch(() => "");
+    if (cmd === "sleep\u000037.25\u0000") out.push(Number(n));
+  }
+  return out;
 }
 
 test("a log path with ':' is refused before anything starts", async () => {
