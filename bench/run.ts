@@ -1,9 +1,11 @@
 // Benchmark runner: `npm run bench [names...]` runs each benchmark and prints `name: value unit`
 // lines. Benchmarks talk to a real daemon over one persistent gRPC connection.
 import { daemonBench } from "./daemon.js";
+import { pullBench } from "./pull.js";
+import { podsBench } from "./pods.js";
 
 export type Emit = (name: string, value: number, unit: string) => void;
-const BENCHES: Record<string, (emit: Emit) => Promise<void>> = { daemon: daemonBench };
+const BENCHES: Record<string, (emit: Emit) => Promise<void>> = { daemon: daemonBench, pull: pullBench, pods: podsBench };
 
 const emit: Emit = (name, value, unit) => process.stdout.write(`${name}: ${Number.isInteger(value) ? value : value.toFixed(2)} ${unit}\n`);
 const wanted = process.argv.slice(2);

@@ -114,7 +114,7 @@ export async function fetchLayers(ctx: ImageContext, req: FetchLayers): Promise<
       await ctx.layers.create({
         chainId: p.chainId, parent: chain[chain.length - 1], diffId: p.diffId, what: what(i),
         lowers: ctx.layers.lowerDirs(chain),
-        tar: () => (current = layerTar(ing.follow(), p.desc.mediaType, DEFAULT_APPLY_LIMITS.maxBytes, what(i))),
+        tar: () => (current = layerTar(ing, p.desc.mediaType, DEFAULT_APPLY_LIMITS.maxBytes, what(i))),
       });
       current = undefined;
       progress.layer(i, p.desc.digest, p.desc.size, "done");

@@ -1,10 +1,12 @@
 // Reads a blob from byte 0 while its download is still writing it (like `tail -f`), so unpack
 // streams behind the network without a second copy; EOF comes only after the digest matched.
 import fs, { type FileHandle } from "node:fs/promises";
-import { Readable } from "node:stream";
+import { Readable, type Writable } from "node:stream";
 import { internal } from "../../errors.js";
 
 const CHUNK = 256 * 1024;
+// Buffers a pump cycles through: reads overlap the consumer without allocating per chunk.
+const RING = 3;
 
 /** What a follower needs from the download it follows. */
 export interface Followed {
@@ -109,5 +111,68 @@ export class FollowReader extends Readable {
       () => cb(err),
       () => cb(err),
     );
+  }
+}
+
+/**
+ * Like FollowReader, but writes into `dest` from a small ring of reused buffers (no allocation
+ * per chunk). Only for a consumer that is done with a chunk when its write callback runs and
+ * keeps no reference (a zlib stream; not a PassThrough). Ends `dest` after the verified EOF;
+ * destroys it with the download's error. Stops quietly if `dest` is destroyed.
+ */
+export async function pumpFollow(src: Followed, path: string, fallbackPath: string, dest: Writable): Promise<void> {
+  let fh: FileHandle | undefined;
+  let wake: (() => void) | undefined;
+  const poke = (): void => {
+    const w = wake;
+    wake = undefined;
+    w?.();
+  };
+  const sleep = (): Promise<void> => new Promise<void>((r) => (wake = r));
+  // A function, so TypeScript does not carry the narrowing of src.state across the awaits.
+  const failed = (): boolean => src.state === "failed";
+  src.on("progress", poke);
+  dest.on("close", poke);
+  try {
+    await src.opened;
+    if (failed()) throw src.error ?? internal(`${src.what}: download failed`);
+    try {
+      fh = await fs.open(path, "r");
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== "ENOENT" || path === fallbackPath) throw err;
+      fh = await fs.open(fallbackPath, "r");
+    }
+    const free: Buffer[] = Array.from({ length: RING }, () => Buffer.allocUnsafe(CHUNK));
+    let pos = 0;
+    for (;;) {
+      if (dest.destroyed) return;
+      if (failed()) throw src.error ?? internal(`${src.what}: download failed`);
+      const avail = src.readable - pos;
+      if (avail <= 0) {
+        if (src.state === "done") break;
+        await sleep();
+        continue;
+      }
+      const buf = free.pop();
+      if (!buf) {
+        await sleep();
+        continue;
+      }
+      const { bytesRead } = await fh.read(buf, 0, Math.min(buf.length, avail), pos);
+      if (bytesRead === 0) throw internal(`${src.what}: the partial file is shorter than written (${pos} bytes)`);
+      pos += bytesRead;
+      if (dest.destroyed) return;
+      dest.write(buf.subarray(0, bytesRead), () => {
+        free.push(buf);
+        poke();
+      });
+    }
+    dest.end();
+  } catch (err) {
+    dest.destroy(err instanceof Error ? err : new Error(String(err)));
+  } finally {
+    src.off("progress", poke);
+    dest.off("close", poke);
+    await fh?.close().catch(() => {});
   }
 }

@@ -9,7 +9,7 @@ import { Writable, type Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { BerthError, Code, describe, internal } from "../../errors.js";
 import { logger } from "../../util/log.js";
-import { FollowReader } from "./follow.js";
+import { FollowReader, pumpFollow } from "./follow.js";
 
 const log = logger("content");
 
@@ -108,8 +108,16 @@ export class Ingest extends EventEmitter {
   }
 
   /** The whole blob from byte 0, following the download; ends only once the digest matched. */
-  follow(): Readable {
+  stream(): Readable {
     return new FollowReader(this, this.state === "done" ? this.opts.final : this.opts.partial, this.opts.final);
+  }
+
+  /**
+   * Writes the whole blob into `dest` as follow() would, from reused buffers; for consumers that
+   * are done with a chunk at its write callback (decompressors).
+   */
+  feed(dest: Writable): void {
+    void pumpFollow(this, this.state === "done" ? this.opts.final : this.opts.partial, this.opts.final, dest);
   }
 
   private settle(state: "done" | "failed"): void {
