@@ -154,7 +154,7 @@ export class Runc {
     await this.must(id, ["kill", ...(all ? ["--all"] : []), id, signal]);
   }
 
-  /** Plain delete of a stopped container (~8 ms); `force` makes runc kill and poll with a 100 ms sleep. */
+  /** Plain delete: quick for a stopped container; `force` makes runc kill and poll with a 100 ms sleep. */
   async delete(id: string, force = false): Promise<void> {
     await this.must(id, ["delete", ...(force ? ["--force"] : []), id]);
   }
