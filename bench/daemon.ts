@@ -18,6 +18,8 @@ export async function daemonBench(emit: Emit): Promise<void> {
   const d = await startDaemon();
   try {
     const c = d.client;
+    await new Promise((r) => setTimeout(r, 1000));
+    emit("daemon_idle_rss_fresh", await rssMiB(d.proc.pid!), "MiB");
     for (let i = 0; i < 200; i++) await call(c, c.runtime, c.runtime.version, { version: "" });
     const lat: number[] = [];
     for (let i = 0; i < 2000; i++) {
@@ -29,7 +31,7 @@ export async function daemonBench(emit: Emit): Promise<void> {
     emit("version_rpc_p50", s.p50, "ms");
     emit("version_rpc_p99", s.p99, "ms");
     await new Promise((r) => setTimeout(r, 2000));
-    emit("daemon_idle_rss", await rssMiB(d.proc.pid!), "MiB");
+    emit("daemon_idle_rss_after_2000_calls", await rssMiB(d.proc.pid!), "MiB");
   } finally {
     await d.stop();
   }
