@@ -11,6 +11,7 @@ import { parseFormat, UsageError } from "./cli/output.js";
 import { infoCommand, versionCommand } from "./cli/commands/runtime.js";
 import { networkInitCommand } from "./cli/commands/network.js";
 import { inspectpCommand, podsCommand, POD_OPTIONS, rmpCommand, runpCommand, stoppCommand } from "./cli/commands/pods.js";
+import { IMAGE_COMMANDS, IMAGE_OPTIONS, IMAGE_USAGE } from "./cli/commands/images.js";
 import { setLogLevel, logger } from "./util/log.js";
 import { BERTH_VERSION } from "./version.js";
 
@@ -31,10 +32,11 @@ Client (talks to a running daemon; -r/--runtime-endpoint, env BERTH_RUNTIME_ENDP
   berth stopp ID...             stop pod sandboxes
   berth rmp [-f] ID... | -a     remove pod sandboxes (-f: also ready ones)
 
+${IMAGE_USAGE}
 Client flags: -r ENDPOINT  -o table|json|yaml  -t TIMEOUT (e.g. 10s)
 `;
 
-const OPTIONS = { ...CLIENT_OPTIONS, ...POD_OPTIONS } as const;
+const OPTIONS = { ...CLIENT_OPTIONS, ...POD_OPTIONS, ...IMAGE_OPTIONS } as const;
 type ClientCommand = (c: CriClient, args: ReturnType<typeof parse<typeof OPTIONS>>) => Promise<void>;
 
 const CLIENT_COMMANDS: Record<string, ClientCommand> = {
@@ -45,6 +47,7 @@ const CLIENT_COMMANDS: Record<string, ClientCommand> = {
   inspectp: inspectpCommand,
   stopp: stoppCommand,
   rmp: rmpCommand,
+  ...IMAGE_COMMANDS,
 };
 
 async function daemonCommand(args: string[]): Promise<number> {
