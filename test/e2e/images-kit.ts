@@ -1,9 +1,11 @@
 // Shared set-up for the image service end-to-end tests: a fixture registry reached through a
 // hosts.toml directory the daemon is configured with, a started daemon, and typed CRI calls.
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { TestContext } from "node:test";
+import assert from "node:assert/strict";
+import type { ServiceError } from "@grpc/grpc-js";
 import { call } from "../../src/cli/client.js";
 import type { Image, ImageFsInfoResponse } from "../../src/generated/runtime/v1/api.js";
 import { startDaemon, type Daemon } from "../fixtures/daemon.js";
@@ -75,3 +77,45 @@ export async function fsInfo(d: Daemon): Promise<ImageFsInfoResponse> {
   const c = d.client;
   return call(c, c.image, c.image.imageFsInfo, {});
 }
+
+/** Writes `<certsD>/<host>/hosts.toml`. */
+export async function writeHosts(certsD: string, host: string, text: string): Promise<void> {
+  await mkdir(join(certsD, host), { recursive: true });
+  await writeFile(join(certsD, host, "hosts.toml"), text);
+}
+
+async function names(dir: string): Promise<string[]> {
+  try {
+    return (await readdir(dir)).sort();
+  } catch {
+    return [];
+  }
+}
+
+/** What the daemon holds on disk: blob digests (hex), layer dirs, partial downloads. */
+export async function onDisk(d: Daemon): Promise<{ blobs: string[]; layers: string[]; partials: string[] }> {
+  return {
+    blobs: await names(join(d.root, "content", "blobs", "sha256")),
+    layers: await names(join(d.root, "layers")),
+    partials: (await names(join(d.root, "content", "ingest"))).filter((n) => n.endsWith(".partial")),
+  };
+}
+
+/** Asserts the daemon stores no image, no layer and no blob. */
+export async function assertNothingStored(d: Daemon): Promise<void> {
+  assert.deepEqual(await list(d), []);
+  const disk = await onDisk(d);
+  assert.deepEqual(disk.layers, [], "no layer directory");
+  assert.deepEqual(disk.blobs, [], "no blob");
+}
+
+/** A matcher for assert.rejects: the gRPC code and a pattern the message must match. */
+export function grpcError(code: number, pattern: RegExp): (e: ServiceError) => boolean {
+  return (e: ServiceError) => {
+    assert.equal(e.code, code, `code ${e.code} (${e.details})`);
+    assert.match(e.details, pattern);
+    return true;
+  };
+}
+
+export const hexOf = (digest: string): string => digest.replace(/^sha256:/, "");
