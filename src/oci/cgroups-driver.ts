@@ -23,7 +23,9 @@ export interface PodCgroupDriver {
   readonly mode: CgroupMode;
   /** The pod's cgroup from its CRI `cgroup_parent` (or generated); InvalidArgument when it does not fit the driver. */
   podCgroup(cgroupParent: string, uid: string): PodCgroup;
-  /** Creates it if missing; true when Berth made it (and so removes it later). */
+  /** Whether it exists already (kubelet made it): then it is not Berth's to remove. */
+  exists(c: PodCgroup): Promise<boolean>;
+  /** Creates it if missing; true when Berth made it. */
   create(c: PodCgroup): Promise<boolean>;
   /** Removes it and anything below it; fine when already gone. */
   remove(c: PodCgroup): Promise<void>;
@@ -58,6 +60,10 @@ class CgroupfsDriver implements PodCgroupDriver {
 
   podCgroup(cgroupParent: string, uid: string): PodCgroup {
     return podCgroup("cgroupfs", cgroupParent, this.defaultParent, uid);
+  }
+
+  exists(c: PodCgroup): Promise<boolean> {
+    return this.fs.exists(c.path);
   }
 
   create(c: PodCgroup): Promise<boolean> {
@@ -98,6 +104,10 @@ class SystemdDriver implements PodCgroupDriver {
     // Before anything is made: without systemd this driver can do nothing right.
     requireSystemd();
     return podCgroup("systemd", cgroupParent, this.defaultParent, uid);
+  }
+
+  exists(c: PodCgroup): Promise<boolean> {
+    return this.unitFs.exists(c.path);
   }
 
   async create(c: PodCgroup): Promise<boolean> {

@@ -16,8 +16,14 @@ const INFRA_LOG = "infra.log";
 
 // --- cgroup ---
 
+/**
+ * Whether Berth owns the cgroup is decided (and saved) before it is made, so a daemon that dies
+ * in between still removes it at start; one that existed before (kubelet's) is left alone.
+ */
 export async function makeCgroup(ctx: PodContext, pod: Pod): Promise<void> {
-  pod.rec.cgroup.created = await ctx.deps.cgroups.create(pod.rec.cgroup);
+  pod.rec.cgroup.created = !(await ctx.deps.cgroups.exists(pod.rec.cgroup));
+  ctx.save(pod);
+  await ctx.deps.cgroups.create(pod.rec.cgroup);
 }
 
 export async function releaseCgroup(ctx: PodContext, pod: Pod): Promise<void> {

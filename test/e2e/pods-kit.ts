@@ -16,7 +16,7 @@ import {
   type PodSandboxStatusResponse,
 } from "../../src/generated/runtime/v1/api.js";
 import { startDaemon, type Daemon, type DaemonOptions } from "../fixtures/daemon.js";
-import { watchDaemon, type LeakWatch } from "../fixtures/leaks.js";
+import { forceCleanup, watchDaemon, type LeakWatch } from "../fixtures/leaks.js";
 
 export const run = promisify(execFile);
 const IP_FORWARD = "/proc/sys/net/ipv4/ip_forward";
@@ -111,7 +111,7 @@ export async function podEnv(t: TestContext, o: PodEnvOptions = {}): Promise<Pod
     async restart() {
       const old = env.d;
       old.client.close();
-      if (old.proc.exitCode === null) {
+      if (old.proc.exitCode === null && old.proc.signalCode === null) {
         old.proc.kill("SIGTERM");
         await once(old.proc, "exit");
       }
@@ -140,6 +140,15 @@ export async function podEnv(t: TestContext, o: PodEnvOptions = {}): Promise<Pod
       }
       await env.leaks.assertNoLeaks();
     } finally {
+      // Daemons first (SIGTERM, leaving their dirs), then anything a failed test left, then the dirs.
+      for (const d of daemons) {
+        d.client.close();
+        if (d.proc.exitCode === null && d.proc.signalCode === null) {
+          d.proc.kill("SIGTERM");
+          await once(d.proc, "exit");
+        }
+      }
+      if (env.leaks) await forceCleanup(env.leaks.scope);
       for (const d of daemons.reverse()) await d.stop();
       await run("ip", ["link", "del", env.bridge]).catch(() => undefined);
       await rm(binDir, { recursive: true, force: true });

@@ -23,25 +23,28 @@ test("the leak checker reports every kind of leftover, and nothing once they are
   const dummy = `bl${env.id}`;
   const cgroup = join("/sys/fs/cgroup/pids", env.cgroupParent, "podleak");
   const rule = ["-t", "nat", "-A", "POSTROUTING", "-s", `${env.prefix}77/32`, "-m", "comment", "--comment", `leak-${"e".repeat(64)}`, "-j", "RETURN"];
-  await mkdir(mnt, { recursive: true });
-  await mkdir(join(d.state, "ns", "netns"), { recursive: true });
-  await mkdir(join(env.ipamDir, env.network), { recursive: true });
-  await writeFile(pin, "");
-  await writeFile(lease, "x");
-  await run("mount", ["-t", "tmpfs", "leak", mnt]);
-  await run("unshare", [`--net=${pin}`, "true"]);
-  await run("ip", ["link", "add", dummy, "type", "veth", "peer", "name", `${dummy}p`]);
-  await mkdir(cgroup, { recursive: true });
-  await run("iptables", ["-w", ...rule]);
-  const sleeper = spawn("sleep", ["60"], { cwd: podDir, stdio: "ignore" });
+  let sleeper: ReturnType<typeof spawn> | undefined;
   try {
+    await mkdir(mnt, { recursive: true });
+    await mkdir(join(d.state, "ns", "netns"), { recursive: true });
+    await mkdir(join(env.ipamDir, env.network), { recursive: true });
+    await writeFile(pin, "");
+    await writeFile(lease, "x");
+    await run("mount", ["-t", "tmpfs", "leak", mnt]);
+    await run("unshare", [`--net=${pin}`, "true"]);
+    await run("ip", ["link", "add", dummy, "type", "veth", "peer", "name", `${dummy}p`]);
+    await mkdir(cgroup, { recursive: true });
+    await run("iptables", ["-w", ...rule]);
+    sleeper = spawn("sleep", ["60"], { cwd: podDir, stdio: "ignore" });
     const leaks = (await findLeaks(scope, before)).join("\n");
     for (const want of [`mount: ${mnt}`, `namespace pin: ${pin}`, `interface: ${dummy}`, `cgroup: ${cgroup}`, "iptables: -A POSTROUTING", `pid ${sleeper.pid}: sleep 60`, `file: ${pin}`, `IP lease: ${lease}`]) {
       assert.ok(leaks.includes(want), `expected "${want}" in:\n${leaks}`);
     }
   } finally {
-    sleeper.kill("SIGKILL");
-    await once(sleeper, "exit");
+    if (sleeper) {
+      sleeper.kill("SIGKILL");
+      await once(sleeper, "exit");
+    }
     await run("iptables", ["-w", ...rule.map((a) => (a === "-A" ? "-D" : a))]).catch(() => undefined);
     await rmdir(cgroup).catch(() => undefined);
     await run("ip", ["link", "del", dummy]).catch(() => undefined);

@@ -1,11 +1,12 @@
 // Pods across daemon restarts, and the infra process of a pod with a shared PID namespace:
 // pods are reloaded READY or NOTREADY as their pins say, the infra survives, all stay removable.
 import assert from "node:assert/strict";
-import { readFile, stat } from "node:fs/promises";
+import { chmod, readFile, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { test } from "node:test";
 import { call } from "../../src/cli/client.js";
 import { ListPodSandboxRequest, NamespaceMode, PodSandboxState } from "../../src/generated/runtime/v1/api.js";
+import { findLeaks } from "../fixtures/leaks.js";
 import { podEnv, podInfo, podStatus, removePod, run, runPod, stopPod } from "./pods-kit.js";
 
 async function alive(pid: number): Promise<boolean> {
@@ -83,3 +84,42 @@ test("after a daemon restart pods are listed as they were, the infra survives, a
   assert.equal((await call(c, c.runtime, c.runtime.listPodSandbox, ListPodSandboxRequest.fromPartial({}))).items.length, 0);
   await env.leaks.assertNoLeaks();
 });
+
+test("a daemon killed in the middle of RunPodSandbox cleans the half-made pod up when it comes back", async (t) => {
+  const env = await podEnv(t);
+  // A plugin after bridge that takes its time: when the daemon dies, the pod has pins, a cgroup,
+  // a veth and an address, and its record says "creating".
+  const slow = join(env.binDir, "berth-e2e-slow");
+  await writeFile(slow, `#!/bin/sh\ncat >/dev/null\n[ "$CNI_COMMAND" = ADD ] && sleep 1.5 && exit 1\nexit 0\n`);
+  await chmod(slow, 0o755);
+  await env.writeConf([{ type: "berth-e2e-slow" }]);
+  const pending = runPod(env.d, { name: "doomed" }).catch((e: Error) => e);
+  const deadline = Date.now() + 5000;
+  while (!(await hasPlugin(slow)) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+  assert.ok(await hasPlugin(slow), "the slow plugin is running");
+  env.d.proc.kill("SIGKILL");
+  assert.ok((await pending) instanceof Error);
+  while ((await hasPlugin(slow)) && Date.now() < deadline + 5000) await new Promise((r) => setTimeout(r, 20));
+
+  await env.writeConf();
+  const d2 = await env.restart();
+  const c = d2.client;
+  // The cleanup runs in the background right after start.
+  const until = Date.now() + 10_000;
+  for (;;) {
+    const left = await findLeaks(env.leaks.scope, env.leaks.before);
+    if (left.length === 0) break;
+    if (Date.now() > until) assert.deepEqual(left, []);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  assert.equal((await call(c, c.runtime, c.runtime.listPodSandbox, ListPodSandboxRequest.fromPartial({}))).items.length, 0);
+  // The same pod can now be made.
+  const id = await runPod(d2, { name: "doomed" });
+  await removePod(d2, id);
+  await env.leaks.assertNoLeaks();
+});
+
+async function hasPlugin(path: string): Promise<boolean> {
+  const { stdout } = await run("ps", ["-eo", "args"]);
+  return stdout.split("\n").some((l) => l.includes(path));
+}

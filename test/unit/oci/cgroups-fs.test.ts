@@ -14,13 +14,16 @@ const exists = (p: string) => stat(p).then(() => true, () => false);
 test("creates the pod cgroup everywhere, places a process in a leaf, removes it all", async (t) => {
   const parent = `/berth-unit-${process.pid}`;
   const hs = await cgroupHierarchies();
-  t.after(async () => {
-    for (const h of hs) await rmdir(join(h.mount, parent)).catch(() => undefined);
-  });
   const driver = await openCgroupDriver({ name: "cgroupfs", defaultParent: parent });
   const pc = driver.podCgroup("", "uid-1");
+  t.after(async () => {
+    await driver.remove(pc).catch(() => undefined);
+    for (const h of hs) await rmdir(join(h.mount, parent)).catch(() => undefined);
+  });
   assert.equal(pc.path, `${parent}/poduid-1`);
+  assert.equal(await driver.exists(pc), false);
   assert.equal(await driver.create(pc), true);
+  assert.equal(await driver.exists(pc), true);
   assert.equal(await driver.create(pc), false, "second create: already there, not ours to remove");
   for (const h of hs) assert.ok(await exists(join(h.mount, pc.path)), `${h.mount}${pc.path}`);
   const cpuset = hs.find((h) => h.controllers.includes("cpuset"));
