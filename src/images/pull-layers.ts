@@ -29,6 +29,12 @@ export interface FetchLayers {
 const asError = (e: unknown): BerthError =>
   e instanceof BerthError ? e : new BerthError(Code.INTERNAL, describe(e), { cause: e });
 
+/** The error with the layer named first (a stall says which layer stalled). */
+function naming(e: unknown, what: string): BerthError {
+  const err = asError(e);
+  return err.message.startsWith(what) ? err : new BerthError(err.code, `${what}: ${err.message}`, { cause: err });
+}
+
 /**
  * Makes sure every layer of `plans` (bottom first) is in the layer store. Fails fast: the first
  * download or apply error stops the rest; downloads no other pull shares are aborted (their
@@ -83,7 +89,7 @@ export async function fetchLayers(ctx: ImageContext, req: FetchLayers): Promise<
       () => progress.layer(i, digest, size, "downloaded"),
       (e: unknown) => {
         progress.layer(i, digest, size, "failed");
-        fail(e);
+        fail(naming(e, what(i)));
       },
     ).finally(() => {
       slot();
@@ -100,7 +106,7 @@ export async function fetchLayers(ctx: ImageContext, req: FetchLayers): Promise<
     }
     progress.layer(i, p.desc.digest, p.desc.size, "waiting");
     const d = download(p, i);
-    d.catch(fail);
+    d.catch((e: unknown) => fail(naming(e, what(i))));
     return d;
   });
 
