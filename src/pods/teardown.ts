@@ -46,13 +46,16 @@ export function releaseAll(ctx: PodContext, pod: Pod): Promise<void> {
   return all("pod sandbox released", pod, [
     ["containers", () => ctx.hooks.removeContainersOf(pod.rec.id)],
     ["infra+network", () => settled([stopInfraOf(pod), releaseNetwork(ctx, pod)])],
-    ["files", () => releaseFiles(pod)],
-    // One umount for the shm and every pin, then the files they were mounted on.
-    ["mounts", async () => {
-      await unmountAll(mountsOf(pod));
-      await settled([releaseShm(pod), releasePins(pod)]);
-    }],
-    ["cgroup", () => releaseCgroup(ctx, pod)],
+    // Independent of each other. One umount for the shm and every pin, then the files they were mounted on.
+    ["files+mounts+cgroup", () =>
+      settled([
+        releaseFiles(pod),
+        (async () => {
+          await unmountAll(mountsOf(pod));
+          await settled([releaseShm(pod), releasePins(pod)]);
+        })(),
+        releaseCgroup(ctx, pod),
+      ])],
     ["dir", () => releaseDir(pod)],
   ]);
 }
