@@ -6,7 +6,7 @@ import { constants as C } from "node:fs";
 import fs, { type FileHandle } from "node:fs/promises";
 import { dirname } from "node:path";
 import { Writable, type Readable } from "node:stream";
-import { pipeline } from "node:stream/promises";
+import { finished } from "node:stream/promises";
 import { BerthError, Code, describe, internal } from "../../errors.js";
 import { logger } from "../../util/log.js";
 import { FollowReader, pumpFollow } from "./follow.js";
@@ -171,16 +171,16 @@ export class Ingest extends EventEmitter {
         signal.addEventListener("abort", onAbort, { once: true });
         const before = pos;
         try {
-          await pipeline(got.stream, sink);
-        } catch (err) {
-          await sink.settled();
+          const cut = await copyInto(got.stream, sink);
           pos = sink.position;
-          if (signal.aborted) throw signal.reason;
-          const cut = err instanceof BerthError && err.code === Code.UNAVAILABLE;
-          if (!cut || pos === before || resumesLeft-- <= 0) throw err;
-          log.info({ what, offset: pos, size, err: describe(err) }, "download cut; resuming with Range");
-          this.emit("resume", pos);
-          continue;
+          if (cut) {
+            if (signal.aborted) throw signal.reason;
+            const resumable = cut instanceof BerthError && cut.code === Code.UNAVAILABLE;
+            if (!resumable || pos === before || resumesLeft-- <= 0) throw cut;
+            log.info({ what, offset: pos, size, err: describe(cut) }, "download cut; resuming with Range");
+            this.emit("resume", pos);
+            continue;
+          }
         } finally {
           signal.removeEventListener("abort", onAbort);
         }
@@ -203,6 +203,39 @@ export class Ingest extends EventEmitter {
       if (!closed) await fh.close().catch(() => {});
     }
   }
+}
+
+/**
+ * Copies a response body into the sink. A failing body is not an error here: what arrived
+ * before the failure is still written (so a resume starts after it) and the failure returned.
+ * The sink's own errors (overflow, disk) are thrown.
+ */
+async function copyInto(body: Readable, sink: BlobSink): Promise<unknown> {
+  let cut: unknown;
+  try {
+    for await (const chunk of body) {
+      if (sink.errored) throw sink.errored;
+      if (!sink.write(chunk)) await drainedOrClosed(sink);
+    }
+  } catch (err) {
+    if (sink.errored) throw sink.errored;
+    cut = err;
+  }
+  sink.end();
+  await finished(sink);
+  return cut;
+}
+
+function drainedOrClosed(w: Writable): Promise<void> {
+  return new Promise((resolve) => {
+    const done = (): void => {
+      w.off("drain", done);
+      w.off("close", done);
+      resolve();
+    };
+    w.on("drain", done);
+    w.on("close", done);
+  });
 }
 
 /** Reads back the first `n` bytes of an earlier attempt into the hash. */

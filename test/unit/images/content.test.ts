@@ -1,0 +1,194 @@
+// The content store's download path without a network: verification, in-flight dedup, Range
+// resume after a cut and across attempts, servers that ignore Range, overflow, and abort.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { createHash, randomBytes } from "node:crypto";
+import { existsSync } from "node:fs";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Readable, Writable } from "node:stream";
+import { BerthError, Code } from "../../../src/errors.js";
+import { ContentStore } from "../../../src/images/content/store.js";
+import type { BlobOpener } from "../../../src/images/content/ingest.js";
+import { setLogLevel } from "../../../src/util/log.js";
+
+setLogLevel("silent");
+
+const digestOf = (b: Buffer): string => `sha256:${createHash("sha256").update(b).digest("hex")}`;
+
+async function store(t: { after: (fn: () => Promise<void>) => void }): Promise<ContentStore> {
+  const dir = await mkdtemp(join(tmpdir(), "berth-content-"));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  const s = new ContentStore(dir);
+  await s.init();
+  return s;
+}
+
+/** Serves `data` from an offset in 64 KiB chunks; `cutAfter` bytes into a response, fails with `err`. */
+function server(data: Buffer, opts: { cutAfter?: number; err?: BerthError; ignoreRange?: boolean; times?: number } = {}) {
+  const offsets: number[] = [];
+  let failuresLeft = opts.times ?? 1;
+  const open: BlobOpener = async (offset) => {
+    offsets.push(offset);
+    const start = opts.ignoreRange ? 0 : offset;
+    const fail = opts.cutAfter !== undefined && failuresLeft-- > 0;
+    const stream = Readable.from((async function* () {
+      let sent = 0;
+      for (let o = start; o < data.length; o += 65536) {
+        const chunk = data.subarray(o, Math.min(data.length, o + 65536));
+        if (fail && sent + chunk.length > opts.cutAfter!) {
+          yield chunk.subarray(0, opts.cutAfter! - sent);
+          throw opts.err ?? new BerthError(Code.UNAVAILABLE, "the connection closed before the body was complete");
+        }
+        sent += chunk.length;
+        yield chunk;
+      }
+    })());
+    return { stream, offset: start };
+  };
+  return { open, offsets };
+}
+
+async function readAll(r: Readable): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const c of r) chunks.push(c as Buffer);
+  return Buffer.concat(chunks);
+}
+
+test("a download is verified, renamed into place, and followers read it whole", async (t) => {
+  const s = await store(t);
+  const data = randomBytes(300_000);
+  const digest = digestOf(data);
+  const srv = server(data);
+  const ing = await s.ingest(digest, data.length, "blob", srv.open);
+  const same = await s.ingest(digest, data.length, "blob", srv.open);
+  assert.equal(same, ing, "concurrent requests share one download");
+  const followed = readAll(ing.stream());
+  await ing.done;
+  assert.deepEqual(await followed, data);
+  assert.deepEqual(srv.offsets, [0]);
+  assert.deepEqual(await readFile(s.path(digest)), data);
+  assert.equal(existsSync(join(s.paths.ingest, `sha256-${digest.slice(7)}.partial`)), false);
+  const again = await s.ingest(digest, data.length, "blob", srv.open);
+  assert.equal(again.state, "done", "a stored blob is not downloaded again");
+  assert.deepEqual(await readAll(again.stream()), data);
+});
+
+test("a cut connection resumes with the offset reached; a server ignoring Range is handled", async (t) => {
+  const s = await store(t);
+  const data = randomBytes(500_000);
+  const digest = digestOf(data);
+  const srv = server(data, { cutAfter: 200_000 });
+  const ing = await s.ingest(digest, data.length, "blob", srv.open);
+  await ing.done;
+  assert.deepEqual(srv.offsets, [0, 200_000]);
+  assert.deepEqual(await readFile(s.path(digest)), data);
+
+  const s2 = await store(t);
+  const srv2 = server(data, { cutAfter: 100_000, ignoreRange: true });
+  const ing2 = await s2.ingest(digest, data.length, "blob", srv2.open);
+  const followed = readAll(ing2.stream());
+  await ing2.done;
+  assert.deepEqual(srv2.offsets, [0, 100_000]);
+  assert.deepEqual(await followed, data);
+});
+
+test("a stall keeps the .partial; the next attempt re-hashes it and resumes with Range", async (t) => {
+  const s = await store(t);
+  const data = randomBytes(400_000);
+  const digest = digestOf(data);
+  const stall = new BerthError(Code.DEADLINE_EXCEEDED, "no data from the registry for 500 ms");
+  const srv = server(data, { cutAfter: 150_000, err: stall });
+  const ing = await s.ingest(digest, data.length, "blob", srv.open);
+  await assert.rejects(ing.done, (e: BerthError) => e.code === Code.DEADLINE_EXCEEDED);
+  const partial = join(s.paths.ingest, `sha256-${digest.slice(7)}.partial`);
+  assert.equal((await readFile(partial)).length, 150_000);
+  const srv2 = server(data);
+  const retry = await s.ingest(digest, data.length, "blob", srv2.open);
+  assert.notEqual(retry, ing);
+  await retry.done;
+  assert.equal(retry.resumedFrom, 150_000);
+  assert.deepEqual(srv2.offsets, [150_000]);
+  assert.deepEqual(await readFile(s.path(digest)), data);
+});
+
+test("wrong bytes are discarded (no partial kept); too many bytes are refused", async (t) => {
+  const s = await store(t);
+  const data = randomBytes(100_000);
+  const digest = digestOf(data);
+  const bad = Buffer.from(data);
+  bad[5] = (bad[5] ?? 0) ^ 1;
+  const ing = await s.ingest(digest, data.length, "layer X", server(bad).open);
+  const followed = readAll(ing.stream());
+  await assert.rejects(ing.done, (e: BerthError) => e.code === Code.DATA_LOSS && /layer X: downloaded content has digest/.test(e.message));
+  await assert.rejects(followed, /downloaded content has digest/, "a follower sees the failure, not EOF");
+  assert.equal(await s.size(digest), undefined);
+  assert.equal(existsSync(join(s.paths.ingest, `sha256-${digest.slice(7)}.partial`)), false);
+
+  const big = await s.ingest(digest, data.length - 10, "layer Y", server(data).open);
+  await assert.rejects(big.done, (e: BerthError) => e.code === Code.DATA_LOSS && /more than the 99990 bytes/.test(e.message));
+
+  // A .partial longer than the blob (a different blob's leftovers?) is started over.
+  const partial = join(s.paths.ingest, `sha256-${digest.slice(7)}.partial`);
+  await writeFile(partial, randomBytes(200_000));
+  const fresh = await s.ingest(digest, data.length, "blob", server(data).open);
+  await fresh.done;
+  assert.deepEqual(await readFile(s.path(digest)), data);
+});
+
+test("the last holder letting go aborts the download and keeps the partial; feed() pumps into a writable", async (t) => {
+  const s = await store(t);
+  const data = randomBytes(2_000_000);
+  const digest = digestOf(data);
+  let release: () => void = () => {};
+  const slow: BlobOpener = async (offset, signal) => {
+    const stream = Readable.from((async function* () {
+      for (let o = offset; o < data.length; o += 65536) {
+        if (o >= 262_144) await new Promise((r) => setTimeout(r, 1000));
+        if (signal.aborted) return;
+        yield data.subarray(o, o + 65536);
+        if (o === 262_144 - 65536) setImmediate(() => release());
+      }
+    })());
+    return { stream, offset };
+  };
+  const ing = await s.ingest(digest, data.length, "blob", slow);
+  const a = ing.hold();
+  const b = ing.hold();
+  a();
+  release = b;
+  await assert.rejects(ing.done, (e: BerthError) => e.code === Code.CANCELLED);
+  const partial = join(s.paths.ingest, `sha256-${digest.slice(7)}.partial`);
+  assert.ok((await readFile(partial)).length >= 65536);
+
+  const got: Buffer[] = [];
+  const sink = new Writable({ write(chunk: Buffer, _e, cb) { got.push(Buffer.from(chunk)); cb(); } });
+  const retry = await s.ingest(digest, data.length, "blob", server(data).open);
+  retry.feed(sink);
+  await new Promise((r) => sink.on("finish", r));
+  await retry.done;
+  assert.deepEqual(Buffer.concat(got), data, "the pump copies out of its reused buffers in order");
+});
+
+test("put and getOrFetch verify digests; getOrFetch shares one fetch", async (t) => {
+  const s = await store(t);
+  const data = Buffer.from('{"config": true}');
+  const digest = digestOf(data);
+  await assert.rejects(s.put(digest, Buffer.from("other")), (e: BerthError) => e.code === Code.DATA_LOSS);
+  let fetches = 0;
+  const fetch = async (): Promise<Buffer> => {
+    fetches++;
+    await new Promise((r) => setTimeout(r, 20));
+    return data;
+  };
+  const [x, y] = await Promise.all([s.getOrFetch(digest, 1024, fetch), s.getOrFetch(digest, 1024, fetch)]);
+  assert.deepEqual(x, data);
+  assert.deepEqual(y, data);
+  assert.equal(fetches, 1);
+  assert.deepEqual(await s.getOrFetch(digest, 1024, fetch), data);
+  assert.equal(fetches, 1, "served from the store");
+  assert.deepEqual((await s.list()).map((b) => b.digest), [digest]);
+  s.deleteSync(digest);
+  assert.deepEqual(await s.list(), []);
+});
