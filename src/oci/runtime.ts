@@ -2,7 +2,7 @@
 // Berth's own runc root — so no caller needs to know a conmon flag, a pid file or an exit file.
 import { existsSync } from "node:fs";
 import { access, mkdir, rm } from "node:fs/promises";
-import { dirname } from "node:path";
+import { dirname, join } from "node:path";
 import { Code, deadlineExceeded, failedPrecondition } from "../errors.js";
 import { logger } from "../util/log.js";
 import { which } from "../util/which.js";
@@ -229,7 +229,8 @@ export class OciRuntime {
       }
     }
     this.#known.delete(id);
-    await this.exits.forget(id);
+    // conmon leaves its attach-socket link <socketDir>/<id> behind (checked with 2.1.6).
+    await Promise.all([this.exits.forget(id), rm(join(this.dirs.socketDir, id), { force: true })]);
   }
 
   /** OCI LinuxResources, applied by runc update (all or nothing). */
