@@ -14,6 +14,8 @@ import { openPodService } from "../pods/open.js";
 import { podHandlers } from "../server/pods.js";
 import { ImageService } from "../images/service.js";
 import { imageHandlers } from "../server/images.js";
+import { openContainerService } from "../containers/open.js";
+import { containerHandlers } from "../server/containers.js";
 import { claimSocketPath, restrictSocket } from "./socket.js";
 import { authorityFixingDuplex } from "../server/h2-authority.js";
 import { createServer as createNetServer, type Server as NetServer } from "node:net";
@@ -53,8 +55,10 @@ export async function runDaemon(config: Config): Promise<number> {
     closables.push(pods);
     const images = await ImageService.open(config, store);
     closables.push(images);
+    const containers = await openContainerService(config, store, pods, images);
+    closables.push(containers.oci, containers.service);
     server = createCriServer({
-      runtime: { ...runtimeInfoHandlers(info), ...podHandlers(pods) },
+      runtime: { ...runtimeInfoHandlers(info), ...podHandlers(pods), ...containerHandlers(containers.service) },
       image: { ...imageHandlers(images) },
     });
     listener = await bind(server, config.socket);

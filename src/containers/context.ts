@@ -1,0 +1,113 @@
+// What every container RPC shares: the drivers and services it calls (through small
+// interfaces), the directories, the in-memory index (persisted on each change) and per-container locks.
+import type { PodCgroupDriver } from "../oci/cgroups-driver.js";
+import type { Hierarchy } from "../oci/cgroups-hierarchies.js";
+import type { OciRuntime } from "../oci/runtime.js";
+import type { Pod } from "../pods/record.js";
+import { resolveId } from "../pods/ids.js";
+import { KeyedMutex } from "../pods/lock.js";
+import { notFound } from "../errors.js";
+import type { HostFacts } from "./host/facts.js";
+import type { ImageConfig } from "./spec/index.js";
+import { isVisible, type Container } from "./record.js";
+import type { ContainerStore } from "./store.js";
+
+/** The part of the pod service containers use. */
+export interface PodLookup {
+  /** A visible pod by ID or unique prefix; NotFound otherwise. */
+  get(ref: string): Pod;
+  find(id: string): Pod | undefined;
+}
+
+/** An image as a container needs it. */
+export interface ResolvedImage {
+  id: string;
+  chainIds: string[];
+  config: ImageConfig;
+}
+
+/** The part of the image service containers use. */
+export interface ImageLookup {
+  /** The image a reference names (tag, digest, ID or prefix); NotFound when not pulled. */
+  resolve(ref: string): Promise<ResolvedImage>;
+  /** Overlay lower dirs for the layers (bottom first in), topmost first. */
+  lowerDirs(chainIds: readonly string[]): string[];
+  /** The layer store's directory (overlay mounts run there with relative lowerdirs). */
+  layersDir: string;
+}
+
+export interface ContainerDeps {
+  store: ContainerStore;
+  oci: OciRuntime;
+  pods: PodLookup;
+  images: ImageLookup;
+  cgroups: PodCgroupDriver;
+  hierarchies: Hierarchy[];
+  facts: HostFacts;
+  dirs: {
+    /** Bundles: <state>/containers/<id>. */
+    bundles: string;
+    /** Writable layers and persist files: <root>/containers/<id>. */
+    data: string;
+  };
+  /** How long CreateContainer waits for runc create under conmon. */
+  createTimeoutMs: number;
+}
+
+export class ContainerContext {
+  readonly containers = new Map<string, Container>();
+  readonly locks = new KeyedMutex();
+  /** Layer ChainIDs under some container's rootfs, counted, so image GC keeps them. */
+  private readonly layerUse = new Map<string, number>();
+
+  constructor(readonly deps: ContainerDeps) {}
+
+  save(c: Container): void {
+    if (!this.containers.has(c.rec.id)) this.useLayers(c.rec.image.chainIds, 1);
+    this.deps.store.put(c.rec);
+    this.containers.set(c.rec.id, c);
+  }
+
+  drop(c: Container): void {
+    this.deps.store.delete(c.rec.id);
+    if (this.containers.delete(c.rec.id)) this.useLayers(c.rec.image.chainIds, -1);
+  }
+
+  /** Indexes a record loaded from the store (no write). */
+  load(c: Container): void {
+    if (!this.containers.has(c.rec.id)) this.useLayers(c.rec.image.chainIds, 1);
+    this.containers.set(c.rec.id, c);
+  }
+
+  layerInUse(chainId: string): boolean {
+    return (this.layerUse.get(chainId) ?? 0) > 0;
+  }
+
+  private useLayers(chainIds: readonly string[], delta: number): void {
+    for (const id of chainIds) {
+      const n = (this.layerUse.get(id) ?? 0) + delta;
+      if (n > 0) this.layerUse.set(id, n);
+      else this.layerUse.delete(id);
+    }
+  }
+
+  /** A visible container by full ID or unique prefix; undefined when there is none. */
+  find(ref: string): Container | undefined {
+    const exact = this.containers.get(ref);
+    if (exact) return isVisible(exact) ? exact : undefined;
+    const visible: string[] = [];
+    for (const c of this.containers.values()) if (isVisible(c)) visible.push(c.rec.id);
+    const id = resolveId(visible, ref, "container");
+    return id === undefined ? undefined : this.containers.get(id);
+  }
+
+  get(ref: string): Container {
+    const c = this.find(ref);
+    if (!c) throw notFound("container", ref);
+    return c;
+  }
+
+  ofPod(podId: string): Container[] {
+    return [...this.containers.values()].filter((c) => c.rec.podId === podId);
+  }
+}

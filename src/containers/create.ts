@@ -1,0 +1,209 @@
+// CreateContainer: the rootfs (overlay of the image's layers + a writable upper dir), the user
+// from the image's account files, the OCI spec and bundle, then runc create under conmon.
+import { readFileSync } from "node:fs";
+import { mkdir, readFile, stat, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { BerthError, Code, failedPrecondition, invalid } from "../errors.js";
+import { ContainerConfig, LinuxContainerResources, NamespaceMode, type CreateContainerRequest } from "../generated/runtime/v1/api.js";
+import { newId } from "../pods/ids.js";
+import { podFilePaths } from "../pods/files.js";
+import type { Pod } from "../pods/record.js";
+import { logger } from "../util/log.js";
+import { conmonLeafName, containerCgroup } from "./cgroup-path.js";
+import type { ContainerContext, ResolvedImage } from "./context.js";
+import { lookupDevice } from "./host/devices.js";
+import { specOptions } from "./host/facts.js";
+import { propagationLookup } from "./host/propagation.js";
+import { isVisible, nowNs, type Container, type ContainerRecord } from "./record.js";
+import { readFileInRoot } from "./rootfs/in-root.js";
+import { mountOverlay } from "./rootfs/overlay.js";
+import { makeImageVolumes } from "./rootfs/volumes.js";
+import { buildSpec, imageVolumePaths, MAX_ACCOUNT_FILE, resolveUser, userRequestFrom, type PodNamespacePaths } from "./spec/index.js";
+import { releaseContainer } from "./teardown.js";
+
+const log = logger("containers");
+
+function checkRequest(req: CreateContainerRequest): ContainerConfig {
+  const config = req.config;
+  if (!req.podSandboxId) throw invalid("CreateContainer: pod_sandbox_id is empty; give the ID of a ready pod sandbox");
+  if (!config) throw invalid("CreateContainer: config is required");
+  const name = config.metadata?.name ?? "";
+  if (name === "") throw invalid("CreateContainer: config.metadata.name is required");
+  if (name.length > 253 || /[\0-\x1f/]/.test(name)) throw invalid(`config.metadata.name ${JSON.stringify(name)} must be at most 253 characters without "/" or control characters`);
+  if (!config.image?.image) throw invalid(`container "${name}": config.image.image is required (an image ID, tag or digest)`);
+  return config;
+}
+
+/** The same name and attempt in one pod is one container (containerd reserves the name). */
+function checkName(ctx: ContainerContext, pod: Pod, config: ContainerConfig): void {
+  const m = config.metadata!;
+  for (const c of ctx.ofPod(pod.rec.id)) {
+    const o = c.config.metadata;
+    if (isVisible(c) && o?.name === m.name && o.attempt === m.attempt) {
+      throw new BerthError(Code.ALREADY_EXISTS, `container "${m.name}" (attempt ${m.attempt}) already exists in pod sandbox "${pod.rec.id}" as ${c.rec.id}; remove it first`);
+    }
+  }
+}
+
+function namespacePaths(pod: Pod): PodNamespacePaths {
+  const { net, ipc, uts, pid } = pod.rec.pins;
+  return { ...(net ? { net } : {}), ...(ipc ? { ipc } : {}), ...(uts ? { uts } : {}), ...(pid && pod.rec.ns.pid === "pod" ? { pid } : {}) };
+}
+
+function targetPidNamespace(ctx: ContainerContext, config: ContainerConfig, podId: string): string | undefined {
+  const opts = config.linux?.securityContext?.namespaceOptions;
+  if (opts?.pid !== NamespaceMode.TARGET) return undefined;
+  const target = ctx.find(opts.targetId);
+  if (!target || target.rec.podId !== podId) throw invalid(`namespace_options.target_id ${JSON.stringify(opts.targetId)} is not a container of pod sandbox "${podId}"`);
+  if (!target.rec.process || target.rec.phase === "exited") throw failedPrecondition(`target container "${target.rec.id}" is not running: its PID namespace cannot be joined`);
+  return `/proc/${target.rec.process.pid}/ns/pid`;
+}
+
+/** Host paths of CRI mounts must exist; a missing one becomes a directory, as containerd does. */
+async function ensureHostPaths(config: ContainerConfig): Promise<void> {
+  for (const m of config.mounts) {
+    if (!m.hostPath.startsWith("/")) continue; // the spec builder names the field
+    try {
+      await stat(m.hostPath);
+    } catch {
+      await mkdir(m.hostPath, { recursive: true, mode: 0o755 });
+    }
+  }
+}
+
+function plan(ctx: ContainerContext, pod: Pod, config: ContainerConfig, image: ResolvedImage): Container {
+  const id = newId((x) => ctx.containers.has(x));
+  const { bundles, data } = ctx.deps.dirs;
+  const cg = containerCgroup(pod.rec.cgroup, id);
+  const logDir = pod.config.logDirectory;
+  const rec: ContainerRecord = {
+    v: 1,
+    id,
+    podId: pod.rec.id,
+    phase: "creating",
+    createdAt: nowNs().toString(),
+    startedAt: "0",
+    finishedAt: "0",
+    exitCode: 0,
+    reason: "",
+    message: "",
+    config: ContainerConfig.toJSON(config),
+    resources: config.linux?.resources ? LinuxContainerResources.toJSON(config.linux.resources) : null,
+    image: { name: config.image!.image, id: image.id, chainIds: image.chainIds, ...(image.config.StopSignal ? { stopSignal: image.config.StopSignal } : {}) },
+    paths: { bundle: join(bundles, id), dir: join(data, id) },
+    mounted: false,
+    logPath: logDir && config.logPath ? join(logDir, config.logPath) : "",
+    cgroupsPath: cg.cgroupsPath,
+    cgroupPath: cg.path,
+    user: { uid: 0, gid: 0, additionalGids: [] },
+  };
+  return { rec, config, resources: config.linux?.resources };
+}
+
+export async function createContainer(ctx: ContainerContext, req: CreateContainerRequest): Promise<string> {
+  const config = checkRequest(req);
+  const pod = ctx.deps.pods.get(req.podSandboxId);
+  if (pod.rec.phase !== "ready") throw failedPrecondition(`pod sandbox "${pod.rec.id}" is not ready (${pod.rec.reason ?? pod.rec.phase}); containers can only be created in a ready pod`);
+  checkName(ctx, pod, config);
+  const image = await ctx.deps.images.resolve(config.image!.image);
+  const target = targetPidNamespace(ctx, config, pod.rec.id);
+
+  const t0 = performance.now();
+  const ms: Record<string, number> = {};
+  const mark = (name: string, since: number) => (ms[name] = Math.round((performance.now() - since) * 10) / 10);
+  const c = plan(ctx, pod, config, image);
+  const { rec } = c;
+  // Saved first: the layers are now in use (image GC keeps them) and a crash leaves a record to clean up.
+  ctx.save(c);
+  await using undo = new AsyncDisposableStack();
+  undo.defer(async () => {
+    try {
+      await releaseContainer(ctx, c);
+      ctx.drop(c);
+    } catch (err) {
+      // Kept hidden in "creating": the next start cleans it up.
+      log.error({ id: rec.id, err: (err as Error).message }, "cleanup after a failed CreateContainer failed; will retry at start");
+    }
+  });
+
+  const rootfs = join(rec.paths.bundle, "rootfs");
+  const upper = join(rec.paths.dir, "upper");
+  const work = join(rec.paths.dir, "work");
+  let t = performance.now();
+  await Promise.all([
+    mkdir(rec.paths.dir, { recursive: true, mode: 0o700 }).then(() => Promise.all([mkdir(upper, { mode: 0o755 }), mkdir(work, { mode: 0o700 })])),
+    mkdir(rootfs, { recursive: true, mode: 0o755 }),
+  ]);
+  const lowers = ctx.deps.images.lowerDirs(image.chainIds);
+  if (lowers.length === 0) {
+    // An image without layers: overlay still needs one lower dir.
+    lowers.push(join(rec.paths.dir, "empty"));
+    await mkdir(lowers[0]!, { mode: 0o755 });
+  }
+  rec.mounted = true;
+  ctx.save(c);
+  await mountOverlay({ layersDir: ctx.deps.images.layersDir, lowers, upper, work, target: rootfs });
+  mark("rootfs", t);
+
+  t = performance.now();
+  const [passwd, group, hostname, imageVolumes] = await Promise.all([
+    readFileInRoot(rootfs, "/etc/passwd", MAX_ACCOUNT_FILE),
+    readFileInRoot(rootfs, "/etc/group", MAX_ACCOUNT_FILE),
+    readFile(podFilePaths(pod.rec.dir).hostname, "utf8").then((s) => s.trim(), () => ""),
+    makeImageVolumes(rootfs, join(rec.paths.dir, "volumes"), imageVolumePaths(image.config, config.mounts)),
+    ensureHostPaths(config),
+  ]);
+  const user = resolveUser(userRequestFrom(config, image.config), passwd ?? "", group ?? "");
+  rec.user = { uid: user.uid, gid: user.gid, additionalGids: user.additionalGids };
+  const privileged = config.linux?.securityContext?.privileged ?? false;
+  const spec = buildSpec({
+    containerId: rec.id,
+    sandboxId: pod.rec.id,
+    config,
+    sandboxConfig: pod.config,
+    image: image.config,
+    imageName: config.image!.image,
+    rootfs,
+    namespaces: namespacePaths(pod),
+    ...(target ? { targetPidNamespace: target } : {}),
+    podFiles: { ...podFilePaths(pod.rec.dir), shm: pod.rec.shm.path },
+    hostname,
+    cgroupsPath: rec.cgroupsPath,
+    user,
+    imageVolumes,
+    lookupDevice,
+    lookupPropagation: propagationLookup(),
+    readProfile: (p) => {
+      try {
+        return readFileSync(p, "utf8");
+      } catch (err) {
+        throw invalid(`seccomp profile ${p} cannot be read: ${(err as Error).message}`);
+      }
+    },
+    options: specOptions(ctx.deps.facts, privileged),
+  });
+  await writeFile(join(rec.paths.bundle, "config.json"), JSON.stringify(spec), { mode: 0o600 });
+  mark("spec", t);
+
+  t = performance.now();
+  const placement = ctx.deps.cgroups.name === "cgroupfs" ? await ctx.deps.cgroups.placement(pod.rec.cgroup, conmonLeafName(rec.id)) : undefined;
+  if (placement?.leaf) rec.conmonLeaf = placement.leaf;
+  rec.process = await ctx.deps.oci.create({
+    id: rec.id,
+    bundleDir: rec.paths.bundle,
+    logPath: rec.logPath || undefined,
+    tty: config.tty,
+    stdin: config.stdin,
+    stdinOnce: config.stdinOnce,
+    persistDir: rec.paths.dir,
+    timeoutMs: ctx.deps.createTimeoutMs,
+    placeConmon: placement ? (pid) => placement.adopt([pid]) : undefined,
+  });
+  mark("runc_create", t);
+
+  rec.phase = "created";
+  ctx.save(c);
+  undo.move();
+  log.debug({ id: rec.id, pod: pod.rec.id, ms: { ...ms, total: Math.round((performance.now() - t0) * 10) / 10 } }, "container created");
+  return rec.id;
+}

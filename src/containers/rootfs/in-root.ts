@@ -1,0 +1,75 @@
+// Paths inside a container's root filesystem resolved the way the container would see them:
+// symlinks (absolute or relative) are followed but can never lead out of the root.
+import { constants } from "node:fs";
+import { lstat, open, readlink } from "node:fs/promises";
+import { join } from "node:path";
+import { invalid } from "../../errors.js";
+
+const MAX_LINKS = 40;
+
+/**
+ * The host path that `path` (absolute, as inside the container) names under `root`, every
+ * symlink resolved with `root` as "/" and ".." stopping at it; undefined when it does not exist.
+ */
+export async function resolveInRoot(root: string, path: string): Promise<string | undefined> {
+  const pending = path.split("/").filter((s) => s !== "" && s !== ".");
+  const done: string[] = [];
+  let links = 0;
+  while (pending.length > 0) {
+    const seg = pending.shift()!;
+    if (seg === "..") {
+      done.pop();
+      continue;
+    }
+    const host = join(root, ...done, seg);
+    let st;
+    try {
+      st = await lstat(host);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === "ENOENT" || (err as NodeJS.ErrnoException).code === "ENOTDIR") return undefined;
+      throw err;
+    }
+    if (!st.isSymbolicLink()) {
+      done.push(seg);
+      continue;
+    }
+    if (++links > MAX_LINKS) throw invalid(`${path} in the image: too many levels of symbolic links`);
+    const target = await readlink(host);
+    if (target.startsWith("/")) done.length = 0;
+    pending.unshift(...target.split("/").filter((s) => s !== "" && s !== "."));
+  }
+  return join(root, ...done);
+}
+
+/**
+ * A regular file inside the root, read up to `max` bytes (more is an error); undefined when it
+ * does not exist. The last step is opened with O_NOFOLLOW, so a swapped-in symlink is refused.
+ */
+export async function readFileInRoot(root: string, path: string, max: number): Promise<string | undefined> {
+  const host = await resolveInRoot(root, path);
+  if (host === undefined) return undefined;
+  let fh;
+  try {
+    fh = await open(host, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+    throw invalid(`${path} in the image cannot be read: ${(err as Error).message}`);
+  }
+  try {
+    const st = await fh.stat();
+    if (!st.isFile()) throw invalid(`${path} in the image is not a regular file`);
+    if (st.size > max) throw invalid(`${path} in the image is ${st.size} bytes; at most ${max} are read`);
+    const buf = Buffer.alloc(Math.min(max + 1, st.size + 1));
+    let n = 0;
+    for (;;) {
+      const r = await fh.read(buf, n, buf.length - n, n);
+      if (r.bytesRead === 0) break;
+      n += r.bytesRead;
+      if (n >= buf.length) break;
+    }
+    if (n > max) throw invalid(`${path} in the image is larger than ${max} bytes`);
+    return buf.subarray(0, n).toString("utf8");
+  } finally {
+    await fh.close();
+  }
+}

@@ -1,0 +1,75 @@
+// The container's root filesystem: an overlay of the image's shared layer dirs (read-only) and a
+// per-container upper dir, mounted with the `mount` tool; lowerdirs are given relative to the layer
+// store (mount runs there), so a 128-layer image still fits the kernel's one-page option limit.
+import { execFile } from "node:child_process";
+import { stat } from "node:fs/promises";
+import { dirname, relative } from "node:path";
+import { internal, invalid } from "../../errors.js";
+import { logger } from "../../util/log.js";
+
+const log = logger("rootfs");
+const TIMEOUT_MS = 30_000;
+/** The kernel copies mount data into one page (4096 bytes with its NUL). */
+const MAX_OPTIONS = 4095;
+
+export interface OverlaySpec {
+  /** The layer store's directory: mount runs there and lowerdirs below it are given relative. */
+  layersDir: string;
+  /** Lower dirs, topmost first (absolute). */
+  lowers: readonly string[];
+  upper: string;
+  work: string;
+  target: string;
+}
+
+function tool(cmd: string, args: string[], cwd?: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    execFile(cmd, args, { timeout: TIMEOUT_MS, ...(cwd ? { cwd } : {}) }, (err, _o, stderr) => {
+      if (err) reject(internal(`${cmd} ${args.join(" ")} failed: ${String(stderr).trim() || err.message}`, err));
+      else resolve();
+    });
+  });
+}
+
+/** The `-o` string for the spec (exported for tests); throws when it cannot fit. */
+export function overlayOptions(o: OverlaySpec): string {
+  if (o.lowers.length === 0) throw internal("an overlay needs at least one lower dir");
+  const lowers = o.lowers.map((l) => {
+    const rel = relative(o.layersDir, l);
+    return rel.startsWith("..") || rel === "" ? l : rel;
+  });
+  for (const p of [...lowers, o.upper, o.work]) {
+    // overlayfs splits lowerdir on ':' and the option string on ','.
+    if (/[:,\\\n]/.test(p)) throw internal(`overlay path ${JSON.stringify(p)} contains ':', ',' or '\\', which overlay options cannot carry`);
+  }
+  const opts = `lowerdir=${lowers.join(":")},upperdir=${o.upper},workdir=${o.work}`;
+  if (opts.length > MAX_OPTIONS) {
+    throw invalid(`the image has ${o.lowers.length} layers: the overlay mount options (${opts.length} bytes) do not fit the kernel's ${MAX_OPTIONS}-byte limit`);
+  }
+  return opts;
+}
+
+export async function mountOverlay(o: OverlaySpec): Promise<void> {
+  await tool("mount", ["-t", "overlay", "overlay", "-o", overlayOptions(o), o.target], o.layersDir);
+}
+
+/** True when `path` is the root of a mount (its device differs from its parent's). */
+export async function isMountPoint(path: string): Promise<boolean> {
+  try {
+    const [a, b] = await Promise.all([stat(path), stat(dirname(path))]);
+    return a.dev !== b.dev;
+  } catch {
+    return false;
+  }
+}
+
+/** Unmounts the rootfs if mounted; a busy mount is detached lazily rather than kept. */
+export async function unmountOverlay(target: string): Promise<void> {
+  if (!(await isMountPoint(target))) return;
+  try {
+    await tool("umount", [target]);
+  } catch (err) {
+    log.warn({ target, err: (err as Error).message }, "umount failed; detaching lazily");
+    await tool("umount", ["-l", target]);
+  }
+}

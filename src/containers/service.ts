@@ -1,0 +1,112 @@
+// The container service: CreateContainer, Start, Stop, Remove, Status, List, ExecSync,
+// ReopenContainerLog and resource updates over the in-memory index, plus the pod service's hooks.
+import type {
+  Container as CriContainer,
+  ContainerFilter,
+  ContainerStatusResponse,
+  CreateContainerRequest,
+  ExecSyncResponse,
+  UpdateContainerResourcesRequest,
+} from "../generated/runtime/v1/api.js";
+import type { ContainerHooks } from "../pods/service.js";
+import { logger } from "../util/log.js";
+import { ContainerContext, type ContainerDeps } from "./context.js";
+import { createContainer } from "./create.js";
+import { execSync, reopenLog } from "./exec.js";
+import { onExit } from "./exits.js";
+import { listContainers } from "./list.js";
+import type { Container } from "./record.js";
+import { cleanUpLeftover, loadContainers } from "./recover.js";
+import { removeContainer, removeResolved } from "./remove.js";
+import { startContainer } from "./start.js";
+import { statusResponse } from "./status.js";
+import { stopContainer, stopResolved } from "./stop.js";
+import { updateResources } from "./update.js";
+
+const log = logger("containers");
+
+export class ContainerService implements ContainerHooks {
+  readonly ctx: ContainerContext;
+  private background: Promise<unknown> = Promise.resolve();
+  private readonly exitListener;
+
+  private constructor(deps: ContainerDeps) {
+    this.ctx = new ContainerContext(deps);
+    this.exitListener = onExit(this.ctx);
+  }
+
+  /** Loads containers (listening for exits first, so none is missed) and reconciles them. */
+  static async open(deps: ContainerDeps): Promise<ContainerService> {
+    const s = new ContainerService(deps);
+    deps.oci.exits.on("exit", s.exitListener);
+    const leftovers = await loadContainers(s.ctx);
+    s.background = Promise.all(leftovers.map((c) => cleanUpLeftover(s.ctx, c)));
+    return s;
+  }
+
+  create(req: CreateContainerRequest): Promise<string> {
+    return createContainer(this.ctx, req);
+  }
+
+  start(ref: string): Promise<void> {
+    return startContainer(this.ctx, ref);
+  }
+
+  stop(ref: string, timeoutSeconds: bigint): Promise<void> {
+    return stopContainer(this.ctx, ref, timeoutSeconds);
+  }
+
+  remove(ref: string): Promise<void> {
+    return removeContainer(this.ctx, ref);
+  }
+
+  status(ref: string, verbose: boolean): Promise<ContainerStatusResponse> {
+    return statusResponse(this.ctx, ref, verbose);
+  }
+
+  list(filter: ContainerFilter | undefined): CriContainer[] {
+    return listContainers(this.ctx, filter);
+  }
+
+  execSync(ref: string, cmd: readonly string[], timeoutSeconds: bigint): Promise<ExecSyncResponse> {
+    return execSync(this.ctx, ref, cmd, timeoutSeconds);
+  }
+
+  reopenLog(ref: string): Promise<void> {
+    return reopenLog(this.ctx, ref);
+  }
+
+  updateResources(req: UpdateContainerResourcesRequest): Promise<void> {
+    return updateResources(this.ctx, req);
+  }
+
+  /** StopPodSandbox: every container of the pod is killed at once (containerd uses timeout 0 too). */
+  async stopContainersOf(podId: string): Promise<void> {
+    await this.eachOf(podId, (c) => stopResolved(this.ctx, c, 0));
+  }
+
+  /** RemovePodSandbox: every container of the pod is removed. */
+  async removeContainersOf(podId: string): Promise<void> {
+    await this.eachOf(podId, (c) => removeResolved(this.ctx, c));
+  }
+
+  private async eachOf(podId: string, fn: (c: Container) => Promise<void>): Promise<void> {
+    await this.background;
+    const results = await Promise.allSettled(
+      this.ctx.ofPod(podId).map((c) =>
+        this.ctx.locks.run(c.rec.id, async () => {
+          const cur = this.ctx.containers.get(c.rec.id);
+          if (cur) await fn(cur);
+        }),
+      ),
+    );
+    const failed = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
+    if (failed) throw failed.reason;
+  }
+
+  async close(): Promise<void> {
+    this.ctx.deps.oci.exits.off("exit", this.exitListener);
+    await this.background.catch(() => undefined);
+    log.debug("container service closed");
+  }
+}

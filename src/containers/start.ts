@@ -1,0 +1,37 @@
+// StartContainer: `runc start` of a created container. A start that fails leaves it exited with
+// exit code 128 and reason StartError (containerd's convention), so kubelet sees why.
+import { failedPrecondition } from "../errors.js";
+import { logger } from "../util/log.js";
+import type { ContainerContext } from "./context.js";
+import { recordExit } from "./exits.js";
+import { nowNs } from "./record.js";
+
+const log = logger("containers");
+const START_ERROR_CODE = 128;
+
+export async function startContainer(ctx: ContainerContext, ref: string): Promise<void> {
+  const found = ctx.get(ref);
+  await ctx.locks.run(found.rec.id, async () => {
+    const c = ctx.containers.get(found.rec.id);
+    if (!c) throw failedPrecondition(`container "${found.rec.id}" was removed while StartContainer waited`);
+    const { rec } = c;
+    if (rec.phase !== "created") throw failedPrecondition(`container "${rec.id}" is ${rec.phase}: only a created container can be started`);
+    const pod = ctx.deps.pods.find(rec.podId);
+    if (!pod || pod.rec.phase !== "ready") throw failedPrecondition(`pod sandbox "${rec.podId}" of container "${rec.id}" is not ready`);
+    c.startRequested = true;
+    // Taken before runc start: the process may exit (and be recorded) before runc returns.
+    const startedAt = nowNs();
+    try {
+      await ctx.deps.oci.start(rec.id);
+    } catch (err) {
+      recordExit(ctx, c, { code: START_ERROR_CODE, timestampNs: nowNs() }, false, (err as Error).message);
+      rec.reason = "StartError";
+      ctx.save(c);
+      await ctx.deps.oci.kill(rec.id, "SIGKILL").catch((e: unknown) => log.debug({ id: rec.id, err: (e as Error).message }, "kill after a failed start"));
+      throw err;
+    }
+    rec.startedAt = startedAt.toString();
+    if (rec.phase === "created") rec.phase = "running";
+    ctx.save(c);
+  });
+}

@@ -1,0 +1,44 @@
+// Releasing what a container owns, driven only by its record, in the reverse order of creation:
+// the process (killed and deleted in runc), the rootfs mount, the bundle, the writable layer, conmon's cgroup.
+import { rm } from "node:fs/promises";
+import { logger } from "../util/log.js";
+import type { ContainerContext } from "./context.js";
+import type { Container } from "./record.js";
+import { isMountPoint, unmountOverlay } from "./rootfs/overlay.js";
+import { join } from "node:path";
+
+const log = logger("containers");
+
+/** Idempotent: each step is a no-op for what is already gone. Throws the first failure after trying all it safely can. */
+export async function releaseContainer(ctx: ContainerContext, c: Container): Promise<void> {
+  const { rec } = c;
+  const errors: unknown[] = [];
+  const step = async (name: string, fn: () => Promise<void>): Promise<boolean> => {
+    try {
+      await fn();
+      return true;
+    } catch (err) {
+      log.warn({ id: rec.id, step: name, err: (err as Error).message }, "releasing a container: step failed");
+      errors.push(err);
+      return false;
+    }
+  };
+  const oci = ctx.deps.oci;
+  await step("process", async () => {
+    if (rec.process && !oci.known(rec.id)) await oci.adopt(rec.process);
+    await oci.delete(rec.id, { force: true });
+  });
+  const rootfs = join(rec.paths.bundle, "rootfs");
+  const unmounted = await step("rootfs", () => unmountOverlay(rootfs));
+  // Never remove through a mount that is still there: that would write whiteouts, or worse.
+  if (unmounted && !(await isMountPoint(rootfs))) {
+    await step("bundle", () => rm(rec.paths.bundle, { recursive: true, force: true }));
+    await step("data", () => rm(rec.paths.dir, { recursive: true, force: true }));
+  }
+  if (rec.conmonLeaf) {
+    const leaf = rec.conmonLeaf;
+    if (await step("conmon cgroup", () => ctx.deps.cgroups.removeLeaf(leaf))) delete rec.conmonLeaf;
+  }
+  rec.mounted = false;
+  if (errors.length > 0) throw errors[0];
+}

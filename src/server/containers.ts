@@ -1,0 +1,55 @@
+// CRI container handlers: Create, Start, Stop, Remove, Status, List, ExecSync, ReopenContainerLog,
+// UpdateContainerResources. Each maps the request to the container service and its answer back.
+import { invalid } from "../errors.js";
+import type { RuntimeServiceServer } from "../generated/runtime/v1/api.js";
+import type { ContainerService } from "../containers/service.js";
+import { unary } from "./call.js";
+
+type Handlers = Pick<
+  RuntimeServiceServer,
+  | "createContainer"
+  | "startContainer"
+  | "stopContainer"
+  | "removeContainer"
+  | "containerStatus"
+  | "listContainers"
+  | "execSync"
+  | "reopenContainerLog"
+  | "updateContainerResources"
+>;
+
+function containerId(id: string, rpc: string): string {
+  if (!id) throw invalid(`${rpc}: container_id is empty; give a container ID or a unique prefix`);
+  return id;
+}
+
+export function containerHandlers(containers: ContainerService): Handlers {
+  return {
+    createContainer: unary("CreateContainer", async (req) => ({ containerId: await containers.create(req) })),
+    startContainer: unary("StartContainer", async (req) => {
+      await containers.start(containerId(req.containerId, "StartContainer"));
+      return {};
+    }),
+    // Stop and Remove succeed for an unknown ID: kubelet repeats them (CRI idempotence).
+    stopContainer: unary("StopContainer", async (req) => {
+      await containers.stop(containerId(req.containerId, "StopContainer"), req.timeout);
+      return {};
+    }),
+    removeContainer: unary("RemoveContainer", async (req) => {
+      await containers.remove(containerId(req.containerId, "RemoveContainer"));
+      return {};
+    }),
+    containerStatus: unary("ContainerStatus", (req) => containers.status(containerId(req.containerId, "ContainerStatus"), req.verbose)),
+    listContainers: unary("ListContainers", (req) => ({ containers: containers.list(req.filter) })),
+    execSync: unary("ExecSync", (req) => containers.execSync(containerId(req.containerId, "ExecSync"), req.cmd, req.timeout)),
+    reopenContainerLog: unary("ReopenContainerLog", async (req) => {
+      await containers.reopenLog(containerId(req.containerId, "ReopenContainerLog"));
+      return {};
+    }),
+    updateContainerResources: unary("UpdateContainerResources", async (req) => {
+      containerId(req.containerId, "UpdateContainerResources");
+      await containers.updateResources(req);
+      return {};
+    }),
+  };
+}
