@@ -3,7 +3,7 @@
 import type { Readable } from "node:stream";
 import { BerthError, Code, describe } from "../errors.js";
 import type { ImageContext } from "./context.js";
-import type { Ingest } from "./content/ingest.js";
+import type { BlobOpener, Ingest } from "./content/ingest.js";
 import { layerTar } from "./layers/tar.js";
 import { Semaphore } from "./leases.js";
 import type { PullProgress } from "./progress.js";
@@ -24,6 +24,8 @@ export interface FetchLayers {
   progress: PullProgress;
   auth?: AuthConfig;
   signal?: AbortSignal;
+  /** Where a missing blob comes from (default: the registry, repository `name`). */
+  open?: (p: LayerPlan) => BlobOpener;
 }
 
 const asError = (e: unknown): BerthError =>
@@ -67,12 +69,12 @@ export async function fetchLayers(ctx: ImageContext, req: FetchLayers): Promise<
     }
     let ing: Ingest;
     try {
-      ing = await ctx.content.ingest(digest, size, what(i), async (offset, signal) => {
+      ing = await ctx.content.ingest(digest, size, what(i), req.open?.(p) ?? (async (offset, signal) => {
         const b = await ctx.registry.fetchBlob(name, digest, {
           offset, expectedSize: size, signal, ...(req.auth ? { auth: req.auth } : {}),
         });
         return { stream: b.stream, offset: b.offset };
-      });
+      }));
     } catch (e) {
       slot();
       throw e;

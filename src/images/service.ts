@@ -6,6 +6,7 @@ import type { Config } from "../config/config.js";
 import type { Store } from "../store/db.js";
 import { logger } from "../util/log.js";
 import type { ImageContext } from "./context.js";
+import { ArchiveSocket } from "./archive/socket.js";
 import { ContentStore } from "./content/store.js";
 import { FsInfo, type FsUsage } from "./fsinfo.js";
 import { Collector } from "./gc.js";
@@ -30,6 +31,8 @@ export interface ImagePaths {
   /** Containers' writable layers (reported by ImageFsInfo as container_filesystems). */
   containers: string;
   progressSocket: string;
+  /** Import/export of image archives (HTTP over a unix socket). */
+  archiveSocket: string;
 }
 
 export function imagePaths(config: Pick<Config, "root" | "state">): ImagePaths {
@@ -38,6 +41,7 @@ export function imagePaths(config: Pick<Config, "root" | "state">): ImagePaths {
     layers: join(config.root, "layers"),
     containers: join(config.root, "containers"),
     progressSocket: join(config.state, "progress.sock"),
+    archiveSocket: join(config.state, "images.sock"),
   };
 }
 
@@ -46,6 +50,7 @@ export class ImageService {
   readonly paths: ImagePaths;
   private readonly fsInfo: FsInfo;
   private progressSocket: ProgressSocket | undefined;
+  private archiveSocket: ArchiveSocket | undefined;
 
   private constructor(config: Config, store: Store) {
     this.paths = imagePaths(config);
@@ -85,6 +90,7 @@ export class ImageService {
     }
     await svc.ctx.gc();
     svc.progressSocket = await ProgressSocket.listen(svc.paths.progressSocket, svc.ctx.progress);
+    svc.archiveSocket = await ArchiveSocket.listen(svc.paths.archiveSocket, svc.ctx);
     return svc;
   }
 
@@ -131,6 +137,7 @@ export class ImageService {
   }
 
   async close(): Promise<void> {
+    await this.archiveSocket?.close();
     await this.progressSocket?.close();
     this.ctx.registry.close();
   }

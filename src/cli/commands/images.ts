@@ -38,7 +38,7 @@ async function pull(c: CriClient, a: ClientArgs): Promise<void> {
   auth.auth = str(a, "auth") ?? "";
   const withAuth = auth.username !== "" || auth.password !== "" || auth.auth !== "";
   const view = new PullView(formatReference(parseReference(image)), process.stderr, process.stderr.isTTY === true);
-  const sock = await progressSocket(c);
+  const sock = await daemonStatePath(c, "progress.sock");
   if (sock) await view.attach(sock);
   try {
     const r = await call(c, c.image, c.image.pullImage, { image: spec(image), auth: withAuth ? auth : undefined, sandboxConfig: undefined }, longTimeout(c, a));
@@ -49,12 +49,12 @@ async function pull(c: CriClient, a: ClientArgs): Promise<void> {
   }
 }
 
-/** The daemon's progress socket: <state>/progress.sock, from its effective config. */
-async function progressSocket(c: CriClient): Promise<string | undefined> {
+/** A path in the daemon's state directory (its sockets), from its effective config. */
+export async function daemonStatePath(c: CriClient, name: string): Promise<string | undefined> {
   try {
     const s = await call(c, c.runtime, c.runtime.status, { verbose: true });
     const cfg = JSON.parse(s.info["config"] ?? "{}") as { state?: unknown };
-    return typeof cfg.state === "string" ? `${cfg.state}/progress.sock` : undefined;
+    return typeof cfg.state === "string" ? `${cfg.state}/${name}` : undefined;
   } catch {
     return undefined;
   }

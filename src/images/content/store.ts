@@ -86,6 +86,43 @@ export class ContentStore {
   }
 
   /**
+   * Stores a stream (an archive entry) under the digest of its bytes, checked against `expected`
+   * when given. Written to a temp name, renamed once verified; at most `cap` bytes.
+   */
+  async putStream(stream: AsyncIterable<unknown> & { destroy(err?: Error): unknown }, expected: string | undefined, cap: number, what: string): Promise<BlobInfo> {
+    const alg = expected ? splitDigest(expected).alg : "sha256";
+    const hash = createHash(alg);
+    const tmp = join(this.paths.ingest, `${randomBytes(8).toString("hex")}.tmp`);
+    let size = 0;
+    try {
+      const fh = await fs.open(tmp, "wx", 0o600);
+      try {
+        for await (const c of stream) {
+          const chunk = c as Buffer;
+          size += chunk.length;
+          if (size > cap) throw invalid(`${what} is larger than ${cap} bytes; refusing it`);
+          hash.update(chunk);
+          await fh.write(chunk);
+        }
+      } finally {
+        await fh.close();
+      }
+      const digest = `${alg}:${hash.digest("hex")}`;
+      if (expected !== undefined && digest !== expected) {
+        throw new BerthError(Code.DATA_LOSS, `${what}: content has digest ${digest}, not ${expected}; refusing it`);
+      }
+      const final = this.path(digest);
+      await fs.mkdir(dirname(final), { recursive: true, mode: 0o700 });
+      await fs.rename(tmp, final);
+      return { digest, size };
+    } catch (err) {
+      stream.destroy();
+      await fs.rm(tmp, { force: true });
+      throw err;
+    }
+  }
+
+  /**
    * A small blob from the store, or fetched once by `fetch` (concurrent callers share the
    * fetch), verified and stored.
    */
