@@ -17,6 +17,8 @@ export interface PodLookup {
   /** A visible pod by ID or unique prefix; NotFound otherwise. */
   get(ref: string): Pod;
   find(id: string): Pod | undefined;
+  /** Every visible pod (stats). */
+  all(): Pod[];
 }
 
 /** An image as a container needs it. */

@@ -59,6 +59,13 @@ function podLookup(pods: PodService): PodLookup {
         return undefined;
       }
     },
+    all: () => pods.list({ filter: undefined }).flatMap((p) => {
+      try {
+        return [pods.get(p.id)];
+      } catch {
+        return [];
+      }
+    }),
   };
 }
 

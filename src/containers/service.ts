@@ -7,6 +7,7 @@ import type {
   CreateContainerRequest,
   ExecSyncResponse,
   UpdateContainerResourcesRequest,
+  UpdatePodSandboxResourcesRequest,
 } from "../generated/runtime/v1/api.js";
 import type { ContainerHooks } from "../pods/service.js";
 import { logger } from "../util/log.js";
@@ -22,17 +23,25 @@ import { startContainer } from "./start.js";
 import { statusResponse } from "./status.js";
 import { stopContainer, stopResolved } from "./stop.js";
 import { updateResources } from "./update.js";
+import { applyPodResources } from "./pod-resources.js";
+import { CgroupReader } from "./stats/cgroup-read.js";
+import { StatsCollector } from "./stats/collector.js";
+import { StatsRpc } from "./stats/rpc.js";
 
 const log = logger("containers");
 
 export class ContainerService implements ContainerHooks {
   readonly ctx: ContainerContext;
   private background: Promise<unknown> = Promise.resolve();
+  readonly stats: StatsRpc;
   private readonly exitListener;
 
   private constructor(deps: ContainerDeps) {
     this.ctx = new ContainerContext(deps);
     this.exitListener = onExit(this.ctx);
+    const pods = () => deps.pods.all();
+    const reader = new CgroupReader(deps.hierarchies, deps.facts.cgroupMode === "v2");
+    this.stats = new StatsRpc(this.ctx, new StatsCollector(this.ctx, reader, pods), pods);
   }
 
   /** Loads containers (listening for exits first, so none is missed) and reconciles them. */
@@ -78,6 +87,13 @@ export class ContainerService implements ContainerHooks {
 
   updateResources(req: UpdateContainerResourcesRequest): Promise<void> {
     return updateResources(this.ctx, req);
+  }
+
+  /** Best effort (CRI): NotFound for an unknown pod, otherwise limits that fail are only logged. */
+  async updatePodResources(req: UpdatePodSandboxResourcesRequest): Promise<void> {
+    const pod = this.ctx.deps.pods.get(req.podSandboxId);
+    if (this.ctx.deps.cgroups.name !== "cgroupfs") return;
+    await applyPodResources(pod.rec.id, pod.rec.cgroup.path, req.resources, this.ctx.deps.hierarchies, this.ctx.deps.facts.cgroupMode === "v2");
   }
 
   /** StopPodSandbox: every container of the pod is killed at once (containerd uses timeout 0 too). */

@@ -1,5 +1,5 @@
-// CRI container handlers: Create, Start, Stop, Remove, Status, List, ExecSync, ReopenContainerLog,
-// UpdateContainerResources. Each maps the request to the container service and its answer back.
+// CRI container handlers (lifecycle, status, exec, logs, resources, stats): each maps the
+// request to the container service and its answer back to the wire.
 import { invalid } from "../errors.js";
 import type { RuntimeServiceServer } from "../generated/runtime/v1/api.js";
 import type { ContainerService } from "../containers/service.js";
@@ -16,6 +16,11 @@ type Handlers = Pick<
   | "execSync"
   | "reopenContainerLog"
   | "updateContainerResources"
+  | "updatePodSandboxResources"
+  | "containerStats"
+  | "listContainerStats"
+  | "podSandboxStats"
+  | "listPodSandboxStats"
 >;
 
 function containerId(id: string, rpc: string): string {
@@ -51,5 +56,17 @@ export function containerHandlers(containers: ContainerService): Handlers {
       await containers.updateResources(req);
       return {};
     }),
+    updatePodSandboxResources: unary("UpdatePodSandboxResources", async (req) => {
+      if (!req.podSandboxId) throw invalid("UpdatePodSandboxResources: pod_sandbox_id is empty");
+      await containers.updatePodResources(req);
+      return {};
+    }),
+    containerStats: unary("ContainerStats", async (req) => ({ stats: await containers.stats.container(containerId(req.containerId, "ContainerStats")) })),
+    listContainerStats: unary("ListContainerStats", async (req) => ({ stats: await containers.stats.listContainers(req.filter) })),
+    podSandboxStats: unary("PodSandboxStats", async (req) => {
+      if (!req.podSandboxId) throw invalid("PodSandboxStats: pod_sandbox_id is empty");
+      return { stats: await containers.stats.pod(req.podSandboxId) };
+    }),
+    listPodSandboxStats: unary("ListPodSandboxStats", async (req) => ({ stats: await containers.stats.listPods(req.filter) })),
   };
 }

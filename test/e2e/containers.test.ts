@@ -1,9 +1,17 @@
 // Containers end to end against the real daemon, runc, conmon, CNI and a registry: command, env,
-// workdir and user from the image and the CRI config; exit codes and reasons; status and list.
+// workdir and user from the image and the CRI config; exit codes and reasons; stop, remove, list.
 import assert from "node:assert/strict";
+import { stat } from "node:fs/promises";
 import { after, before, test } from "node:test";
-import { ContainerState } from "../../src/generated/runtime/v1/api.js";
-import { ctrEnv, ctrStatus, exec, listCtrs, logText, removeCtr, runCtr, sharedRegistry, stopCtr, waitLog, waitState, type Registry } from "./containers-kit.js";
+import { status as grpc, type ServiceError } from "@grpc/grpc-js";
+import { ContainerState, Signal } from "../../src/generated/runtime/v1/api.js";
+import { podStatus, removePod, stopPod } from "./pods-kit.js";
+import {
+  createCtr, ctrConfig, ctrEnv, ctrStatus, exec, listCtrs, logText, removeCtr, runCtr, runPodWithLogs, sharedRegistry, startCtr, stopCtr, waitLog, waitState,
+  type Registry,
+} from "./containers-kit.js";
+
+const code = (c: number, re?: RegExp) => (e: ServiceError) => e.code === c && (!re || re.test(e.details));
 
 let r: Registry & { stop(): Promise<void> };
 before(async () => {
@@ -16,22 +24,200 @@ after(async () => {
 test("a busybox container runs its command; logs, exec, stop and remove work", async (t) => {
   const env = await ctrEnv(t, r);
   const { d } = env;
-  const { id } = await runCtr(env, { command: ["sh", "-c", "echo hello; echo oops >&2; exec sleep 1000"] });
+  const { id, podId } = await runCtr(env, { command: ["sh", "-c", "echo hello; echo oops >&2; exec sleep 1000"] });
   assert.match(id, /^[0-9a-f]{64}$/);
   const s = await waitState(d, id, ContainerState.CONTAINER_RUNNING);
+  assert.equal(s.status!.imageRef, r.busybox.configDigest, "image_ref is the image ID");
+  assert.equal(s.status!.image!.image, env.image);
+  assert.ok(s.status!.startedAt >= s.status!.createdAt && s.status!.createdAt > 0n);
+  assert.match(s.status!.logPath, new RegExp(`/logs/.+/c-[0-9a-f]{4}/0\\.log$`));
   await waitLog(s.status!.logPath, /hello\noops\n/);
   const e = await exec(d, id, ["sh", "-c", "echo out; echo err >&2; exit 3"]);
   assert.equal(e.exitCode, 3);
   assert.equal(e.stdout.toString(), "out\n");
   assert.equal(e.stderr.toString(), "err\n");
+  // By unique prefix, as crictl users type it.
+  assert.equal((await ctrStatus(d, id.slice(0, 8))).status!.id, id);
+
+  const t0 = Date.now();
   await stopCtr(d, id, 1n);
+  assert.ok(Date.now() - t0 < 8000);
   const st = await ctrStatus(d, id);
   assert.equal(st.status!.state, ContainerState.CONTAINER_EXITED);
   assert.equal(st.status!.exitCode, 137, "sleep as PID 1 ignores SIGTERM: SIGKILL after the timeout");
   assert.equal(st.status!.reason, "Error");
+  assert.ok(st.status!.finishedAt >= st.status!.startedAt);
+  await stopCtr(d, id, 1n);
+  await assert.rejects(exec(d, id, ["true"]), code(grpc.FAILED_PRECONDITION, /not running/));
   assert.equal((await listCtrs(d)).length, 1);
   await removeCtr(d, id);
   await removeCtr(d, id);
+  await stopCtr(d, id);
+  await assert.rejects(ctrStatus(d, id), code(grpc.NOT_FOUND, /container/));
   assert.equal((await listCtrs(d)).length, 0);
-  void logText;
+  await removePod(d, podId);
+  await env.leaks.assertNoLeaks();
+});
+
+test("command, args, env, working dir and user come from the image unless the CRI config says otherwise", async (t) => {
+  const env = await ctrEnv(t, r, { pull: [r.rich!.reference] });
+  const { d } = env;
+  const podId = await runPodWithLogs(env);
+  const run = async (o: Parameters<typeof ctrConfig>[1]): Promise<string> => {
+    const id = await createCtr(env, podId, ctrConfig(env, { image: { image: r.rich!.reference, annotations: {}, userSpecifiedImage: "", runtimeHandler: "", imageRef: "" }, ...o }));
+    await startCtr(d, id);
+    const s = await waitState(d, id, ContainerState.CONTAINER_EXITED);
+    assert.equal(s.status!.exitCode, 0, await logText(s.status!.logPath));
+    assert.equal(s.status!.reason, "Completed");
+    return logText(s.status!.logPath);
+  };
+  assert.equal(await run({}), "run.sh hello world\n", "ENTRYPOINT + CMD");
+  assert.equal(await run({ args: ["x", "y"] }), "run.sh x y\n", "args replace CMD");
+  const probe = ["sh", "-c", 'id; pwd; echo "$APP_MODE|$FOO|$HOSTNAME"; stat -c "%u %a" /data/vol; ls /data/vol'];
+  const fromImage = await run({ command: probe });
+  const [idLine, pwd, envLine, vol] = fromImage.split("\n");
+  assert.equal(idLine, "uid=1000(app) gid=1000(app) groups=1000(app)", "USER app from the image, groups from /etc/group");
+  assert.equal(pwd, "/data");
+  assert.match(envLine!, /^test\|\|pod-[0-9a-f]{4}$/);
+  assert.equal(vol, "1000 755", "the image volume is a fresh dir owned like the image's");
+  const fromCri = await run({
+    command: probe,
+    workingDir: "/tmp",
+    envs: [{ key: "APP_MODE", value: Buffer.from("override") }, { key: "FOO", value: Buffer.from("bar") }],
+    linux: { securityContext: { runAsUser: { value: 65534n }, supplementalGroups: [1000n] } } as never,
+  });
+  const [idLine2, pwd2, env2] = fromCri.split("\n");
+  assert.equal(idLine2, "uid=65534(nobody) gid=65534(nobody) groups=1000(app),65534(nobody)");
+  assert.equal(pwd2, "/tmp");
+  assert.match(env2!, /^override\|bar\|/);
+  assert.match((await run({ command: ["id", "-u"], linux: { securityContext: { runAsUsername: "nobody" } } as never })), /^65534\n$/);
+  await assert.rejects(
+    createCtr(env, podId, ctrConfig(env, { image: { image: r.rich!.reference } as never, linux: { securityContext: { runAsUsername: "ghost" } } as never })),
+    code(grpc.INVALID_ARGUMENT, /run_as_username "ghost".*no such user/),
+  );
+  await assert.rejects(createCtr(env, podId, ctrConfig(env, { image: { image: "nothere:v1" } as never })), code(grpc.NOT_FOUND, /image/));
+  await removePod(d, podId);
+  await env.leaks.assertNoLeaks();
+});
+
+test("exit codes and reasons: Completed, Error with the code; a cgroup OOM kill is OOMKilled", async (t) => {
+  const env = await ctrEnv(t, r);
+  const { d } = env;
+  const podId = await runPodWithLogs(env);
+  const ids = await Promise.all([["true"], ["sh", "-c", "exit 7"], ["sh", "-c", "sleep 1000 & kill -9 $!; wait $!"]].map(async (command) => {
+    const id = await createCtr(env, podId, ctrConfig(env, { command }));
+    await startCtr(d, id);
+    return id;
+  }));
+  const [ok, seven, killed] = await Promise.all(ids.map((id) => waitState(d, id, ContainerState.CONTAINER_EXITED)));
+  assert.deepEqual([ok!.status!.exitCode, ok!.status!.reason], [0, "Completed"]);
+  assert.deepEqual([seven!.status!.exitCode, seven!.status!.reason], [7, "Error"]);
+  assert.deepEqual([killed!.status!.exitCode, killed!.status!.reason], [137, "Error"], "the shell's status for a SIGKILLed child");
+  const oom = await createCtr(env, podId, ctrConfig(env, {
+    command: ["sh", "-c", "tail /dev/zero"],
+    linux: { resources: { memoryLimitInBytes: BigInt(16 << 20) } } as never,
+  }));
+  await startCtr(d, oom);
+  const s = await waitState(d, oom, ContainerState.CONTAINER_EXITED, 30_000);
+  assert.equal(s.status!.reason, "OOMKilled");
+  assert.equal(s.status!.exitCode, 137);
+  assert.equal(s.status!.resources!.linux!.memoryLimitInBytes, BigInt(16 << 20));
+  await removePod(d, podId);
+  await env.leaks.assertNoLeaks();
+});
+
+test("stop sends the image's StopSignal, or the CRI stop_signal, and escalates to SIGKILL after the timeout", async (t) => {
+  const env = await ctrEnv(t, r, { pull: [r.rich!.reference] });
+  const { d } = env;
+  const podId = await runPodWithLogs(env);
+  const trap = (sig: string) => ["sh", "-c", `trap 'echo got-${sig}; exit 0' ${sig}; echo ready; while true; do sleep 0.05; done`];
+  const start = async (o: Parameters<typeof ctrConfig>[1]) => {
+    const id = await createCtr(env, podId, ctrConfig(env, o));
+    await startCtr(d, id);
+    await waitLog((await ctrStatus(d, id)).status!.logPath, /ready/);
+    return id;
+  };
+  const rich = { image: r.rich!.reference } as never;
+  const usr1 = await start({ image: rich, command: trap("USR1") });
+  let t0 = Date.now();
+  await stopCtr(d, usr1, 30n);
+  assert.ok(Date.now() - t0 < 5000, "the image's SIGUSR1 ended it long before the timeout");
+  let s = await ctrStatus(d, usr1);
+  assert.equal(s.status!.exitCode, 0);
+  assert.match(await logText(s.status!.logPath), /got-USR1/);
+
+  const usr2 = await start({ command: trap("USR2"), stopSignal: Signal.SIGUSR2 });
+  await stopCtr(d, usr2, 30n);
+  s = await ctrStatus(d, usr2);
+  assert.equal(s.status!.exitCode, 0);
+  assert.match(await logText(s.status!.logPath), /got-USR2/);
+
+  const stubborn = await start({ command: ["sh", "-c", "trap '' TERM; echo ready; while true; do sleep 0.05; done"] });
+  t0 = Date.now();
+  await stopCtr(d, stubborn, 2n);
+  const took = Date.now() - t0;
+  assert.ok(took >= 1900 && took < 6000, `SIGKILL after the 2 s timeout (took ${took} ms)`);
+  assert.equal((await ctrStatus(d, stubborn)).status!.exitCode, 137);
+  await removePod(d, podId);
+  await env.leaks.assertNoLeaks();
+});
+
+test("remove kills a running container, twice is fine; stopping the pod stops its containers, removing it removes them", async (t) => {
+  const env = await ctrEnv(t, r);
+  const { d } = env;
+  const { id: a, podId } = await runCtr(env, { command: ["sleep", "1000"] });
+  const b = await createCtr(env, podId, ctrConfig(env, { command: ["sleep", "1000"] }));
+  await startCtr(d, b);
+  const pid = JSON.parse((await ctrStatus(d, a, true)).info["info"]!).pid as number;
+  assert.ok(pid > 0);
+  await removeCtr(d, a);
+  await assert.rejects(stat(`/proc/${pid}`), "the process is gone");
+  await removeCtr(d, a);
+  const created = await createCtr(env, podId, ctrConfig(env, { command: ["sleep", "1000"] }));
+  await stopPod(d, podId);
+  for (const id of [b, created]) assert.equal((await ctrStatus(d, id)).status!.state, ContainerState.CONTAINER_EXITED);
+  await assert.rejects(createCtr(env, podId, ctrConfig(env)), code(grpc.FAILED_PRECONDITION, /not ready/));
+  await assert.rejects(startCtr(d, b), code(grpc.FAILED_PRECONDITION, /exited/));
+  assert.equal((await podStatus(d, podId)).status!.state, 1);
+  await removePod(d, podId);
+  await assert.rejects(ctrStatus(d, b), code(grpc.NOT_FOUND));
+  assert.equal((await listCtrs(d)).length, 0);
+  await env.leaks.assertNoLeaks();
+});
+
+test("list filters by ID prefix, pod, state and labels; names are unique per pod and attempt; verbose status has the spec", async (t) => {
+  const env = await ctrEnv(t, r);
+  const { d } = env;
+  const p1 = await runPodWithLogs(env);
+  const p2 = await runPodWithLogs(env);
+  const a = await createCtr(env, p1, ctrConfig(env, { name: "a", command: ["sleep", "1000"], labels: { tier: "web" } }));
+  const b = await createCtr(env, p1, ctrConfig(env, { name: "b", command: ["sleep", "1000"], labels: { tier: "db" } }));
+  const c = await createCtr(env, p2, ctrConfig(env, { name: "a", command: ["sleep", "1000"], labels: { tier: "web" } }));
+  await startCtr(d, a);
+  await assert.rejects(createCtr(env, p1, ctrConfig(env, { name: "a" })), code(grpc.ALREADY_EXISTS, /already exists/));
+  const ids = async (f: Parameters<typeof listCtrs>[1]) => (await listCtrs(d, f)).map((x) => x.id).sort();
+  assert.deepEqual(await ids({}), [a, b, c].sort());
+  assert.deepEqual(await ids({ podSandboxId: p1 }), [a, b].sort());
+  assert.deepEqual(await ids({ podSandboxId: p1.slice(0, 10) }), [a, b].sort());
+  assert.deepEqual(await ids({ id: a.slice(0, 12) }), [a]);
+  assert.deepEqual(await ids({ labelSelector: { tier: "web" } }), [a, c].sort());
+  assert.deepEqual(await ids({ labelSelector: { tier: "web" }, podSandboxId: p2 }), [c]);
+  assert.deepEqual(await ids({ state: { state: ContainerState.CONTAINER_RUNNING } }), [a]);
+  assert.deepEqual(await ids({ state: { state: ContainerState.CONTAINER_CREATED } }), [b, c].sort());
+  const list = await listCtrs(d, { id: a });
+  assert.equal(list[0]!.imageRef, r.busybox.configDigest);
+  assert.deepEqual(list[0]!.labels, { tier: "web" });
+  assert.equal(list[0]!.annotations["test/owner"], "containers.test");
+
+  const v = await ctrStatus(d, a, true);
+  const info = JSON.parse(v.info["info"]!) as { pid: number; sandboxID: string; runtimeSpec: { process: { args: string[] }; linux: { cgroupsPath: string } } };
+  assert.equal(info.sandboxID, p1);
+  assert.ok(info.pid > 0);
+  assert.deepEqual(info.runtimeSpec.process.args, ["sleep", "1000"]);
+  assert.match(info.runtimeSpec.linux.cgroupsPath, new RegExp(`/${a}$`));
+  assert.deepEqual(v.status!.labels, { tier: "web" });
+  assert.equal(v.status!.user!.linux!.uid, 0n);
+  await removePod(d, p1);
+  await removePod(d, p2);
+  await env.leaks.assertNoLeaks();
 });
