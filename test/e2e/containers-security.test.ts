@@ -1,0 +1,92 @@
+// Container security settings as the kernel sees them from inside: capabilities in
+// /proc/self/status, a read-only rootfs, no_new_privs, and seccomp RuntimeDefault vs Unconfined.
+import assert from "node:assert/strict";
+import { after, before, test } from "node:test";
+import { ContainerState, SecurityProfile_ProfileType } from "../../src/generated/runtime/v1/api.js";
+import { DEFAULT_CAPABILITIES } from "../../src/containers/spec/index.js";
+import { removePod } from "./pods-kit.js";
+import { createCtr, ctrConfig, ctrEnv, logText, runPodWithLogs, sharedRegistry, startCtr, waitState, type CtrEnv, type Registry } from "./containers-kit.js";
+
+let r: Registry & { stop(): Promise<void> };
+before(async () => {
+  r = await sharedRegistry();
+});
+after(async () => {
+  await r.stop();
+});
+
+// capability(7) numbers.
+const CAPS = [
+  "CHOWN", "DAC_OVERRIDE", "DAC_READ_SEARCH", "FOWNER", "FSETID", "KILL", "SETGID", "SETUID", "SETPCAP", "LINUX_IMMUTABLE",
+  "NET_BIND_SERVICE", "NET_BROADCAST", "NET_ADMIN", "NET_RAW", "IPC_LOCK", "IPC_OWNER", "SYS_MODULE", "SYS_RAWIO", "SYS_CHROOT",
+  "SYS_PTRACE", "SYS_PACCT", "SYS_ADMIN", "SYS_BOOT", "SYS_NICE", "SYS_RESOURCE", "SYS_TIME", "SYS_TTY_CONFIG", "MKNOD", "LEASE",
+  "AUDIT_WRITE", "AUDIT_CONTROL", "SETFCAP",
+];
+const mask = (names: readonly string[]): bigint => names.reduce((m, n) => m | (1n << BigInt(CAPS.indexOf(n.replace(/^CAP_/, "")))), 0n);
+
+/** Runs one container to completion in `podId` and returns [exit code, output]. */
+async function runOnce(env: CtrEnv, podId: string, o: Parameters<typeof ctrConfig>[1]): Promise<[number, string]> {
+  const id = await createCtr(env, podId, ctrConfig(env, o));
+  await startCtr(env.d, id);
+  const s = await waitState(env.d, id, ContainerState.CONTAINER_EXITED);
+  return [s.status!.exitCode, await logText(s.status!.logPath)];
+}
+
+function statusField(text: string, field: string): string {
+  const m = new RegExp(`^${field}:\\s+(\\S+)$`, "m").exec(text);
+  assert.ok(m, `${field} in /proc/self/status:\n${text}`);
+  return m[1]!;
+}
+
+test("capabilities: the default set, add and drop, and none effective for a non-root user", async (t) => {
+  const env = await ctrEnv(t, r);
+  const podId = await runPodWithLogs(env);
+  const status = ["cat", "/proc/self/status"];
+  let [code, out] = await runOnce(env, podId, { command: status });
+  assert.equal(code, 0);
+  assert.equal(BigInt(`0x${statusField(out, "CapEff")}`), mask(DEFAULT_CAPABILITIES));
+  assert.equal(BigInt(`0x${statusField(out, "CapBnd")}`), mask(DEFAULT_CAPABILITIES));
+  [, out] = await runOnce(env, podId, { command: status, linux: { securityContext: { capabilities: { addCapabilities: ["NET_ADMIN"], dropCapabilities: ["CHOWN"], addAmbientCapabilities: [] } } } as never });
+  const want = (mask(DEFAULT_CAPABILITIES) | mask(["NET_ADMIN"])) & ~mask(["CHOWN"]);
+  assert.equal(BigInt(`0x${statusField(out, "CapEff")}`), want);
+  [, out] = await runOnce(env, podId, { command: status, linux: { securityContext: { runAsUser: { value: 1000n } } } as never });
+  assert.equal(BigInt(`0x${statusField(out, "CapEff")}`), 0n, "a non-root user keeps no effective capabilities");
+  assert.equal(BigInt(`0x${statusField(out, "CapBnd")}`), mask(DEFAULT_CAPABILITIES));
+  await removePod(env.d, podId);
+  await env.leaks.assertNoLeaks();
+});
+
+test("a read-only rootfs refuses writes (/dev/shm stays writable); no_new_privs is set when asked", async (t) => {
+  const env = await ctrEnv(t, r);
+  const podId = await runPodWithLogs(env);
+  const [code, out] = await runOnce(env, podId, {
+    command: ["sh", "-c", "touch /x 2>&1; echo rc=$?; echo ok > /dev/shm/y && cat /dev/shm/y; grep NoNewPrivs /proc/self/status"],
+    linux: { securityContext: { readonlyRootfs: true, noNewPrivs: true } } as never,
+  });
+  assert.equal(code, 0);
+  assert.match(out, /Read-only file system/);
+  assert.match(out, /rc=1/);
+  assert.match(out, /^ok$/m);
+  assert.match(out, /^NoNewPrivs:\s+1$/m);
+  const [, plain] = await runOnce(env, podId, { command: ["sh", "-c", "touch /x && echo wrote; grep NoNewPrivs /proc/self/status"] });
+  assert.match(plain, /^wrote$/m);
+  assert.match(plain, /^NoNewPrivs:\s+0$/m);
+  await removePod(env.d, podId);
+  await env.leaks.assertNoLeaks();
+});
+
+test("seccomp RuntimeDefault blocks unshare (user namespace) with EPERM; Unconfined allows it", async (t) => {
+  const env = await ctrEnv(t, r);
+  const podId = await runPodWithLogs(env);
+  const cmd = ["sh", "-c", "unshare -U true 2>&1; echo rc=$?; grep Seccomp: /proc/self/status"];
+  const seccomp = (profileType: SecurityProfile_ProfileType) => ({ linux: { securityContext: { seccomp: { profileType, localhostRef: "" } } } as never });
+  const [, confined] = await runOnce(env, podId, { command: cmd, ...seccomp(SecurityProfile_ProfileType.RuntimeDefault) });
+  assert.match(confined, /Operation not permitted/);
+  assert.match(confined, /rc=1/);
+  assert.match(confined, /^Seccomp:\s+2$/m, "filter mode");
+  const [, open] = await runOnce(env, podId, { command: cmd, ...seccomp(SecurityProfile_ProfileType.Unconfined) });
+  assert.match(open, /^rc=0$/m, open);
+  assert.match(open, /^Seccomp:\s+0$/m);
+  await removePod(env.d, podId);
+  await env.leaks.assertNoLeaks();
+});
