@@ -3,6 +3,7 @@
 import { describe } from "../errors.js";
 import { logger } from "../util/log.js";
 import type { ContentStore } from "./content/store.js";
+import { mountedLayerIds } from "./layers/mounted.js";
 import type { LayerStore } from "./layers/store.js";
 import type { Leases } from "./leases.js";
 import type { ImageRecord, ImageStore } from "./store.js";
@@ -48,9 +49,14 @@ export class Collector {
     };
     let layers = 0;
     let removedBlobs = 0;
+    const mounted = await mountedLayerIds();
     for (const l of this.layers.all()) {
       refresh();
       if (chains.has(l.chainId) || this.layers.inUse(l.chainId)) continue;
+      if (mounted.has(l.id)) {
+        log.info({ chainId: l.chainId, id: l.id }, "layer is unreferenced but still mounted; keeping it");
+        continue;
+      }
       if (await this.layers.remove(l.chainId)) layers++;
     }
     for (const b of await this.content.list()) {

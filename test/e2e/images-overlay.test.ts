@@ -5,8 +5,8 @@ import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { lstatSync, mkdirSync, readFileSync, readdirSync, readlinkSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { pushRichImage } from "../fixtures/images.js";
-import { pull, setup, status, tempDir } from "./images-kit.js";
+import { pushBusybox, pushRichImage } from "../fixtures/images.js";
+import { list, onDisk, pull, remove, setup, status, tempDir } from "./images-kit.js";
 
 test("rich image through overlayfs: whiteouts, opaque dirs, links, setuid, file caps, xattrs, owners", async (t) => {
   const { reg, d } = await setup(t);
@@ -44,4 +44,31 @@ test("rich image through overlayfs: whiteouts, opaque dirs, links, setuid, file 
   } finally {
     execFileSync("umount", [merged]);
   }
+});
+
+test("a layer still mounted under an overlay survives RemoveImage; GC takes it once unmounted", async (t) => {
+  const { reg, d } = await setup(t);
+  const img = await pushBusybox(reg);
+  const other = await pushBusybox(reg, "other", "v1", "zstd");
+  await pull(d, img.reference);
+  const [id] = (await onDisk(d)).layers;
+  const base = await tempDir(t, "berth-merged-");
+  const [merged, upper, work] = ["m", "u", "w"].map((x) => join(base, x)) as [string, string, string];
+  for (const x of [merged, upper, work]) mkdirSync(x);
+  // Mounted the way the containers service does it: relative lowerdir from the layers directory.
+  execFileSync("mount", ["-t", "overlay", "overlay", "-o", `lowerdir=${id}/diff,upperdir=${upper},workdir=${work}`, merged], { cwd: join(d.root, "layers") });
+  let mounted = true;
+  try {
+    await remove(d, img.reference);
+    assert.deepEqual(await list(d), []);
+    assert.deepEqual((await onDisk(d)).layers, [id], "the mounted layer is kept");
+    assert.ok(readFileSync(join(merged, "etc/passwd"), "utf8").startsWith("root:"));
+  } finally {
+    execFileSync("umount", [merged]);
+    mounted = false;
+  }
+  assert.equal(mounted, false);
+  await pull(d, other.reference); // the next collection (here: after this removal) takes it
+  await remove(d, other.reference);
+  assert.deepEqual((await onDisk(d)).layers, []);
 });
