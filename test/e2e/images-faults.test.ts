@@ -188,3 +188,25 @@ test("hostile or broken content is refused with a clear error and nothing is sto
   await assert.rejects(pull(d, img.reference), grpcError(code.INVALID_ARGUMENT, /unknown layer media type "application\/vnd\.example\.unknown\.layer"/));
   await assertNothingStored(d);
 });
+
+test("layers download in parallel up to registry.max_concurrent_downloads", async (t) => {
+  const layers = () => [1, 2, 3, 4].map((i) => ({ entries: [{ type: "file" as const, path: `f${i}`, content: randomBytes(100_000 + i) }] }));
+  for (const limit of [3, 1]) {
+    let active = 0;
+    let peak = 0;
+    let img: PushedImage | undefined;
+    const { reg, d } = await proxied(t, async ({ req, forward, send }) => {
+      if (!img || !img.layers.some((l) => isBlob(req.url, l.digest))) return false;
+      active++;
+      peak = Math.max(peak, active);
+      const raw = await forward();
+      await new Promise((r) => setTimeout(r, 200));
+      active--;
+      send(raw);
+      return true;
+    }, `max_concurrent_downloads = ${limit}`);
+    img = await pushImage(reg, { repo: "four", tag: "v1", layers: layers() });
+    assert.equal(await pull(d, img.reference), img.configDigest);
+    assert.equal(peak, limit, `at most ${limit} layer downloads at once, and that many are used`);
+  }
+});
