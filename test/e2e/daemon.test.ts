@@ -2,7 +2,7 @@
 // a real gRPC client — the runtime RPCs, unimplemented and malformed calls, socket rules, signals.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { statSync, writeFileSync, mkdirSync } from "node:fs";
+import { statSync, writeFileSync, mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { connect } from "node:net";
 import { status, Client, credentials, type ServiceError } from "@grpc/grpc-js";
@@ -112,9 +112,10 @@ test("the socket is mode 0660; a second daemon on it refuses; a stale socket fil
   assert.equal(v.runtimeName, "berth");
 });
 
-test("a bad config exits non-zero naming the key, the value and what is allowed", async () => {
+test("a bad config exits non-zero naming the key, the value and what is allowed", async (t) => {
   const d = await startDaemon();
   await d.stop();
+  t.after(() => rmSync(d.dir + "-bad", { recursive: true, force: true }));
   for (const [toml, pattern] of [
     ['[log]\nlevel = "loud"', /"log\.level".*"loud".*one of/],
     ['[network]\nbin_dir = ["/x"]', /unknown config key "network\.bin_dir".*did you mean "network\.bin_dirs"/],

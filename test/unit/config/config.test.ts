@@ -1,8 +1,8 @@
 // Unit tests for config loading: defaults, file, environment and flag precedence, and the
 // errors a user sees for unknown keys and bad values.
-import { test } from "node:test";
+import { test, after } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parse } from "smol-toml";
@@ -11,6 +11,7 @@ import { defaultConfigToml } from "../../../src/config/default-file.js";
 import { KEYS } from "../../../src/config/keys.js";
 
 const dir = mkdtempSync(join(tmpdir(), "berth-config-"));
+after(() => rmSync(dir, { recursive: true, force: true }));
 const file = (name: string, text: string) => {
   const p = join(dir, name);
   writeFileSync(p, text);

@@ -1,14 +1,15 @@
 // Unit tests for the metadata store: WAL mode, forward migrations applied once and in order,
 // a failed migration rolled back whole, and a database newer than the code refused.
-import { test } from "node:test";
+import { test, after } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Store, StoreError } from "../../../src/store/db.js";
 import { MIGRATIONS, type Migration } from "../../../src/store/migrations.js";
 
 const dir = mkdtempSync(join(tmpdir(), "berth-store-"));
+after(() => rmSync(dir, { recursive: true, force: true }));
 
 test("a new database gets every migration, in WAL mode", () => {
   const s = Store.open(join(dir, "a.db"));
