@@ -18,7 +18,7 @@ test("a new database gets every migration, in WAL mode", () => {
     const mode = s.db.prepare("PRAGMA journal_mode").get() as { journal_mode: string };
     assert.equal(mode.journal_mode, "wal");
     const tables = (s.db.prepare("SELECT name FROM sqlite_master WHERE type='table' ORDER BY name").all() as { name: string }[]).map((r) => r.name);
-    assert.deepEqual(tables, ["containers", "images", "pods"]);
+    for (const t of ["containers", "images", "pods"]) assert.ok(tables.includes(t), `table ${t} missing: ${tables.join(", ")}`);
   } finally {
     s.close();
   }
