@@ -11,6 +11,8 @@ import { parseFormat, UsageError } from "./cli/output.js";
 import { infoCommand, versionCommand } from "./cli/commands/runtime.js";
 import { networkInitCommand } from "./cli/commands/network.js";
 import { inspectpCommand, podsCommand, POD_OPTIONS, rmpCommand, runpCommand, stoppCommand } from "./cli/commands/pods.js";
+import * as ctr from "./cli/commands/containers.js";
+import { logsCommand } from "./cli/commands/container-logs.js";
 import { IMAGE_COMMANDS, IMAGE_OPTIONS, IMAGE_USAGE } from "./cli/commands/images.js";
 import { setLogLevel, logger } from "./util/log.js";
 import { BERTH_VERSION } from "./version.js";
@@ -31,12 +33,23 @@ Client (talks to a running daemon; -r/--runtime-endpoint, env BERTH_RUNTIME_ENDP
   berth inspectp ID...          pod status and verbose info (JSON)
   berth stopp ID...             stop pod sandboxes
   berth rmp [-f] ID... | -a     remove pod sandboxes (-f: also ready ones)
+  berth create [--no-pull] POD_ID CONTAINER.json POD.json   create a container in a pod (pulls the image if missing)
+  berth start ID...             start created containers
+  berth run [--runtime H] [--no-pull] CONTAINER.json POD.json   pod + container, started (like crictl run)
+  berth ps [-a] [-q] [--pod ID] [--state S] [--label k=v]... [--name RE] [--id ID] [--no-trunc] [-l | -n N]
+  berth inspect ID...           container status and verbose info (JSON)
+  berth logs [-f] [--tail N] [--since T] [--timestamps] ID   the container's CRI log, split into stdout and stderr
+  berth exec ID CMD [ARG...]    run a command in a container and wait (exit code passed on)
+  berth stop [-t SECONDS] ID... stop containers (stop signal, then SIGKILL after the grace period; default 10)
+  berth rm [-f] ID... | -a      remove containers (-f: also running ones)
+  berth stats [-a] [--id ID] [--pod ID] [--label k=v]   CPU, memory and writable-layer usage
+  berth update [--memory 64m] [--cpu-quota N] [--cpu-period N] [--cpu-share N] [--cpuset-cpus L] [--cpuset-mems L] ID...
 
 ${IMAGE_USAGE}
 Client flags: -r ENDPOINT  -o table|json|yaml  -t TIMEOUT (e.g. 10s)
 `;
 
-const OPTIONS = { ...CLIENT_OPTIONS, ...POD_OPTIONS, ...IMAGE_OPTIONS } as const;
+const OPTIONS = { ...CLIENT_OPTIONS, ...POD_OPTIONS, ...IMAGE_OPTIONS, ...ctr.CONTAINER_OPTIONS } as const;
 type ClientCommand = (c: CriClient, args: ReturnType<typeof parse<typeof OPTIONS>>) => Promise<void>;
 
 const CLIENT_COMMANDS: Record<string, ClientCommand> = {
@@ -48,7 +61,29 @@ const CLIENT_COMMANDS: Record<string, ClientCommand> = {
   stopp: stoppCommand,
   rmp: rmpCommand,
   ...IMAGE_COMMANDS,
+  create: ctr.createCommand,
+  start: ctr.startCommand,
+  run: ctr.runCommand,
+  ps: ctr.psCommand,
+  inspect: ctr.inspectCommand,
+  logs: logsCommand,
+  exec: ctr.execCommand,
+  stop: ctr.stopCommand,
+  rm: ctr.rmCommand,
+  stats: ctr.statsCommand,
+  update: ctr.updateCommand,
 };
+
+/** "--name" and "-n" for every option that takes a value. */
+function valueFlags(options: Record<string, { type: string; short?: string }>): Set<string> {
+  const out = new Set<string>();
+  for (const [name, o] of Object.entries(options)) {
+    if (o.type !== "string") continue;
+    out.add(`--${name}`);
+    if (o.short) out.add(`-${o.short}`);
+  }
+  return out;
+}
 
 async function daemonCommand(args: string[]): Promise<number> {
   const { values } = parse(args, {
@@ -114,12 +149,17 @@ async function main(argv: string[]): Promise<number> {
   }
   const handler = CLIENT_COMMANDS[cmd];
   if (!handler) throw new UsageError(`unknown command "${cmd}"; run \`berth help\``);
-  const parsed = parse(rest, OPTIONS);
+  // exec: everything after the container ID is the command, flags included.
+  const split = cmd === "exec" ? ctr.splitExecArgs(rest, valueFlags(OPTIONS)) : { flags: rest, rest: [] };
+  const parsed = parse(split.flags, OPTIONS);
+  parsed.positionals.push(...split.rest);
   if (parsed.values.help) {
     process.stdout.write(USAGE);
     return 0;
   }
-  const timeoutMs = parsed.values.timeout !== undefined ? parseDuration(parsed.values.timeout) : 10_000;
+  // `stop -t N` is the stop grace period in seconds (crictl's meaning), not the call deadline.
+  const rawTimeout = cmd === "stop" ? undefined : parsed.values.timeout;
+  const timeoutMs = rawTimeout !== undefined ? (/^\d+$/.test(rawTimeout) ? Number(rawTimeout) * 1000 : parseDuration(rawTimeout)) : 10_000;
   if (timeoutMs === undefined) throw new UsageError(`--timeout "${parsed.values.timeout}": expected a duration such as 10s`);
   const client = connectCri(clientEndpoint(parsed.values["runtime-endpoint"], parsed.values.config), timeoutMs);
   try {
@@ -131,7 +171,8 @@ async function main(argv: string[]): Promise<number> {
 }
 
 main(process.argv.slice(2)).then(
-  (code) => process.exit(code),
+  // A command may set process.exitCode (exec passes the container command's code on).
+  (code) => process.exit(code === 0 && typeof process.exitCode === "number" ? process.exitCode : code),
   (err: unknown) => {
     if (err instanceof UsageError) {
       process.stderr.write(`berth: ${err.message}\n`);
