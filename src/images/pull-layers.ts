@@ -1,6 +1,5 @@
 // The layer half of a pull: downloads run in parallel (registry.max_concurrent_downloads) into
 // the content store while layers are applied strictly in order, each following its download.
-import type { Readable } from "node:stream";
 import { BerthError, Code, describe } from "../errors.js";
 import type { ImageContext } from "./context.js";
 import type { BlobOpener, Ingest } from "./content/ingest.js";
@@ -9,7 +8,7 @@ import { Semaphore } from "./leases.js";
 import type { PullProgress } from "./progress.js";
 import type { AuthConfig } from "./registry/auth.js";
 import type { Descriptor } from "./registry/manifest.js";
-import { DEFAULT_APPLY_LIMITS } from "./unpack/apply.js";
+import { DEFAULT_APPLY_LIMITS, type BlobInput } from "./unpack/apply.js";
 
 export interface LayerPlan {
   desc: Descriptor;
@@ -112,7 +111,7 @@ export async function fetchLayers(ctx: ImageContext, req: FetchLayers): Promise<
     return d;
   });
 
-  let current: Readable | undefined;
+  let current: BlobInput | undefined;
   const applyAll = (async () => {
     for (const [i, p] of plans.entries()) {
       const ing = await downloads[i];

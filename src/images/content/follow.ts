@@ -115,6 +115,21 @@ export class FollowReader extends Readable {
 }
 
 /**
+ * Opens the file a download is writing (or, once it finished and renamed it, the final blob)
+ * for reading; throws the download's error if it failed before the file existed.
+ */
+export async function openFollowed(src: Followed, path: string, fallbackPath: string): Promise<FileHandle> {
+  await src.opened;
+  if (src.state === "failed") throw src.error ?? internal(`${src.what}: download failed`);
+  try {
+    return await fs.open(path, "r");
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== "ENOENT" || path === fallbackPath) throw err;
+    return fs.open(fallbackPath, "r");
+  }
+}
+
+/**
  * Like FollowReader, but writes into `dest` from a small ring of reused buffers (no allocation
  * per chunk). Only for a consumer that is done with a chunk when its write callback runs and
  * keeps no reference (a zlib stream; not a PassThrough). Ends `dest` after the verified EOF;
@@ -134,14 +149,7 @@ export async function pumpFollow(src: Followed, path: string, fallbackPath: stri
   src.on("progress", poke);
   dest.on("close", poke);
   try {
-    await src.opened;
-    if (failed()) throw src.error ?? internal(`${src.what}: download failed`);
-    try {
-      fh = await fs.open(path, "r");
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== "ENOENT" || path === fallbackPath) throw err;
-      fh = await fs.open(fallbackPath, "r");
-    }
+    fh = await openFollowed(src, path, fallbackPath);
     const free: Buffer[] = Array.from({ length: RING }, () => Buffer.allocUnsafe(CHUNK));
     let pos = 0;
     for (;;) {

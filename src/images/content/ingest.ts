@@ -9,7 +9,7 @@ import { Writable, type Readable } from "node:stream";
 import { finished } from "node:stream/promises";
 import { BerthError, Code, describe, internal } from "../../errors.js";
 import { logger } from "../../util/log.js";
-import { FollowReader, pumpFollow } from "./follow.js";
+import { FollowReader, openFollowed, pumpFollow } from "./follow.js";
 
 const log = logger("content");
 
@@ -118,6 +118,14 @@ export class Ingest extends EventEmitter {
    */
   feed(dest: Writable): void {
     void pumpFollow(this, this.state === "done" ? this.opts.final : this.opts.partial, this.opts.final, dest);
+  }
+
+  /**
+   * The blob's file opened for reading while the download writes it (bytes up to `readable`
+   * are there; the rest is trusted only once `state` is "done"). The caller closes it.
+   */
+  openFile(): Promise<FileHandle> {
+    return openFollowed(this, this.state === "done" ? this.opts.final : this.opts.partial, this.opts.final);
   }
 
   private settle(state: "done" | "failed"): void {

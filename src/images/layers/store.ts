@@ -7,7 +7,7 @@ import type { Readable } from "node:stream";
 import { BerthError, Code, describe } from "../../errors.js";
 import type { Store } from "../../store/db.js";
 import { logger } from "../../util/log.js";
-import { applyLayer } from "../unpack/apply.js";
+import { applyLayer, type BlobInput } from "../unpack/apply.js";
 import { diskUsage, type Usage } from "../usage.js";
 
 const log = logger("layers");
@@ -33,8 +33,8 @@ export interface CreateLayer {
   diffId: string;
   /** Lower layer directories, topmost first (for implicit parents' attributes). */
   lowers: string[];
-  /** The uncompressed tar (opened only if the layer must really be applied). */
-  tar: () => Readable;
+  /** The uncompressed tar, or the blob to decompress (opened only if the layer must really be applied). */
+  tar: () => Readable | BlobInput;
   /** Names the layer in errors: `layer 2 (sha256:…) of docker.io/library/x`. */
   what: string;
 }

@@ -2,10 +2,12 @@
 // lower per layer), safely against hostile input, returning the DiffID of the same bytes.
 import type { Readable } from "node:stream";
 import { logger } from "../../util/log.js";
+import type { BlobInput } from "./blob-input.js";
 import { DEFAULT_APPLY_LIMITS, type ApplyLimits, type ApplyResult } from "./limits.js";
 import { unpackPool } from "./pool.js";
 
 export { DEFAULT_APPLY_LIMITS, type ApplyLimits, type ApplyResult } from "./limits.js";
+export { BlobInput, type GrowingBlob } from "./blob-input.js";
 
 const log = logger("unpack");
 
@@ -18,11 +20,12 @@ export interface ApplyOptions {
 }
 
 /**
- * Reads an uncompressed layer tar and applies it under opts.root, in an unpack worker thread.
+ * Reads an uncompressed layer tar (or a compressed blob file, decompressed in the worker) and
+ * applies it under opts.root, in an unpack worker thread.
  * Never writes outside opts.root. On failure it throws only once nothing it started is still
  * running; the caller removes the half-made directory.
  */
-export async function applyLayer(input: Readable, opts: ApplyOptions): Promise<ApplyResult> {
+export async function applyLayer(input: Readable | BlobInput, opts: ApplyOptions): Promise<ApplyResult> {
   const limits: ApplyLimits = { ...DEFAULT_APPLY_LIMITS, ...opts.limits };
   const started = performance.now();
   const out = await unpackPool().run(input, { root: opts.root, lowers: [...opts.lowers], limits });

@@ -4,6 +4,7 @@ import os from "node:os";
 import type { Readable } from "node:stream";
 import { Worker } from "node:worker_threads";
 import { BerthError, describe, internal } from "../../errors.js";
+import { BlobInput } from "./blob-input.js";
 import type { ApplyJob, ApplyResult, ApplyStats } from "./limits.js";
 import type { FromWorker, ToWorker } from "./protocol.js";
 
@@ -47,6 +48,77 @@ class UnpackWorker {
 
   #post(m: ToWorker, transfer?: ArrayBuffer[]): void {
     this.#worker.postMessage(m, transfer);
+  }
+
+  /** The worker's outcome of the current job; `poke` runs on every message and on exit. */
+  #outcome(poke: (m: FromWorker | null) => void): Promise<Outcome> {
+    const outcome = new Promise<Outcome>((resolve, reject) => {
+      this.#onMessage = (m) => {
+        if (m.t === "done") resolve(m.result);
+        else if (m.t === "fail") reject(new BerthError(m.code, m.message));
+        poke(m);
+      };
+      this.#onExit = (why) => {
+        reject(internal(why, this.#error));
+        poke(null);
+      };
+    }).finally(() => {
+      this.#onMessage = null;
+      this.#onExit = null;
+    });
+    outcome.catch(() => {}); // observed by the caller; this only keeps it from counting as unhandled
+    return outcome;
+  }
+
+  /**
+   * Has the worker read, decompress and apply a blob file while it downloads: the daemon only
+   * says how far the file is written, and "end" once its digest matched. Settles only once the
+   * worker has stopped; a download failure or destroy() is thrown as is.
+   */
+  async runBlob(input: BlobInput, job: ApplyJob): Promise<Outcome> {
+    const { blob } = input;
+    if (input.stopped) throw input.stopped;
+    const fh = await input.blob.openFile();
+    let stop: Error | undefined;
+    let sent = 0;
+    let ended = false;
+    const update = (): void => {
+      if (stop || ended) return;
+      if (blob.readable > sent) {
+        sent = blob.readable;
+        this.#post({ t: "avail", upTo: sent });
+      }
+      if (blob.state === "done") {
+        ended = true;
+        this.#post({ t: "end" });
+      } else if (blob.state === "failed") {
+        stop = blob.error ?? internal(`${input.what}: download failed`);
+        this.#post({ t: "abort", reason: describe(stop) });
+      }
+    };
+    const onStop = (err: Error): void => {
+      if (stop) return;
+      stop = err;
+      this.#post({ t: "abort", reason: describe(err) });
+    };
+    const outcome = this.#outcome(() => {});
+    try {
+      this.#post({ t: "job", job, blob: { fd: fh.fd, compression: input.compression, maxBytes: input.maxBytes, what: input.what } });
+      blob.on("progress", update);
+      input.onStop(onStop);
+      if (input.stopped) onStop(input.stopped);
+      update();
+      try {
+        return await outcome;
+      } catch (err) {
+        throw stop ?? err;
+      }
+    } finally {
+      blob.off("progress", update);
+      input.onStop(undefined);
+      // Only now: the worker reads by this fd number until it reports its outcome.
+      await fh.close().catch(() => {});
+    }
   }
 
   /** Streams input to the worker; settles only once the worker has stopped working on it. */
@@ -107,11 +179,11 @@ export class UnpackPool {
     readonly idleMs: number,
   ) {}
 
-  /** Applies the layer tar `input` in a worker. */
-  async run(input: Readable, job: ApplyJob): Promise<Outcome> {
+  /** Applies the layer tar `input` (or the blob that holds it) in a worker. */
+  async run(input: Readable | BlobInput, job: ApplyJob): Promise<Outcome> {
     const w = await this.#acquire();
     try {
-      return await w.run(input, job);
+      return await (input instanceof BlobInput ? w.runBlob(input, job) : w.run(input, job));
     } finally {
       this.#release(w);
     }

@@ -1,11 +1,26 @@
 // The messages between the daemon thread and an unpack worker: one job at a time, its tar bytes
-// in transferred chunks acknowledged one by one (flow control), then one outcome.
+// either in transferred chunks acknowledged one by one (flow control) or read by the worker from
+// a blob file as the daemon says how far it may read, then one outcome.
 import { BerthError, Code, describe } from "../../errors.js";
+import type { Compression } from "./decompress.js";
 import type { ApplyJob, ApplyResult, ApplyStats } from "./limits.js";
 
+/** A blob file the worker reads (by an fd the daemon holds open) and decompresses itself. */
+export interface BlobJob {
+  fd: number;
+  compression: Compression;
+  /** Cap on decompressed bytes. */
+  maxBytes: number;
+  /** Names the layer in errors. */
+  what: string;
+}
+
 export type ToWorker =
-  | { t: "job"; job: ApplyJob }
+  | { t: "job"; job: ApplyJob; blob?: BlobJob }
   | { t: "chunk"; data: Uint8Array }
+  /** Blob jobs: bytes [0, upTo) of the file are written. */
+  | { t: "avail"; upTo: number }
+  /** The input is complete (for a blob job: its digest matched). */
   | { t: "end" }
   | { t: "abort"; reason: string };
 

@@ -1,6 +1,7 @@
 // An unpack worker thread: runs layer applies off the daemon's event loop, so the applier can
 // use synchronous filesystem calls (~4x cheaper than async ones) without stalling gRPC.
 import { parentPort } from "node:worker_threads";
+import { BlobFeed } from "./blob-feed.js";
 import { applyTar } from "./layer-apply.js";
 import type { ApplyJob } from "./limits.js";
 import { failure, type FromWorker, type ToWorker } from "./protocol.js";
@@ -48,11 +49,11 @@ class Feed implements AsyncIterable<Buffer> {
   }
 }
 
-let feed: Feed | null = null;
+let feed: Feed | BlobFeed | null = null;
 
-async function run(job: ApplyJob, f: Feed): Promise<void> {
+async function run(job: ApplyJob, f: Feed | BlobFeed): Promise<void> {
   try {
-    send({ t: "done", result: await applyTar(f, job) });
+    send({ t: "done", result: await applyTar(f instanceof BlobFeed ? f.tar() : f, job) });
   } catch (err) {
     send(failure(err));
   } finally {
@@ -63,11 +64,14 @@ async function run(job: ApplyJob, f: Feed): Promise<void> {
 port.on("message", (m: ToWorker) => {
   switch (m.t) {
     case "job":
-      feed = new Feed();
+      feed = m.blob ? new BlobFeed(m.blob) : new Feed();
       void run(m.job, feed);
       break;
     case "chunk":
-      feed?.push(Buffer.from(m.data.buffer, m.data.byteOffset, m.data.byteLength));
+      if (feed instanceof Feed) feed.push(Buffer.from(m.data.buffer, m.data.byteOffset, m.data.byteLength));
+      break;
+    case "avail":
+      if (feed instanceof BlobFeed) feed.avail(m.upTo);
       break;
     case "end":
       feed?.end();

@@ -1,0 +1,129 @@
+// Inside an unpack worker: reads a layer blob by fd only as far as the daemon says it is written,
+// decompresses it here from a ring of reused buffers, and yields the tar; EOF only after "end".
+import fs from "node:fs";
+import zlib from "node:zlib";
+import { BerthError, describe, internal, invalid } from "../../errors.js";
+import type { BlobJob } from "./protocol.js";
+
+// 256 KiB reads and zlib output chunks: fewer, larger writes into the tar parser.
+const CHUNK = 256 * 1024;
+// Read buffers a pump cycles through (reads overlap decompression without allocating).
+const RING = 3;
+
+export class BlobFeed {
+  #upTo = 0;
+  #ended = false;
+  #aborted: string | null = null;
+  #wake: (() => void) | null = null;
+
+  constructor(readonly job: BlobJob) {}
+
+  avail(upTo: number): void {
+    if (upTo > this.#upTo) this.#upTo = upTo;
+    this.#poke();
+  }
+  end(): void {
+    this.#ended = true;
+    this.#poke();
+  }
+  abort(reason: string): void {
+    this.#aborted = reason;
+    this.#poke();
+  }
+  #poke(): void {
+    const w = this.#wake;
+    this.#wake = null;
+    w?.();
+  }
+  #sleep(): Promise<void> {
+    return new Promise<void>((r) => (this.#wake = r));
+  }
+  #check(): void {
+    if (this.#aborted !== null) throw new Error(`layer input failed: ${this.#aborted}`);
+  }
+  #read(buf: Buffer, pos: number, len: number): number {
+    const n = fs.readSync(this.job.fd, buf, 0, len, pos);
+    if (n === 0) throw internal(`${this.job.what}: the blob file is shorter than written (${pos} bytes)`);
+    return n;
+  }
+
+  /** The uncompressed tar, in chunks the consumer may keep. */
+  tar(): AsyncGenerator<Buffer> {
+    return this.job.compression === "none" ? this.#raw() : this.#inflated();
+  }
+
+  async *#raw(): AsyncGenerator<Buffer> {
+    let pos = 0;
+    for (;;) {
+      this.#check();
+      const avail = this.#upTo - pos;
+      if (avail <= 0) {
+        if (this.#ended) return;
+        await this.#sleep();
+        continue;
+      }
+      // Fresh buffers: the tar parser may hold on to a chunk.
+      const buf = Buffer.allocUnsafe(Math.min(CHUNK, avail));
+      const n = this.#read(buf, pos, buf.length);
+      pos += n;
+      yield n === buf.length ? buf : buf.subarray(0, n);
+    }
+  }
+
+  async *#inflated(): AsyncGenerator<Buffer> {
+    const { compression, maxBytes, what } = this.job;
+    const inflate = compression === "gzip" ? zlib.createGunzip({ chunkSize: CHUNK }) : zlib.createZstdDecompress({ chunkSize: CHUNK });
+    const pumping = this.#pump(inflate).catch((err: unknown) => {
+      inflate.destroy(err instanceof Error ? err : new Error(String(err)));
+    });
+    let total = 0;
+    try {
+      for await (const chunk of inflate as AsyncIterable<Buffer>) {
+        total += chunk.length;
+        if (total > maxBytes) throw invalid(`${what} exceeds the limit of ${maxBytes} uncompressed bytes (a decompression bomb?)`);
+        yield chunk;
+      }
+    } catch (err) {
+      if (err instanceof BerthError || !isCodecError(err)) throw err;
+      throw invalid(`${what} is not valid ${compression} data: ${describe(err)}`);
+    } finally {
+      inflate.destroy();
+      this.#poke();
+      await pumping;
+    }
+  }
+
+  /** Writes the file into the decompressor; a buffer is reused once zlib's write callback ran. */
+  async #pump(inflate: zlib.Gunzip | zlib.ZstdDecompress): Promise<void> {
+    const free: Buffer[] = Array.from({ length: RING }, () => Buffer.allocUnsafe(CHUNK));
+    let pos = 0;
+    for (;;) {
+      if (inflate.destroyed) return;
+      this.#check();
+      const avail = this.#upTo - pos;
+      if (avail <= 0) {
+        if (this.#ended) break;
+        await this.#sleep();
+        continue;
+      }
+      const buf = free.pop();
+      if (!buf) {
+        await this.#sleep();
+        continue;
+      }
+      const n = this.#read(buf, pos, Math.min(buf.length, avail));
+      pos += n;
+      inflate.write(buf.subarray(0, n), () => {
+        free.push(buf);
+        this.#poke();
+      });
+    }
+    inflate.end();
+  }
+}
+
+/** zlib ("Z_DATA_ERROR", "Z_BUF_ERROR") and zstd ("ZSTD_error_…") complaints about the data. */
+function isCodecError(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === "string" && (code.startsWith("Z_") || code.startsWith("ZSTD_"));
+}
