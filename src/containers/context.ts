@@ -65,6 +65,7 @@ export class ContainerContext {
   constructor(readonly deps: ContainerDeps) {}
 
   save(c: Container): void {
+    delete c.listed;
     if (!this.containers.has(c.rec.id)) this.useLayers(c.rec.image.chainIds, 1);
     this.deps.store.put(c.rec);
     this.containers.set(c.rec.id, c);

@@ -24,12 +24,14 @@ export function select(ctx: ContainerContext, f: Selection | undefined): Contain
     if (selector.some(([k, v]) => c.config.labels[k] !== v)) continue;
     out.push(c);
   }
-  return out.sort((a, b) => (a.rec.createdAt.length - b.rec.createdAt.length) || (a.rec.createdAt < b.rec.createdAt ? -1 : a.rec.createdAt > b.rec.createdAt ? 1 : 0));
+  // The index is filled in creation order (recovery loads oldest first), so no sort is needed.
+  return out;
 }
 
 export function listContainers(ctx: ContainerContext, filter: ContainerFilter | undefined): CriContainer[] {
   const state = filter?.state?.state;
   return select(ctx, filter)
     .filter((c) => state === undefined || stateOf(c) === state)
-    .map(listEntry);
+    // kubelet lists every second or so: entries are built once per change, not per call.
+    .map((c) => (c.listed ??= listEntry(c)));
 }

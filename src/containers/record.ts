@@ -1,6 +1,6 @@
 // A container as data: the record persisted in the `containers` table (the CRI config, every
 // path it owns, planned before it is made, and its lifecycle phase) and its in-memory form.
-import { ContainerConfig, LinuxContainerResources } from "../generated/runtime/v1/api.js";
+import { ContainerConfig, LinuxContainerResources, type Container as CriContainer } from "../generated/runtime/v1/api.js";
 import type { ContainerProcess } from "../oci/runtime.js";
 
 /**
@@ -62,6 +62,8 @@ export interface Container {
   resources: LinuxContainerResources | undefined;
   /** Set once StartContainer asked runc to start it (an exit before "running" is recorded still counts). */
   startRequested?: boolean;
+  /** Its ListContainers entry, built once per change (dropped by every save). */
+  listed?: CriContainer;
 }
 
 export function containerFromRecord(rec: ContainerRecord): Container {
