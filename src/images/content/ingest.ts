@@ -10,6 +10,7 @@ import { finished } from "node:stream/promises";
 import { BerthError, Code, describe, internal } from "../../errors.js";
 import { logger } from "../../util/log.js";
 import { FollowReader, openFollowed, pumpFollow } from "./follow.js";
+import { downloaded } from "./reclaim.js";
 
 const log = logger("content");
 
@@ -309,6 +310,7 @@ class BlobSink extends Writable {
     }
     this.position = at;
     this.onWritten(at);
+    downloaded(n);
   }
 
   /** Resolves once no write is in flight (after an error, before trusting `position`). */
