@@ -24,7 +24,6 @@ const run = promisify(execFile);
 const SEQUENTIAL = 30;
 const PARALLEL = 10;
 const RUNNING = 100;
-const FLOOR_ROUNDS = 10;
 const IP_FORWARD = "/proc/sys/net/ipv4/ip_forward";
 
 interface Started {
@@ -70,6 +69,16 @@ async function memAvailableKiB(): Promise<number> {
   return Number(m?.[1] ?? NaN);
 }
 
+/** Durations the daemon logs per call at debug ("call", rpc, ms). */
+function callTimes(logs: string, rpc: string): number[] {
+  const out: number[] = [];
+  for (const line of logs.split("\n")) {
+    if (!line.includes(`"rpc":"${rpc}"`) || !line.includes(`"msg":"call"`)) continue;
+    out.push((JSON.parse(line) as { ms: number }).ms);
+  }
+  return out;
+}
+
 function stepMedians(logs: string, msg: string): Record<string, number> {
   const samples: Record<string, number[]> = {};
   for (const line of logs.split("\n")) {
@@ -110,58 +119,80 @@ function runcRun(runcRoot: string, args: string[]): Promise<void> {
 /**
  * The floor: what any runtime must do for a pod with one container, each step alone and without a
  * daemon — pin netns/ipc/uts, CNI ADD (same conflist), overlay mount, runc create+start of a bundle
- * with Berth's own config.json. Sum of the medians.
+ * with Berth's own config.json. Rounds are interleaved with the daemon's runs, so both see the
+ * same machine; the floor is the sum of the step medians.
  */
-async function floor(emit: Emit, d: Daemon, spec: Record<string, unknown>, lowers: string[], layersDir: string, cgroupParent: string): Promise<void> {
-  const work = await mkdtemp(join(tmpdir(), "berth-floor-"));
-  const runcRoot = join(work, "runc");
-  const net = new CniNetwork({ confDirs: [join(d.dir, "net.d")], binDirs: ["/usr/lib/cni"], cacheDir: join(work, "cni-cache") });
-  const steps: Record<string, number[]> = { pin: [], cni_add: [], overlay: [], runc_create_start: [] };
-  try {
-    for (let i = 0; i < FLOOR_ROUNDS; i++) {
-      const id = `floor${i}${Math.random().toString(16).slice(2, 10)}`;
-      const bundle = join(work, id);
-      const rootfs = join(bundle, "rootfs");
-      await mkdir(rootfs, { recursive: true });
-      await mkdir(join(bundle, "upper"), { recursive: true });
-      await mkdir(join(bundle, "work"), { recursive: true });
-      const ref = { id, name: id, namespace: "bench", uid: id };
-      const [pinMs, pins] = await timed(() => pinNamespaces(join(work, "ns"), id, { net: true, ipc: true, uts: true }, { hostname: "floor" }));
-      steps.pin!.push(pinMs);
-      const [addMs] = await timed(() => net.setUp({ ...ref, netns: pins.net!, ports: [], annotations: {} }));
-      steps.cni_add!.push(addMs);
-      const [mountMs] = await timed(() => mountOverlay({ layersDir, lowers, upper: join(bundle, "upper"), work: join(bundle, "work"), target: rootfs }));
-      steps.overlay!.push(mountMs);
-      const s = structuredClone(spec) as { root: { path: string }; linux: { cgroupsPath: string; namespaces: Array<{ type: string; path?: string }> } };
-      s.root.path = rootfs;
-      s.linux.cgroupsPath = `${cgroupParent}/floor/${id}`;
-      for (const n of s.linux.namespaces) {
-        if (n.type === "network") n.path = pins.net!;
-        if (n.type === "ipc") n.path = pins.ipc!;
-        if (n.type === "uts") n.path = pins.uts!;
-      }
-      await writeFile(join(bundle, "config.json"), JSON.stringify(s));
-      const [runcMs] = await timed(async () => {
-        await runcRun(runcRoot, ["create", "--bundle", bundle, id]);
-        await runcRun(runcRoot, ["start", id]);
-      });
-      steps.runc_create_start!.push(runcMs);
-      await runcRun(runcRoot, ["delete", "--force", id]);
-      await unmountOverlay(rootfs);
-      await net.tearDown({ ...ref, netns: pins.net! });
-      await unpinNamespaces(pins);
+class Floor {
+  readonly steps: Record<string, number[]> = { pin: [], cni_add: [], overlay: [], runc_create_start: [] };
+  private readonly runcRoot: string;
+  private readonly net: CniNetwork;
+  private n = 0;
+
+  private constructor(
+    private readonly work: string,
+    d: Daemon,
+    private readonly spec: Record<string, unknown>,
+    private readonly lowers: string[],
+    private readonly layersDir: string,
+    private readonly cgroupParent: string,
+  ) {
+    this.runcRoot = join(work, "runc");
+    this.net = new CniNetwork({ confDirs: [join(d.dir, "net.d")], binDirs: ["/usr/lib/cni"], cacheDir: join(work, "cni-cache") });
+  }
+
+  static async open(d: Daemon, spec: Record<string, unknown>, lowers: string[], layersDir: string, cgroupParent: string): Promise<Floor> {
+    return new Floor(await mkdtemp(join(tmpdir(), "berth-floor-")), d, spec, lowers, layersDir, cgroupParent);
+  }
+
+  async round(): Promise<void> {
+    const id = `floor${this.n++}${Math.random().toString(16).slice(2, 10)}`;
+    const bundle = join(this.work, id);
+    const rootfs = join(bundle, "rootfs");
+    await mkdir(rootfs, { recursive: true });
+    await mkdir(join(bundle, "upper"), { recursive: true });
+    await mkdir(join(bundle, "work"), { recursive: true });
+    const ref = { id, name: id, namespace: "bench", uid: id };
+    const [pinMs, pins] = await timed(() => pinNamespaces(join(this.work, "ns"), id, { net: true, ipc: true, uts: true }, { hostname: "floor" }));
+    this.steps["pin"]!.push(pinMs);
+    const [addMs] = await timed(() => this.net.setUp({ ...ref, netns: pins.net!, ports: [], annotations: {} }));
+    this.steps["cni_add"]!.push(addMs);
+    const [mountMs] = await timed(() => mountOverlay({ layersDir: this.layersDir, lowers: this.lowers, upper: join(bundle, "upper"), work: join(bundle, "work"), target: rootfs }));
+    this.steps["overlay"]!.push(mountMs);
+    const s = structuredClone(this.spec) as { root: { path: string }; linux: { cgroupsPath: string; namespaces: Array<{ type: string; path?: string }> } };
+    s.root.path = rootfs;
+    s.linux.cgroupsPath = `${this.cgroupParent}/floor/${id}`;
+    for (const n of s.linux.namespaces) {
+      if (n.type === "network") n.path = pins.net!;
+      if (n.type === "ipc") n.path = pins.ipc!;
+      if (n.type === "uts") n.path = pins.uts!;
     }
-  } finally {
-    await rm(work, { recursive: true, force: true });
-    for (const h of await readdir("/sys/fs/cgroup")) await rmdir(join("/sys/fs/cgroup", h, cgroupParent, "floor")).catch(() => undefined);
+    await writeFile(join(bundle, "config.json"), JSON.stringify(s));
+    const [runcMs] = await timed(async () => {
+      await runcRun(this.runcRoot, ["create", "--bundle", bundle, id]);
+      await runcRun(this.runcRoot, ["start", id]);
+    });
+    this.steps["runc_create_start"]!.push(runcMs);
+    await runcRun(this.runcRoot, ["delete", "--force", id]);
+    await unmountOverlay(rootfs);
+    await this.net.tearDown({ ...ref, netns: pins.net! });
+    await unpinNamespaces(pins);
   }
-  let total = 0;
-  for (const [k, v] of Object.entries(steps)) {
-    const p50 = summary(v).p50;
-    total += p50;
-    emit(`containers_floor_${k}_p50`, p50, "ms");
+
+  report(emit: Emit): number {
+    let total = 0;
+    for (const [k, v] of Object.entries(this.steps)) {
+      const p50 = summary(v).p50;
+      total += p50;
+      emit(`containers_floor_${k}_p50`, p50, "ms");
+    }
+    emit("containers_floor_total_p50", total, "ms");
+    return total;
   }
-  emit("containers_floor_total_p50", total, "ms");
+
+  async close(): Promise<void> {
+    await rm(this.work, { recursive: true, force: true });
+    for (const h of await readdir("/sys/fs/cgroup")) await rmdir(join("/sys/fs/cgroup", h, this.cgroupParent, "floor")).catch(() => undefined);
+  }
 }
 
 function pctl(name: string, emit: Emit, xs: number[], which: Array<"p50" | "p90" | "p99" | "max">): void {
@@ -201,6 +232,7 @@ export async function containersBench(emit: Emit): Promise<void> {
   const c = d.client;
   const logRoot = join(d.dir, "logs");
   const pods: string[] = [];
+  let floorRef: Floor | undefined;
   try {
     const confDir = join(d.dir, "net.d");
     await mkdir(confDir, { recursive: true });
@@ -223,10 +255,20 @@ export async function containersBench(emit: Emit): Promise<void> {
     const logMark = d.logs().length;
 
     const seq: number[] = [];
+    let fl: Floor | undefined;
     for (let i = 0; i < SEQUENTIAL; i++) {
       const s = await runToStarted(d, image, logRoot, `seq-${i}`);
       seq.push(s.ms);
       pods.push(s.pod);
+      if (!fl) {
+        // The floor runs the config.json Berth wrote for this very container.
+        const info = JSON.parse((await call(c, c.runtime, c.runtime.containerStatus, { containerId: s.ctr, verbose: true })).info["info"]!) as { runtimeSpec: Record<string, unknown> };
+        const img = await call(c, c.image, c.image.imageStatus, { image: spec, verbose: true });
+        const lowers = (JSON.parse(img.info["info"]!) as { lowerDirs: string[] }).lowerDirs;
+        fl = await Floor.open(d, info.runtimeSpec, lowers, join(d.root, "layers"), cgroupParent);
+        floorRef = fl;
+      }
+      if (i % 3 === 0) await fl.round();
     }
     const seqLogs = d.logs().slice(logMark);
     await new Promise((r) => setTimeout(r, 1000));
@@ -248,11 +290,8 @@ export async function containersBench(emit: Emit): Promise<void> {
     pctl("containers_run_to_started_10_at_once", emit, together.map((s) => s.ms), ["p50", "max"]);
     pods.push(...together.map((s) => s.pod));
 
-    // The floor, in the same run, with the config.json Berth wrote for one of these containers.
-    const info = JSON.parse((await call(c, c.runtime, c.runtime.containerStatus, { containerId: together[0]!.ctr, verbose: true })).info["info"]!) as { runtimeSpec: Record<string, unknown> };
-    const img = await call(c, c.image, c.image.imageStatus, { image: spec, verbose: true });
-    const lowers = (JSON.parse(img.info["info"]!) as { lowerDirs: string[] }).lowerDirs;
-    await floor(emit, d, info.runtimeSpec, lowers, join(d.root, "layers"), cgroupParent);
+    const floorMs = fl!.report(emit);
+    emit("containers_run_to_started_seq_p50_over_floor", summary(seq).p50 - floorMs, "ms");
 
     while (pods.length < RUNNING) {
       const batch = await Promise.all(Array.from({ length: Math.min(PARALLEL, RUNNING - pods.length) }, (_, i) => runToStarted(d, image, logRoot, `fill-${pods.length + i}`)));
@@ -260,7 +299,10 @@ export async function containersBench(emit: Emit): Promise<void> {
     }
     const ctrs = (await call(c, c.runtime, c.runtime.listContainers, ListContainersRequest.fromPartial({}))).containers;
     if (ctrs.length !== RUNNING) throw new Error(`expected ${RUNNING} containers, found ${ctrs.length}`);
+    const listMark = d.logs().length;
     pctl("containers_list_containers_at_100", emit, await timeCalls(500, () => call(c, c.runtime, c.runtime.listContainers, ListContainersRequest.fromPartial({}))), ["p50", "p99"]);
+    // Inside the daemon: request decoded to answer built (what the handler itself costs).
+    pctl("containers_list_containers_at_100_in_daemon", emit, callTimes(d.logs().slice(listMark), "ListContainers"), ["p50", "p99"]);
     pctl("containers_list_podsandbox_at_100", emit, await timeCalls(500, () => call(c, c.runtime, c.runtime.listPodSandbox, ListPodSandboxRequest.fromPartial({}))), ["p50", "p99"]);
     let k = 0;
     pctl("containers_container_status_at_100", emit, await timeCalls(500, () => call(c, c.runtime, c.runtime.containerStatus, { containerId: ctrs[k++ % ctrs.length]!.id, verbose: false })), ["p50", "p99"]);
@@ -282,6 +324,7 @@ export async function containersBench(emit: Emit): Promise<void> {
       for (const [k, v] of Object.entries(stepMedians(rmLogs, msg))) emit(`containers_${key}_step_${k.replace(/\W/g, "_")}_p50`, v, "ms");
     }
   } finally {
+    await floorRef?.close();
     await Promise.allSettled(pods.map((p) => stopRemovePod(d, p)));
     await d.stop();
     await reg.stop();

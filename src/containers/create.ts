@@ -126,6 +126,12 @@ export async function createContainer(ctx: ContainerContext, req: CreateContaine
     }
   });
 
+  // conmon's cgroup leaf is made while the rootfs is mounted and the spec built (~2 ms off the path).
+  if (ctx.deps.cgroups.name === "cgroupfs") rec.conmonLeaf = join(pod.rec.cgroup.path, conmonLeafName(rec.id));
+  const placing = rec.conmonLeaf ? ctx.deps.cgroups.placement(pod.rec.cgroup, conmonLeafName(rec.id)) : Promise.resolve(undefined);
+  placing.catch(() => undefined); // awaited before conmon starts; settled before any undo runs
+  undo.defer(async () => void (await placing.catch(() => undefined)));
+
   const rootfs = join(rec.paths.bundle, "rootfs");
   const upper = join(rec.paths.dir, "upper");
   const work = join(rec.paths.dir, "work");
@@ -186,8 +192,7 @@ export async function createContainer(ctx: ContainerContext, req: CreateContaine
   mark("spec", t);
 
   t = performance.now();
-  const placement = ctx.deps.cgroups.name === "cgroupfs" ? await ctx.deps.cgroups.placement(pod.rec.cgroup, conmonLeafName(rec.id)) : undefined;
-  if (placement?.leaf) rec.conmonLeaf = placement.leaf;
+  const placement = await placing;
   rec.process = await ctx.deps.oci.create({
     id: rec.id,
     bundleDir: rec.paths.bundle,

@@ -1,7 +1,8 @@
 // Containers end to end against the real daemon, runc, conmon, CNI and a registry: command, env,
 // workdir and user from the image and the CRI config; exit codes and reasons; stop, remove, list.
 import assert from "node:assert/strict";
-import { stat } from "node:fs/promises";
+import { readdir, readFile, stat } from "node:fs/promises";
+import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { status as grpc, type ServiceError } from "@grpc/grpc-js";
 import { ContainerState, Signal } from "../../src/generated/runtime/v1/api.js";
@@ -219,5 +220,28 @@ test("list filters by ID prefix, pod, state and labels; names are unique per pod
   assert.equal(v.status!.user!.linux!.uid, 0n);
   await removePod(d, p1);
   await removePod(d, p2);
+  await env.leaks.assertNoLeaks();
+});
+
+test("a create that fails (bad seccomp profile, missing binary) leaves nothing behind; a tty container runs", async (t) => {
+  const env = await ctrEnv(t, r);
+  const { d } = env;
+  const podId = await runPodWithLogs(env);
+  await assert.rejects(
+    createCtr(env, podId, ctrConfig(env, { command: ["true"], linux: { securityContext: { seccomp: { profileType: 2, localhostRef: "/nonexistent/profile.json" } } } as never })),
+    code(grpc.INVALID_ARGUMENT, /profile/),
+  );
+  await assert.rejects(createCtr(env, podId, ctrConfig(env, { command: ["/no/such/binary"] })), (e: ServiceError) => /no such binary|no such file|not found/i.test(e.details));
+  assert.equal((await listCtrs(d)).length, 0);
+  // Undone by CreateContainer itself, before any pod cleanup: no bundle, writable layer or mount.
+  assert.deepEqual(await readdir(join(d.state, "containers")), []);
+  assert.deepEqual(await readdir(join(d.root, "containers")), []);
+  assert.doesNotMatch(await readFile("/proc/self/mountinfo", "utf8"), new RegExp(`${d.dir}\\S* .* - overlay `));
+  const tty = await createCtr(env, podId, ctrConfig(env, { command: ["sh", "-c", "test -t 1 && echo is-a-tty"], tty: true }));
+  await startCtr(d, tty);
+  const s = await waitState(d, tty, ContainerState.CONTAINER_EXITED);
+  assert.equal(s.status!.exitCode, 0);
+  assert.match(await logText(s.status!.logPath), /is-a-tty/);
+  await removePod(d, podId);
   await env.leaks.assertNoLeaks();
 });
