@@ -114,7 +114,7 @@ test("run, ps, inspect, logs, exec, stats, update, stop, rm, create and start wo
   await env.leaks.assertNoLeaks();
 });
 
-test("crictl run, ps, inspect, logs, exec -s, stats, update, stop and rm against Berth", { skip: existsSync(CRICTL) ? false : `${CRICTL} is not installed (dev machine only)` }, async (t) => {
+test("crictl run, ps, inspect, logs, exec -s, stats, update, stop, rm, create and start against Berth", { skip: existsSync(CRICTL) ? false : `${CRICTL} is not installed (dev machine only)` }, async (t) => {
   const env = await ctrEnv(t, r);
   const { d } = env;
   const crictl = async (...args: string[]) => (await run(CRICTL, ["--runtime-endpoint", `unix://${d.socket}`, "--image-endpoint", `unix://${d.socket}`, "--timeout", "60s", ...args])).stdout;
@@ -137,6 +137,13 @@ test("crictl run, ps, inspect, logs, exec -s, stats, update, stop and rm against
   assert.match(await crictl("ps", "-a"), /Exited/);
   await crictl("rm", id);
   assert.equal((await crictl("ps", "-a", "-q")).trim(), "");
+  const podId = (await crictl("pods", "-q")).trim();
+  const second = await configs(env, "cri2", ["sh", "-c", "echo second; exec sleep 1000"]);
+  const id2 = (await crictl("create", podId, second.ctr, web.pod)).trim();
+  assert.match(await crictl("ps", "-a"), new RegExp(`${id2.slice(0, 13)}.*Created`));
+  await crictl("start", id2);
+  assert.match(await crictl("ps"), new RegExp(`${id2.slice(0, 13)}.*Running`));
+  await crictl("rm", "-f", id2);
   await crictl("rmp", "-a", "-f");
   await env.leaks.assertNoLeaks();
 });
