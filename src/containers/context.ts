@@ -59,6 +59,8 @@ export interface ContainerDeps {
 export class ContainerContext {
   readonly containers = new Map<string, Container>();
   readonly locks = new KeyedMutex();
+  /** pod/name/attempt keys of CreateContainer calls in flight (two at once must not both win). */
+  readonly creating = new Set<string>();
   /** Layer ChainIDs under some container's rootfs, counted, so image GC keeps them. */
   private readonly layerUse = new Map<string, number>();
 

@@ -35,8 +35,11 @@ function checkRequest(req: CreateContainerRequest): ContainerConfig {
 }
 
 /** The same name and attempt in one pod is one container (containerd reserves the name). */
-function checkName(ctx: ContainerContext, pod: Pod, config: ContainerConfig): void {
+function checkName(ctx: ContainerContext, pod: Pod, config: ContainerConfig, key: string): void {
   const m = config.metadata!;
+  if (ctx.creating.has(key)) {
+    throw new BerthError(Code.ALREADY_EXISTS, `container "${m.name}" (attempt ${m.attempt}) is being created in pod sandbox "${pod.rec.id}" by another call`);
+  }
   for (const c of ctx.ofPod(pod.rec.id)) {
     const o = c.config.metadata;
     if (isVisible(c) && o?.name === m.name && o.attempt === m.attempt) {
@@ -104,7 +107,18 @@ export async function createContainer(ctx: ContainerContext, req: CreateContaine
   const config = checkRequest(req);
   const pod = ctx.deps.pods.get(req.podSandboxId);
   if (pod.rec.phase !== "ready") throw failedPrecondition(`pod sandbox "${pod.rec.id}" is not ready (${pod.rec.reason ?? pod.rec.phase}); containers can only be created in a ready pod`);
-  checkName(ctx, pod, config);
+  const key = JSON.stringify([pod.rec.id, config.metadata!.name, config.metadata!.attempt]);
+  checkName(ctx, pod, config, key);
+  ctx.creating.add(key);
+  try {
+    return await makeContainer(ctx, pod, config);
+  } finally {
+    ctx.creating.delete(key);
+  }
+}
+
+/** Everything after the checks: plan, rootfs, spec, bundle, runc create; undone on any failure. */
+async function makeContainer(ctx: ContainerContext, pod: Pod, config: ContainerConfig): Promise<string> {
   const image = await ctx.deps.images.resolve(config.image!.image);
   const target = targetPidNamespace(ctx, config, pod.rec.id);
 
