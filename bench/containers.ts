@@ -283,6 +283,7 @@ export async function containersBench(emit: Emit): Promise<void> {
     emit("containers_daemon_share_plus_conmon_per_pod", (rss30 - idleRss) / SEQUENTIAL + conmon.pss, "MiB");
     pctl("containers_run_to_started_seq", emit, seq, ["p50", "p90", "max"]);
     for (const [k, v] of Object.entries(stepMedians(seqLogs, "container created"))) emit(`containers_create_step_${k}_p50`, v, "ms");
+    for (const rpc of ["RunPodSandbox", "CreateContainer", "StartContainer"]) emit(`containers_seq_${rpc}_in_daemon_p50`, summary(callTimes(seqLogs, rpc)).p50, "ms");
 
     const t0 = performance.now();
     const together = await Promise.all(Array.from({ length: PARALLEL }, (_, i) => runToStarted(d, image, logRoot, `par-${i}`)));
