@@ -26,14 +26,15 @@ export function stateOf(c: Container): ContainerState {
   }
 }
 
+/** The ImageSpec as CreateContainer gave it (containerd's rule); image_ref is its own field. */
 export function imageSpecOf(c: Container): ImageSpec {
   const given = c.config.image;
   return {
     image: c.rec.image.name,
     annotations: given?.annotations ?? {},
-    userSpecifiedImage: given?.userSpecifiedImage || c.rec.image.name,
+    userSpecifiedImage: given?.userSpecifiedImage ?? "",
     runtimeHandler: given?.runtimeHandler ?? "",
-    imageRef: c.rec.image.id,
+    imageRef: given?.imageRef ?? "",
   };
 }
 

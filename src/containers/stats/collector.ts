@@ -13,6 +13,7 @@ const log = logger("stats");
 const MAX_AGE_MS = 1000;
 /** Walking a writable layer is costly; kubelet's eviction manager is fine with this age. */
 const LAYER_MAX_AGE_MS = 10_000;
+const YIELD_EVERY = 8;
 
 export interface Figures {
   sample?: CgroupSample;
@@ -24,10 +25,14 @@ export interface PodFigures extends Figures {
   net?: InterfaceCounters[];
 }
 
+export interface ContainerFigures extends Figures {
+  layer?: Usage & { at: bigint };
+}
+
 export interface Snapshot {
   /** Nanoseconds since the epoch. */
   at: bigint;
-  containers: Map<string, Figures & { layer?: Usage & { at: bigint } }>;
+  containers: Map<string, ContainerFigures>;
   pods: Map<string, PodFigures>;
 }
 
@@ -80,32 +85,35 @@ export class StatsCollector {
     const at = BigInt(Date.now()) * 1_000_000n;
     const snap: Snapshot = { at, containers: new Map(), pods: new Map() };
     const live = new Set<string>();
-    const jobs: Promise<void>[] = [];
     const netPid = new Map<string, number>();
-    for (const c of this.ctx.containers.values()) {
+    const layers: Promise<void>[] = [];
+    let n = 0;
+    // Reads are synchronous (cheap, see cgroup-read.ts); yield every few cgroups so calls keep flowing.
+    const breathe = async () => {
+      if (++n % YIELD_EVERY === 0) await new Promise((r) => setImmediate(r));
+    };
+    for (const c of [...this.ctx.containers.values()]) {
       if (!isVisible(c)) continue;
       live.add(c.rec.id);
-      const running = c.rec.phase === "running" && c.rec.process;
-      if (running && c.rec.process) netPid.set(c.rec.podId, c.rec.process.pid);
-      jobs.push((async () => {
-        const [sample, layer] = await Promise.all([
-          running ? this.reader.read(c.rec.cgroupPath) : Promise.resolve(undefined),
-          this.layer(c.rec.id, join(c.rec.paths.dir, "upper")),
-        ]);
-        const nanoCores = this.nanoCores(c.rec.cgroupPath, sample, at);
-        snap.containers.set(c.rec.id, { ...(sample ? { sample } : {}), ...(nanoCores !== undefined ? { nanoCores } : {}), ...(layer ? { layer } : {}) });
-      })());
+      const running = c.rec.phase === "running" && c.rec.process ? c.rec.process : undefined;
+      if (running) netPid.set(c.rec.podId, running.pid);
+      const sample = running ? this.reader.read(c.rec.cgroupPath) : undefined;
+      const nanoCores = this.nanoCores(c.rec.cgroupPath, sample, at);
+      const figures: ContainerFigures = { ...(sample ? { sample } : {}), ...(nanoCores !== undefined ? { nanoCores } : {}) };
+      snap.containers.set(c.rec.id, figures);
+      layers.push(this.layer(c.rec.id, join(c.rec.paths.dir, "upper")).then((layer) => void (layer && (figures.layer = layer))));
+      await breathe();
     }
     for (const pod of this.pods()) {
       if (pod.rec.phase !== "ready") continue;
-      jobs.push((async () => {
-        const pid = netPid.get(pod.rec.id) ?? (pod.rec.ns.network === "pod" ? pod.rec.infra?.pid : undefined);
-        const [sample, net] = await Promise.all([this.reader.read(pod.rec.cgroup.path), pid ? readNetDev(pid) : Promise.resolve(undefined)]);
-        const nanoCores = this.nanoCores(pod.rec.cgroup.path, sample, at);
-        snap.pods.set(pod.rec.id, { sample, ...(nanoCores !== undefined ? { nanoCores } : {}), ...(net ? { net } : {}) });
-      })());
+      const pid = netPid.get(pod.rec.id) ?? (pod.rec.ns.network === "pod" ? pod.rec.infra?.pid : undefined);
+      const sample = this.reader.read(pod.rec.cgroup.path);
+      const net = pid ? readNetDev(pid) : undefined;
+      const nanoCores = this.nanoCores(pod.rec.cgroup.path, sample, at);
+      snap.pods.set(pod.rec.id, { sample, ...(nanoCores !== undefined ? { nanoCores } : {}), ...(net ? { net } : {}) });
+      await breathe();
     }
-    await Promise.all(jobs);
+    await Promise.all(layers);
     for (const id of this.layers.keys()) if (!live.has(id)) this.layers.delete(id);
     for (const [key, v] of this.cpu) if (v.at !== at) this.cpu.delete(key);
     log.debug({ containers: snap.containers.size, pods: snap.pods.size, ms: Math.round(performance.now() - t0) }, "stats scan");

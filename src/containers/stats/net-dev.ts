@@ -1,6 +1,6 @@
 // A pod's network counters from /proc/<pid>/net/dev of a process inside its network namespace
 // (the file shows the reader's namespace of that process, so no setns is needed).
-import { readFile } from "node:fs/promises";
+import { readFileSync } from "node:fs";
 
 export interface InterfaceCounters {
   name: string;
@@ -26,9 +26,10 @@ export function parseNetDev(text: string): InterfaceCounters[] {
   return out;
 }
 
-export async function readNetDev(pid: number): Promise<InterfaceCounters[] | undefined> {
+/** Synchronous, like the cgroup reads (a small in-memory file; see cgroup-read.ts). */
+export function readNetDev(pid: number): InterfaceCounters[] | undefined {
   try {
-    return parseNetDev(await readFile(`/proc/${pid}/net/dev`, "utf8"));
+    return parseNetDev(readFileSync(`/proc/${pid}/net/dev`, "utf8"));
   } catch {
     return undefined;
   }
