@@ -42,14 +42,30 @@ export async function exportArchive(ctx: ImageContext, input: string): Promise<E
   const out = new PassThrough({ highWaterMark: 1 << 20 });
   const add = (name: string, body: Buffer): Promise<void> =>
     new Promise((resolve, reject) => pack.entry({ name, size: body.length, mode: 0o644, mtime: new Date(0) }, body, (err) => (err ? reject(err) : resolve())));
+  // A reader that goes away (client disconnect) closes `out`: stop packing, close the blob being
+  // read and release the leases. The pack's own errors surface through write() and `out`.
+  let finalized = false;
+  let gone: Error | undefined;
+  let reading: Readable | undefined;
+  pack.on("error", () => {});
+  out.on("close", () => {
+    if (finalized) return;
+    gone = new BerthError(Code.CANCELLED, `exporting image ${img.id}: the reader went away`);
+    reading?.destroy(gone);
+    pack.destroy(gone);
+  });
   const write = async (): Promise<void> => {
     await add("oci-layout", Buffer.from(JSON.stringify({ imageLayoutVersion: "1.0.0" })));
     for (const d of new Set(blobs)) {
+      if (gone) throw gone;
       const { alg, hex } = splitDigest(d);
       const entry = pack.entry({ name: `blobs/${alg}/${hex}`, size: sizes.get(d)!, mode: 0o644, mtime: new Date(0) });
-      await pipeline(ctx.content.open(d), entry);
+      reading = ctx.content.open(d);
+      await pipeline(reading, entry);
     }
+    if (gone) throw gone;
     await add("index.json", Buffer.from(JSON.stringify(index)));
+    finalized = true;
     pack.finalize();
   };
   pack.pipe(out);
