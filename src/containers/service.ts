@@ -3,6 +3,7 @@
 import type {
   Container as CriContainer,
   ContainerFilter,
+  ContainerStatus,
   ContainerStatusResponse,
   CreateContainerRequest,
   ExecSyncResponse,
@@ -16,11 +17,11 @@ import { createContainer } from "./create.js";
 import { execSync, reopenLog } from "./exec.js";
 import { onExit } from "./exits.js";
 import { listContainers } from "./list.js";
-import type { Container } from "./record.js";
+import { isVisible, type Container } from "./record.js";
 import { cleanUpLeftover, loadContainers } from "./recover.js";
 import { removeContainer, removeResolved } from "./remove.js";
 import { startContainer } from "./start.js";
-import { statusResponse } from "./status.js";
+import { containerStatus, statusResponse } from "./status.js";
 import { stopContainer, stopResolved } from "./stop.js";
 import { updateResources } from "./update.js";
 import { applyPodResources } from "./pod-resources.js";
@@ -99,6 +100,11 @@ export class ContainerService implements ContainerHooks {
   /** StopPodSandbox: every container of the pod is killed at once (containerd uses timeout 0 too). */
   async stopContainersOf(podId: string): Promise<void> {
     await this.eachOf(podId, (c) => stopResolved(this.ctx, c, 0));
+  }
+
+  /** PodSandboxStatus: the statuses of the pod's visible containers, from memory. */
+  statusesOf(podId: string): ContainerStatus[] {
+    return this.ctx.ofPod(podId).filter(isVisible).map(containerStatus);
   }
 
   /** RemovePodSandbox: every container of the pod is removed. */

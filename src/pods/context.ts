@@ -1,5 +1,6 @@
 // What every pod RPC shares: the drivers, the directories, the in-memory index (persisted on
 // each change), per-pod locks, and the hooks the container service plugs in.
+import type { ContainerStatus } from "../generated/runtime/v1/api.js";
 import type { PodCgroupDriver } from "../oci/cgroups-driver.js";
 import type { AttachResult, PodNetwork } from "../network/cni/network.js";
 import type { PodRef } from "../network/cni/runtime-args.js";
@@ -19,6 +20,8 @@ export interface PodNetworkDriver {
 export interface ContainerHooks {
   stopContainersOf(podId: string): Promise<void>;
   removeContainersOf(podId: string): Promise<void>;
+  /** PodSandboxStatus.containers_statuses: kubelet's evented PLEG reads the pod's containers from it. */
+  statusesOf(podId: string): ContainerStatus[];
 }
 
 export interface PodDeps {
@@ -44,7 +47,7 @@ export interface PodDeps {
 export class PodContext {
   readonly pods = new Map<string, Pod>();
   readonly locks = new KeyedMutex();
-  hooks: ContainerHooks = { stopContainersOf: async () => undefined, removeContainersOf: async () => undefined };
+  hooks: ContainerHooks = { stopContainersOf: async () => undefined, removeContainersOf: async () => undefined, statusesOf: () => [] };
 
   constructor(readonly deps: PodDeps) {}
 

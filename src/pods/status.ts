@@ -68,7 +68,7 @@ export function podStatus(ctx: PodContext, ref: string, verbose: boolean): PodSa
   return {
     status: sandboxStatus(pod),
     info: verbose ? verboseInfo(pod) : {},
-    containersStatuses: [],
+    containersStatuses: ctx.hooks.statusesOf(pod.rec.id),
     timestamp: BigInt(Date.now()) * 1_000_000n,
   };
 }

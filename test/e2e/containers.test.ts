@@ -245,3 +245,30 @@ test("a create that fails (bad seccomp profile, missing binary) leaves nothing b
   await removePod(d, podId);
   await env.leaks.assertNoLeaks();
 });
+
+test("PodSandboxStatus lists the pod's containers (evented PLEG reads containers_statuses); unknown IDs: Stop/Remove succeed, Status and Create are NotFound", async (t) => {
+  const env = await ctrEnv(t, r);
+  const { d } = env;
+  const { podId, id: running } = await runCtr(env, { command: ["sleep", "1000"], labels: { app: "x" } });
+  const created = await createCtr(env, podId, ctrConfig(env, { command: ["true"] }));
+  const other = await runPodWithLogs(env);
+  await createCtr(env, other, ctrConfig(env, { command: ["true"] }));
+  const s = await podStatus(d, podId, false);
+  const byId = new Map(s.containersStatuses.map((x) => [x.id, x]));
+  assert.deepEqual([...byId.keys()].sort(), [running, created].sort(), "only this pod's containers");
+  assert.equal(byId.get(running)!.state, ContainerState.CONTAINER_RUNNING);
+  assert.equal(byId.get(created)!.state, ContainerState.CONTAINER_CREATED);
+  assert.deepEqual(byId.get(running)!.labels, { app: "x" });
+  assert.equal(byId.get(running)!.imageRef, r.busybox.configDigest);
+  assert.ok(s.timestamp > 0n);
+
+  for (const unknown of ["f".repeat(64), "nope"]) {
+    await stopCtr(d, unknown);
+    await removeCtr(d, unknown);
+    await assert.rejects(ctrStatus(d, unknown), code(grpc.NOT_FOUND, /container/));
+    await assert.rejects(createCtr(env, unknown, ctrConfig(env)), code(grpc.NOT_FOUND, /pod sandbox/));
+  }
+  await removePod(d, podId);
+  await removePod(d, other);
+  await env.leaks.assertNoLeaks();
+});
