@@ -112,20 +112,34 @@ export async function createContainer(ctx: ContainerContext, req: CreateContaine
   ctx.creating.add(key);
   try {
     return await makeContainer(ctx, pod, config);
+  } catch (err) {
+    // StopPodSandbox/RemovePodSandbox ran meanwhile (its pins go, so runc fails obscurely): say so.
+    if (!podReady(ctx, pod.rec.id)) {
+      throw failedPrecondition(`pod sandbox "${pod.rec.id}" was stopped or removed while container "${config.metadata!.name}" was being created; create it in a ready pod`);
+    }
+    throw err;
   } finally {
     ctx.creating.delete(key);
   }
+}
+
+function podReady(ctx: ContainerContext, podId: string): boolean {
+  return ctx.deps.pods.find(podId)?.rec.phase === "ready";
 }
 
 /** Everything after the checks: plan, rootfs, spec, bundle, runc create; undone on any failure. */
 async function makeContainer(ctx: ContainerContext, pod: Pod, config: ContainerConfig): Promise<string> {
   const image = await ctx.deps.images.resolve(config.image!.image);
   const target = targetPidNamespace(ctx, config, pod.rec.id);
+  const c = plan(ctx, pod, config, image);
+  // Held until the container is made or undone: a pod's Stop/Remove (which lock each container) waits for it.
+  return ctx.locks.run(c.rec.id, () => build(ctx, pod, config, image, target, c));
+}
 
+async function build(ctx: ContainerContext, pod: Pod, config: ContainerConfig, image: ResolvedImage, target: string | undefined, c: Container): Promise<string> {
   const t0 = performance.now();
   const ms: Record<string, number> = {};
   const mark = (name: string, since: number) => (ms[name] = Math.round((performance.now() - since) * 10) / 10);
-  const c = plan(ctx, pod, config, image);
   const { rec } = c;
   // Saved first: the layers are now in use (image GC keeps them) and a crash leaves a record to clean up.
   ctx.save(c);
@@ -220,6 +234,8 @@ async function makeContainer(ctx: ContainerContext, pod: Pod, config: ContainerC
   });
   mark("runc_create", t);
 
+  // The pod went away while this ran (its Stop/Remove did not see a container yet): undo, not a leak.
+  if (!podReady(ctx, pod.rec.id)) throw failedPrecondition(`pod sandbox "${pod.rec.id}" was stopped or removed while container "${config.metadata!.name}" was being created`);
   rec.phase = "created";
   ctx.save(c);
   undo.move();

@@ -272,3 +272,18 @@ test("PodSandboxStatus lists the pod's containers (evented PLEG reads containers
   await removePod(d, other);
   await env.leaks.assertNoLeaks();
 });
+
+test("RemovePodSandbox racing CreateContainer in that pod leaves no container, mount or conmon behind", async (t) => {
+  const env = await ctrEnv(t, r);
+  const { d } = env;
+  for (const delayMs of [0, 5, 15, 30, 60, 100, 150]) {
+    const podId = await runPodWithLogs(env);
+    const creating = createCtr(env, podId, ctrConfig(env, { command: ["sleep", "1000"] })).then(() => undefined, (e: ServiceError) => e);
+    await new Promise((res) => setTimeout(res, delayMs));
+    await removePod(d, podId);
+    const err = await creating;
+    if (err) assert.ok(err.code === grpc.FAILED_PRECONDITION && /pod sandbox .* (stopped or removed|not ready)/.test(err.details), `delay ${delayMs}: ${err.details}`);
+    assert.deepEqual(await listCtrs(d, { podSandboxId: podId }), [], `delay ${delayMs}: no container outlives its pod`);
+  }
+  await env.leaks.assertNoLeaks();
+});
