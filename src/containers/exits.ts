@@ -16,6 +16,8 @@ export function reasonFor(code: number, oomKilled: boolean): string {
 export function recordExit(ctx: ContainerContext, c: Container, exit: { code: number; timestampNs: bigint }, oomKilled: boolean, message = ""): void {
   const rec = c.rec;
   if (rec.phase === "exited" || rec.phase === "creating") return;
+  // Removed meanwhile (an exit reported while RemoveContainer ran): saving would bring it back.
+  if (ctx.containers.get(rec.id) !== c) return;
   rec.phase = "exited";
   rec.exitCode = exit.code;
   rec.finishedAt = exit.timestampNs.toString();
