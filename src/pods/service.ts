@@ -1,6 +1,7 @@
 // The pod sandbox service: RunPodSandbox (idempotent per pod metadata), Stop, Remove, Status
 // and List over the in-memory index, plus what the container service needs from a pod.
 import type { ListPodSandboxRequest, PodSandbox, PodSandboxStatusResponse, RunPodSandboxRequest } from "../generated/runtime/v1/api.js";
+import { BerthError, Code } from "../errors.js";
 import { logger } from "../util/log.js";
 import { PodContext, type ContainerHooks, type PodDeps } from "./context.js";
 import { listPods } from "./list.js";
@@ -46,7 +47,13 @@ export class PodService {
       podCgroup: (parent, uid) => this.ctx.deps.cgroups.podCgroup(parent, uid),
     });
     const same = [...this.ctx.pods.values()].find((p) => p.key === spec.key && isVisible(p));
-    if (same) return Promise.resolve(same.rec.id);
+    if (same?.rec.phase === "ready") return Promise.resolve(same.rec.id);
+    if (same) {
+      // Not a retry kubelet can use: the sandbox is stopped (kubelet makes a new attempt instead).
+      const m = spec.config.metadata!;
+      return Promise.reject(new BerthError(Code.ALREADY_EXISTS,
+        `pod sandbox "${same.rec.id}" (${m.namespace}/${m.name}, attempt ${m.attempt}) already exists and is NOTREADY (${same.rec.reason ?? "stopped"}); remove it first or run a new attempt`));
+    }
     const pending = this.inflight.get(spec.key);
     if (pending) return pending;
     const work = (async () => {

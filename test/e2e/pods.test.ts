@@ -167,3 +167,17 @@ test("the systemd cgroup driver without systemd running fails clearly and leaves
   assert.match(env.d.logs(), /cgroup_driver is systemd but systemd is not running/);
   await env.leaks.assertNoLeaks();
 });
+
+test("RunPodSandbox for a stopped pod's name and attempt is AlreadyExists (not the NOTREADY ID); after Remove it makes a new ready pod", async (t) => {
+  const env = await podEnv(t);
+  const { d } = env;
+  const a = await runPod(d, { name: "again", uid: "uid-again" });
+  await stopPod(d, a);
+  await assert.rejects(runPod(d, { name: "again", uid: "uid-again" }), code(status.ALREADY_EXISTS, new RegExp(`${a}.*NOTREADY.*remove it`)));
+  await removePod(d, a);
+  const b = await runPod(d, { name: "again", uid: "uid-again" });
+  assert.notEqual(b, a);
+  assert.equal((await podStatus(d, b)).status!.state, 0, "SANDBOX_READY");
+  await removePod(d, b);
+  await env.leaks.assertNoLeaks();
+});
