@@ -287,3 +287,25 @@ test("RemovePodSandbox racing CreateContainer in that pod leaves no container, m
   }
   await env.leaks.assertNoLeaks();
 });
+
+test("StartContainer twice is FailedPrecondition; StopContainer on an exited or never-started container returns at once; status times are ordered", async (t) => {
+  const env = await ctrEnv(t, r);
+  const { d } = env;
+  const { podId, id: done } = await runCtr(env, { command: ["true"] });
+  await assert.rejects(startCtr(d, done), code(grpc.FAILED_PRECONDITION, /only a created container can be started/));
+  const exited = await waitState(d, done, ContainerState.CONTAINER_EXITED);
+  const t0 = Date.now();
+  await stopCtr(d, done, 30n);
+  const created = await createCtr(env, podId, ctrConfig(env, { command: ["sleep", "1000"] }));
+  await stopCtr(d, created, 30n);
+  assert.ok(Date.now() - t0 < 10_000, `stops took ${Date.now() - t0} ms`);
+  const after = await ctrStatus(d, done);
+  assert.deepEqual(after.status, exited.status, "stopping an exited container changes nothing");
+  const s = exited.status!;
+  assert.ok(s.createdAt > 0n && s.startedAt >= s.createdAt && s.finishedAt >= s.startedAt, `${s.createdAt} ${s.startedAt} ${s.finishedAt}`);
+  const c = (await ctrStatus(d, created)).status!;
+  assert.equal(c.state, ContainerState.CONTAINER_EXITED);
+  assert.equal(c.startedAt, 0n, "never started");
+  await removePod(d, podId);
+  await env.leaks.assertNoLeaks();
+});
