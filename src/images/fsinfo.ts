@@ -1,5 +1,6 @@
 // ImageFsInfo: bytes and inodes used by the image store (blobs + layers) and by the containers'
 // writable layers under <root>/containers, each with the time it was measured.
+import { stat } from "node:fs/promises";
 import { diskUsage, type Usage } from "./usage.js";
 import type { ContentStore } from "./content/store.js";
 import type { LayerStore } from "./layers/store.js";
@@ -33,12 +34,25 @@ export class FsInfo {
   async containerFs(): Promise<FsUsage> {
     const cached = this.containers;
     if (cached && Date.now() - cached.at < CONTAINER_FS_MAX_AGE_MS) return cached.usage;
-    this.walking ??= diskUsage(this.containersDir).then((u) => {
-      const usage = { mountpoint: this.containersDir, ...u, timestamp: nowNs() };
+    this.walking ??= Promise.all([diskUsage(this.containersDir), this.containerMountpoint()]).then(([u, mountpoint]) => {
+      const usage = { mountpoint, ...u, timestamp: nowNs() };
       this.containers = { at: Date.now(), usage };
       return usage;
     }).finally(() => (this.walking = undefined));
     // A stale figure now beats a slow answer; the walk refreshes it for the next call.
     return cached ? cached.usage : this.walking;
+  }
+
+  /**
+   * kubelet (KEP-4191) takes different image and container mountpoints for a split image
+   * filesystem; on one filesystem both name the image store's, as CRI-O reports them.
+   */
+  private async containerMountpoint(): Promise<string> {
+    try {
+      const [c, l] = await Promise.all([stat(this.containersDir), stat(this.layers.dir)]);
+      return c.dev === l.dev ? this.layers.dir : this.containersDir;
+    } catch {
+      return this.containersDir;
+    }
   }
 }
