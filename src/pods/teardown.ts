@@ -4,7 +4,7 @@ import { logger } from "../util/log.js";
 import type { PodContext } from "./context.js";
 import type { Pod } from "./record.js";
 import { unmountAll } from "./shm.js";
-import { releaseCgroup, releaseDir, releaseFiles, releaseNetwork, releasePins, releaseShm, stopInfraOf } from "./steps.js";
+import { releaseCgroup, releaseDir, releaseFiles, releaseNetwork, releaseNetworkAfterUnpin, releasePins, releaseShm, stopInfraOf } from "./steps.js";
 
 const log = logger("pods");
 
@@ -32,12 +32,23 @@ export async function settled(work: ReadonlyArray<Promise<unknown>>): Promise<vo
   if (failed) throw failed.reason;
 }
 
-/** Stop: containers, then the infra process, CNI DEL and the shm mount together. Namespaces and files stay until Remove. */
+/** Stop: containers, then the infra process, CNI DEL and the shm mount. Namespaces and files stay until Remove. */
 export function stopSteps(ctx: PodContext, pod: Pod): Promise<void> {
+  let containersStopped = false;
+  // The fast DEL (netns dropped first) only once nothing can still run in the namespace;
+  // otherwise the plain DEL removes the veth while the namespace lives on.
+  const infraThenNetwork = async () => {
+    let infraError: unknown;
+    const infraStopped = await stopInfraOf(pod).then(() => true, (err: unknown) => ((infraError = err), false));
+    await (containersStopped && infraStopped ? releaseNetworkAfterUnpin(ctx, pod) : releaseNetwork(ctx, pod));
+    if (!infraStopped) throw infraError;
+  };
   return all("pod sandbox stopped", pod, [
-    ["containers", () => ctx.hooks.stopContainersOf(pod.rec.id)],
-    // Independent: DEL (~30 ms of plugin runs) hides the rest.
-    ["infra+network+shm", () => settled([stopInfraOf(pod), releaseNetwork(ctx, pod), releaseShm(pod)])],
+    ["containers", async () => {
+      await ctx.hooks.stopContainersOf(pod.rec.id);
+      containersStopped = true;
+    }],
+    ["infra+network+shm", () => settled([infraThenNetwork(), releaseShm(pod)])],
   ]);
 }
 
