@@ -58,10 +58,12 @@ function trustedRoots(): string[] {
   return systemCAs;
 }
 
+// The abort listener goes when the delay ends: a pull's one signal sees every retry of every request.
 const sleep = (ms: number, signal?: AbortSignal): Promise<void> =>
   new Promise((resolve, reject) => {
-    const t = setTimeout(resolve, ms);
-    signal?.addEventListener("abort", () => { clearTimeout(t); reject(signal.reason); }, { once: true });
+    const onAbort = (): void => { clearTimeout(t); reject(signal?.reason); };
+    const t = setTimeout(() => { signal?.removeEventListener("abort", onAbort); resolve(); }, ms);
+    signal?.addEventListener("abort", onAbort, { once: true });
   });
 
 const errCode = (err: unknown): string | undefined => (err as { code?: unknown }).code as string | undefined;

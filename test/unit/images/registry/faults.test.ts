@@ -2,6 +2,7 @@
 // connections and Range resume, ignored Range, stalls, 5xx/429 retries, redirects, oversize.
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import { getEventListeners } from "node:events";
 import { createServer, type IncomingHttpHeaders } from "node:http";
 import type { AddressInfo } from "node:net";
 import { BerthError, Code } from "../../../../src/errors.js";
@@ -173,6 +174,20 @@ test("retries: 503 and 429 are retried with backoff, up to the bound", async (t)
   }, { retries: 2, backoffMs: 10 });
   await assert.rejects(down.c.resolve(img.reference), isCode(Code.UNAVAILABLE, /HTTP 503: UNAVAILABLE try later/));
   assert.equal(down.proxy.requests.length, 3, "one try and two retries");
+});
+
+test("retries leave no abort listener behind on the pull's signal", async (t) => {
+  const reg = await registry(t);
+  const img = await pushBusybox(reg);
+  const flaky = await proxied(t, reg, ({ req, send, seen }) => {
+    if (!(req.url ?? "").includes("/manifests/") || seen >= 3) return false;
+    send({ status: 503, headers: {}, body: Buffer.from("{}") });
+    return true;
+  }, { retries: 3, backoffMs: 5, maxBackoffMs: 10 });
+  const ac = new AbortController();
+  assert.equal((await flaky.c.resolve(img.reference, { signal: ac.signal })).digest, img.manifestDigest);
+  assert.equal(flaky.proxy.requests.filter((q) => q.url.includes("/manifests/")).length, 4, "three retries");
+  assert.equal(getEventListeners(ac.signal, "abort").length, 0);
 });
 
 test("a blob redirect to another host gets no Authorization header", async (t) => {
