@@ -9,6 +9,8 @@ import type { Transport } from "./transport.js";
 
 const log = logger("registry-auth");
 const MAX_TOKEN_RESPONSE = 1 << 20;
+// Above this many cached tokens, expired ones are swept on every insert.
+const MAX_LIVE_TOKENS = 64;
 
 /** CRI AuthConfig (runtime.v1), as kubelet sends it with PullImage. */
 export interface AuthConfig {
@@ -139,7 +141,21 @@ export class Authorizer {
     }
     const token = await pending;
     this.tokens.set(key, token);
+    this.pruneExpired();
     return token.header;
+  }
+
+  /** How many tokens are cached (expired ones are dropped as new ones arrive). */
+  get cachedTokens(): number {
+    return this.tokens.size;
+  }
+
+  // One key per (host, repository scope, credentials): rotating credentials and many repositories
+  // would otherwise grow the cache for the daemon's life.
+  private pruneExpired(): void {
+    if (this.tokens.size <= MAX_LIVE_TOKENS) return;
+    const now = this.now();
+    for (const [k, t] of this.tokens) if (t.expiresAt <= now) this.tokens.delete(k);
   }
 
   private async fetchToken(endpoint: Endpoint, ch: Challenge, scope: string, creds: Credentials | undefined): Promise<CachedToken> {
