@@ -61,6 +61,8 @@ export class ContainerContext {
   readonly locks = new KeyedMutex();
   /** pod/name/attempt keys of CreateContainer calls in flight (two at once must not both win). */
   readonly creating = new Set<string>();
+  /** Containers made after their CreateContainer caller had gone (deadline, cancel): its retry gets them. */
+  readonly unclaimed = new Set<string>();
   /** Layer ChainIDs under some container's rootfs, counted, so image GC keeps them. */
   private readonly layerUse = new Map<string, number>();
 
@@ -74,6 +76,7 @@ export class ContainerContext {
   }
 
   drop(c: Container): void {
+    this.unclaimed.delete(c.rec.id);
     this.deps.store.delete(c.rec.id);
     if (this.containers.delete(c.rec.id)) this.useLayers(c.rec.image.chainIds, -1);
   }

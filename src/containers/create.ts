@@ -103,15 +103,41 @@ function plan(ctx: ContainerContext, pod: Pod, config: ContainerConfig, image: R
   return { rec, config, resources: config.linux?.resources };
 }
 
-export async function createContainer(ctx: ContainerContext, req: CreateContainerRequest): Promise<string> {
+/** The caller of CreateContainer: gone once its deadline passed or it cancelled. */
+export interface CreateCaller {
+  gone(): boolean;
+}
+
+/** A container made for this pod, name and attempt after its caller had gone, still never started. */
+function unclaimedFor(ctx: ContainerContext, pod: Pod, config: ContainerConfig): Container | undefined {
+  const m = config.metadata!;
+  for (const id of ctx.unclaimed) {
+    const c = ctx.containers.get(id);
+    const o = c?.config.metadata;
+    if (c && c.rec.podId === pod.rec.id && c.rec.phase === "created" && o?.name === m.name && o.attempt === m.attempt) return c;
+  }
+  return undefined;
+}
+
+export async function createContainer(ctx: ContainerContext, req: CreateContainerRequest, caller?: CreateCaller): Promise<string> {
   const config = checkRequest(req);
   const pod = ctx.deps.pods.get(req.podSandboxId);
   if (pod.rec.phase !== "ready") throw failedPrecondition(`pod sandbox "${pod.rec.id}" is not ready (${pod.rec.reason ?? pod.rec.phase}); containers can only be created in a ready pod`);
   const key = JSON.stringify([pod.rec.id, config.metadata!.name, config.metadata!.attempt]);
+  // kubelet retries a CreateContainer that passed its deadline with the same name and attempt: it gets
+  // the container that call made (CRI-O does the same), not "already exists" for a name it cannot free.
+  const orphan = unclaimedFor(ctx, pod, config);
+  if (orphan) {
+    ctx.unclaimed.delete(orphan.rec.id);
+    log.info({ id: orphan.rec.id, pod: pod.rec.id }, "CreateContainer retry gets the container made after the first call's caller had gone");
+    return orphan.rec.id;
+  }
   checkName(ctx, pod, config, key);
   ctx.creating.add(key);
   try {
-    return await makeContainer(ctx, pod, config);
+    const id = await makeContainer(ctx, pod, config);
+    if (caller?.gone()) ctx.unclaimed.add(id);
+    return id;
   } catch (err) {
     // StopPodSandbox/RemovePodSandbox ran meanwhile (its pins go, so runc fails obscurely): say so.
     if (!podReady(ctx, pod.rec.id)) {

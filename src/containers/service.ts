@@ -13,7 +13,7 @@ import type {
 import type { ContainerHooks } from "../pods/service.js";
 import { logger } from "../util/log.js";
 import { ContainerContext, type ContainerDeps } from "./context.js";
-import { createContainer } from "./create.js";
+import { createContainer, type CreateCaller } from "./create.js";
 import { execSync, reopenLog } from "./exec.js";
 import { onExit } from "./exits.js";
 import { listContainers } from "./list.js";
@@ -54,8 +54,8 @@ export class ContainerService implements ContainerHooks {
     return s;
   }
 
-  create(req: CreateContainerRequest): Promise<string> {
-    return createContainer(this.ctx, req);
+  create(req: CreateContainerRequest, caller?: CreateCaller): Promise<string> {
+    return createContainer(this.ctx, req, caller);
   }
 
   start(ref: string): Promise<void> {

@@ -30,7 +30,9 @@ function containerId(id: string, rpc: string): string {
 
 export function containerHandlers(containers: ContainerService): Handlers {
   return {
-    createContainer: unary("CreateContainer", async (req) => ({ containerId: await containers.create(req) })),
+    createContainer: unary("CreateContainer", async (req, call) => ({
+      containerId: await containers.create(req, { gone: () => call.signal.aborted || call.remainingMs() <= 0 }),
+    })),
     startContainer: unary("StartContainer", async (req) => {
       await containers.start(containerId(req.containerId, "StartContainer"));
       return {};

@@ -5,7 +5,8 @@ import { readdir, readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { status as grpc, type ServiceError } from "@grpc/grpc-js";
-import { ContainerState, Signal } from "../../src/generated/runtime/v1/api.js";
+import { call } from "../../src/cli/client.js";
+import { ContainerState, CreateContainerRequest, Signal } from "../../src/generated/runtime/v1/api.js";
 import { podStatus, removePod, stopPod } from "./pods-kit.js";
 import {
   createCtr, ctrConfig, ctrEnv, ctrStatus, exec, listCtrs, logText, removeCtr, runCtr, runPodWithLogs, sharedRegistry, startCtr, stopCtr, waitLog, waitState,
@@ -306,6 +307,43 @@ test("StartContainer twice is FailedPrecondition; StopContainer on an exited or 
   const c = (await ctrStatus(d, created)).status!;
   assert.equal(c.state, ContainerState.CONTAINER_EXITED);
   assert.equal(c.startedAt, 0n, "never started");
+  await removePod(d, podId);
+  await env.leaks.assertNoLeaks();
+});
+
+test("a CreateContainer retried after its deadline passed gets the container the first call made, not AlreadyExists", async (t) => {
+  const env = await ctrEnv(t, r);
+  const { d } = env;
+  const c = d.client;
+  const podId = await runPodWithLogs(env);
+  let timedOut = 0;
+  for (const deadlineMs of [2, 5, 10, 20, 40, 80]) {
+    const config = ctrConfig(env, { name: `retry-${deadlineMs}`, command: ["sleep", "1000"] });
+    const req = CreateContainerRequest.fromPartial({ podSandboxId: podId, config });
+    const first = await call(c, c.runtime, c.runtime.createContainer, req, deadlineMs).then((x) => x.containerId, (e: ServiceError) => e);
+    let id: string;
+    if (typeof first === "string") {
+      id = first;
+    } else {
+      assert.equal(first.code, grpc.DEADLINE_EXCEEDED, first.details);
+      timedOut++;
+      // kubelet's retry: while the first call still runs the name is reserved; then the retry gets its container.
+      for (let i = 0; ; i++) {
+        const again = await call(c, c.runtime, c.runtime.createContainer, req, 60_000).then((x) => x.containerId, (e: ServiceError) => e);
+        if (typeof again === "string") {
+          id = again;
+          break;
+        }
+        assert.ok(again.code === grpc.ALREADY_EXISTS && /being created/.test(again.details) && i < 500, `deadline ${deadlineMs} ms, retry ${i}: ${again.details}`);
+        await new Promise((res) => setTimeout(res, 20));
+      }
+    }
+    const same = await listCtrs(d, { podSandboxId: podId, labelSelector: { ctr: config.metadata!.name } });
+    assert.deepEqual(same.map((x) => x.id), [id], `deadline ${deadlineMs} ms: one container, the one returned`);
+    await assert.rejects(call(c, c.runtime, c.runtime.createContainer, req, 60_000), code(grpc.ALREADY_EXISTS, /already exists/), "once claimed, the name is taken");
+    await startCtr(d, id);
+  }
+  assert.ok(timedOut > 0, "at least one first call passed its deadline");
   await removePod(d, podId);
   await env.leaks.assertNoLeaks();
 });
