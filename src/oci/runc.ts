@@ -129,7 +129,12 @@ export class Runc {
           stderr: Buffer.concat(err).toString("utf8"),
         });
       });
-      if (child.stdin) child.stdin.end(opts.input);
+      if (child.stdin) {
+        // runc may exit (or be killed) before reading all of it: EPIPE here must not become an uncaught
+        // 'error' that ends the daemon; runc's exit code and stderr say what happened.
+        child.stdin.on("error", () => undefined);
+        child.stdin.end(opts.input);
+      }
     });
   }
 
