@@ -151,8 +151,9 @@ export class ContentStore {
     const have = await this.size(digest);
     if (have !== undefined) {
       if (have === size) return Ingest.present(digest, size, this.path(digest), what);
-      log.warn({ digest, have, size }, "stored blob has the wrong size; downloading it again");
-      await fs.rm(this.path(digest), { force: true });
+      // A stored blob was verified against its digest, so its size is the truth: the descriptor
+      // lies. Deleting it would let a hostile manifest destroy another image's config or layer.
+      throw new BerthError(Code.DATA_LOSS, `${what}: the manifest says ${size} bytes, but the blob with this digest is ${have} bytes; refusing it`);
     }
     const again = this.ingests.get(digest); // another caller may have started it during the awaits
     if (again) return again;

@@ -192,3 +192,25 @@ test("put and getOrFetch verify digests; getOrFetch shares one fetch", async (t)
   s.deleteSync(digest);
   assert.deepEqual(await s.list(), []);
 });
+
+test("a descriptor with a stored blob's digest but another size is refused; the stored blob stays", async (t) => {
+  const s = await store(t);
+  const data = randomBytes(100_000);
+  const d = digestOf(data);
+  await s.put(d, data);
+  let opened = 0;
+  const open: BlobOpener = async () => {
+    opened++;
+    return { stream: Readable.from([data]), offset: 0 };
+  };
+  await assert.rejects(s.ingest(d, data.length + 1, "layer 1 of hostile", open), (err: unknown) => {
+    assert.ok(err instanceof BerthError);
+    assert.equal(err.code, Code.DATA_LOSS);
+    assert.match(err.message, /layer 1 of hostile: the manifest says 100001 bytes, but the blob with this digest is 100000 bytes/);
+    return true;
+  });
+  assert.equal(opened, 0, "nothing is downloaded");
+  assert.deepEqual(await readFile(s.path(d)), data, "the verified blob another image uses is still there");
+  const ok = await s.ingest(d, data.length, "layer 1 of good", open);
+  assert.equal(ok.state, "done");
+});
