@@ -106,6 +106,10 @@ export async function conmonCreate(o: ConmonCreateOptions): Promise<ConmonCreate
     child.on("error", () => resolve(-1));
   });
   const spawnError = new Promise<Error>((resolve) => child.on("error", resolve));
+  // Read from the start: a conmon that dies while it is being placed ends the pipe before anyone
+  // would listen, and a reader attached later would wait for the whole create timeout.
+  const firstLine = readLine(syncPipe);
+  firstLine.catch(() => undefined); // awaited below; this only keeps an early failure quiet
   const release = (): void => {
     syncPipe.destroy();
     startPipe.destroy();
@@ -125,7 +129,7 @@ export async function conmonCreate(o: ConmonCreateOptions): Promise<ConmonCreate
     if (o.placeConmon) await o.placeConmon(pid);
     startPipe.end(Buffer.from([0]));
 
-    const line = await withTimeout(readLine(syncPipe), o.timeoutMs, spawnError, o.id);
+    const line = await withTimeout(firstLine, o.timeoutMs, spawnError, o.id);
     const code = await exited;
     if (line === undefined) {
       throw internal(
