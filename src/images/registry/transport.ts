@@ -50,6 +50,8 @@ const TRANSIENT_CODES = new Set(["ECONNRESET", "ECONNREFUSED", "ETIMEDOUT", "EPI
 const FAST_FAIL_CODES = new Set(["ECONNREFUSED", "EHOSTUNREACH", "ENETUNREACH", "ENOTFOUND", "EAI_AGAIN"]);
 const TLS_PROTOCOL_CODES = new Set(["EPROTO", "ERR_SSL_WRONG_VERSION_NUMBER", "ERR_SSL_PACKET_LENGTH_TOO_LONG", "ERR_SSL_HTTP_REQUEST"]);
 const REDIRECTS = new Set([301, 302, 303, 307, 308]);
+// Not sent on to another origin after a redirect (as Go's http client does).
+const CROSS_HOST_DROPPED = new Set(["authorization", "proxy-authorization", "cookie", "cookie2", "www-authenticate"]);
 
 let systemCAs: string[] | undefined;
 /** Node's bundled roots plus the operating system's store, computed once. */
@@ -187,8 +189,8 @@ export class Transport {
       }
       if (url.origin !== origin) {
         // Credentials are for the registry only; a blob store elsewhere gets none, and no skip-verify.
-        const { authorization: _drop, ...rest } = headers;
-        headers = rest;
+        // Header names are case-insensitive (hosts.toml may say "Authorization").
+        headers = Object.fromEntries(Object.entries(headers).filter(([k]) => !CROSS_HOST_DROPPED.has(k.toLowerCase())));
         tls = { caPems: req.tls.caPems, skipVerify: false };
       }
     }

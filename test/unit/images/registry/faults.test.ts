@@ -217,6 +217,38 @@ test("a blob redirect to another host gets no Authorization header", async (t) =
   assert.ok(proxy.requests.some((q) => isBlob(q.url, layer.digest) && q.headers.authorization?.startsWith("Basic ")));
 });
 
+test("a blob redirect to another host drops an Authorization header set in hosts.toml, whatever its case", async (t) => {
+  const reg = await registry(t);
+  const img = await pushBusybox(reg);
+  const layer = img.layers[0];
+  assert.ok(layer);
+  const seen: IncomingHttpHeaders[] = [];
+  const store = createServer((req, res) => {
+    seen.push(req.headers);
+    res.writeHead(200, { "content-length": String(layer.blob.length) });
+    res.end(layer.blob);
+  });
+  await new Promise<void>((r) => store.listen(0, "127.0.0.1", () => r()));
+  t.after(() => new Promise<void>((r) => { store.closeAllConnections(); store.close(() => r()); }));
+  const storeUrl = `http://127.0.0.1:${(store.address() as AddressInfo).port}/bucket/blob?sig=1`;
+  const proxy = await startProxy(reg, ({ req, send }) => {
+    if (!isBlob(req.url, layer.digest)) return false;
+    send({ status: 307, headers: { location: storeUrl }, body: Buffer.alloc(0) });
+    return true;
+  });
+  t.after(() => proxy.stop());
+  const dir = await tempDir(t);
+  await writeToml(dir, reg.host, `server = "${proxy.url}"\n[header]\nAuthorization = "Basic c2VjcmV0OnNlY3JldA=="\nCookie = "session=secret"\nX-Mirror = "kept"\n`);
+  const c = client(t, { configPath: dir });
+  const b = await c.fetchBlob(`${reg.host}/busybox`, layer.digest);
+  assert.equal(sha256(await readAll(b.stream)), layer.digest);
+  assert.ok(proxy.requests.some((q) => isBlob(q.url, layer.digest) && q.headers.authorization === "Basic c2VjcmV0OnNlY3JldA=="), "the registry itself gets the header");
+  assert.equal(seen.length, 1);
+  assert.equal(seen[0]?.authorization, undefined, "no credentials for the other host");
+  assert.equal(seen[0]?.cookie, undefined, "no cookie for the other host");
+  assert.equal(seen[0]?.["x-mirror"], "kept");
+});
+
 test("an oversized manifest is refused before it is parsed", async (t) => {
   const reg = await registry(t);
   const img = await pushBusybox(reg);
