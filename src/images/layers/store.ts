@@ -96,15 +96,18 @@ export class LayerStore {
     return chainIds.map((c) => this.diffDir(c)).reverse();
   }
 
-  /** Applies a layer unless it exists (or is being applied: then waits for that one). */
+  /**
+   * Applies a layer unless it exists (or is being applied: then waits for that one). If that other
+   * apply fails, this one tries with its own blob: another pull's bad blob (a hostile image
+   * claiming this ChainID) must not fail this pull.
+   */
   create(req: CreateLayer): Promise<LayerRecord> {
     const have = this.byChain.get(req.chainId);
     if (have) return Promise.resolve(have);
-    let p = this.creating.get(req.chainId);
-    if (!p) {
-      p = this.apply(req).finally(() => this.creating.delete(req.chainId));
-      this.creating.set(req.chainId, p);
-    }
+    const other = this.creating.get(req.chainId);
+    if (other) return other.catch(() => this.create(req));
+    const p = this.apply(req).finally(() => this.creating.delete(req.chainId));
+    this.creating.set(req.chainId, p);
     return p;
   }
 
