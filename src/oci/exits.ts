@@ -19,6 +19,8 @@ export interface ContainerExit {
 
 type Waiter = (e: ContainerExit) => void;
 
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
 /** Reads `<dir>/<id>` as conmon writes it; undefined while absent or incomplete. */
 export async function readExitFile(path: string, id: string): Promise<ContainerExit | undefined> {
   try {
@@ -85,11 +87,13 @@ export class ExitWatcher extends EventEmitter<{ exit: [ContainerExit] }> {
         clearTimeout(timer);
         resolve(e);
       };
+      // setTimeout fires after 1 ms for anything above 2^31-1 ms (~24.8 days): a long stop grace
+      // period would become an immediate SIGKILL. Longer waits are capped there.
       const timer = setTimeout(() => {
         set.delete(waiter);
         if (set.size === 0) this.#waiters.delete(id);
         resolve(undefined);
-      }, Math.max(0, timeoutMs));
+      }, Math.min(Math.max(0, timeoutMs), MAX_TIMER_MS));
       set.add(waiter);
       // The file may have landed between the read above and the waiter being registered.
       void this.#consider(id);

@@ -60,3 +60,19 @@ test("an exit written before the waiter registers is still found; junk is ignore
   assert.equal(await w.waitForExit("garbage", 50), undefined);
   assert.equal(await w.readExit("absent"), undefined);
 });
+
+test("a wait longer than a timer can hold (a grace period over 24.8 days) waits, not 1 ms", async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), "berth-exits-"));
+  const w = new ExitWatcher(join(dir, "exits"));
+  t.after(async () => {
+    w.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+  await w.start();
+  let settled = false;
+  const waiting = w.waitForExit("long", 30 * 24 * 3600 * 1000).then((e) => ((settled = true), e));
+  await new Promise((r) => setTimeout(r, 100));
+  assert.equal(settled, false, "still waiting for the exit");
+  await conmonWrite(w.dir, "long", "0");
+  assert.equal((await waiting)?.code, 0);
+});
