@@ -11,6 +11,7 @@ import { isNotRunning, runcErrorMessage, type Runc } from "./runc.js";
 export const MAX_EXEC_OUTPUT = 16 * 1024 * 1024;
 /** After killing on timeout, how long runc gets to notice before it is killed itself. */
 const KILL_GRACE_MS = 2_000;
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 export interface ExecSyncOptions {
   /** 0: no limit (CRI's meaning of a zero timeout). */
@@ -82,7 +83,7 @@ export async function execSync(runc: Runc, execDir: string, id: string, cmd: rea
               if (child.pid) signalPid(child.pid, "SIGKILL");
             }, KILL_GRACE_MS);
           });
-        }, opts.timeoutMs);
+        }, Math.min(opts.timeoutMs, MAX_TIMER_MS)); // above 2^31-1 ms setTimeout would fire after 1 ms
       }
     });
     if (timedOut) {

@@ -100,3 +100,9 @@ test("ExecSync `true` is fast: best run within 35 ms, median within 100 ms", asy
   assert.ok((times[0] ?? Infinity) <= 35, `best ${times[0]?.toFixed(1)} ms`);
   assert.ok(p50 <= 100, `p50 ${p50.toFixed(1)} ms`);
 });
+
+test("a timeout longer than a timer can hold (over 24.8 days) lets the command finish", async () => {
+  const r = await kit.runtime.execSync(box.id, ["sh", "-c", "sleep 0.2; echo done"], { timeoutMs: 30 * 24 * 3600 * 1000 });
+  assert.equal(r.exitCode, 0);
+  assert.equal(r.stdout.toString(), "done\n");
+});
