@@ -152,7 +152,9 @@ export async function conmonCreate(o: ConmonCreateOptions): Promise<ConmonCreate
     return { pid: msg.value, conmonPid };
   } catch (err) {
     release();
-    await cleanupFailedCreate(o, child.pid).catch((e: unknown) => log.warn({ id: o.id, err: describe(e) }, "cleanup after failed create"));
+    // Only a conmon still running: once it exited (and was reaped) its pid may belong to anyone.
+    const running = child.exitCode === null && child.signalCode === null ? child.pid : undefined;
+    await cleanupFailedCreate(o, running).catch((e: unknown) => log.warn({ id: o.id, err: describe(e) }, "cleanup after failed create"));
     throw err;
   }
 }

@@ -1,5 +1,5 @@
 // conmon's create handshake when conmon dies before reading its start pipe (a bad flag, a crash):
-// the create fails naming conmon, and the write to the dead pipe is no uncaught EPIPE for the daemon.
+// the create fails at once naming conmon, with no uncaught error and no signal to its reaped pid.
 import assert from "node:assert/strict";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -15,6 +15,10 @@ test("a conmon that exits before its start pipe is written fails the create clea
   const uncaught: unknown[] = [];
   const onUncaught = (err: unknown) => uncaught.push(err);
   process.on("uncaughtException", onUncaught);
+  // The exited conmon's pid is free for reuse: the cleanup must not signal it.
+  const killed: Array<[number, unknown]> = [];
+  const kill = process.kill;
+  process.kill = ((pid: number, signal?: string | number) => (killed.push([pid, signal]), kill.call(process, pid, signal))) as typeof process.kill;
   try {
     await assert.rejects(
       conmonCreate({
@@ -40,6 +44,8 @@ test("a conmon that exits before its start pipe is written fails the create clea
     await new Promise((r) => setTimeout(r, 50));
   } finally {
     process.off("uncaughtException", onUncaught);
+    process.kill = kill;
   }
   assert.deepEqual(uncaught, []);
+  assert.deepEqual(killed, [], "no signal to a pid that conmon no longer holds");
 });
