@@ -2,7 +2,7 @@
 // from the image's account files, the OCI spec and bundle, then runc create under conmon.
 import { readFileSync } from "node:fs";
 import { mkdir, readFile, stat, writeFile } from "node:fs/promises";
-import { join } from "node:path";
+import { isAbsolute, join, normalize } from "node:path";
 import { BerthError, Code, failedPrecondition, invalid } from "../errors.js";
 import { ContainerConfig, LinuxContainerResources, NamespaceMode, type CreateContainerRequest } from "../generated/runtime/v1/api.js";
 import { newId } from "../pods/ids.js";
@@ -31,6 +31,11 @@ function checkRequest(req: CreateContainerRequest): ContainerConfig {
   if (name === "") throw invalid("CreateContainer: config.metadata.name is required");
   if (name.length > 253 || /[\0-\x1f/]/.test(name)) throw invalid(`config.metadata.name ${JSON.stringify(name)} must be at most 253 characters without "/" or control characters`);
   if (!config.image?.image) throw invalid(`container "${name}": config.image.image is required (an image ID, tag or digest)`);
+  // The log file lives under the pod's log_directory: a relative path that stays inside it.
+  const logPath = config.logPath;
+  if (logPath && (isAbsolute(logPath) || normalize(logPath).split("/").includes("..") || logPath.includes("\0"))) {
+    throw invalid(`container "${name}": log_path ${JSON.stringify(logPath)} must be relative to the pod's log_directory and stay inside it (kubelet sends "<name>/<restart>.log")`);
+  }
   return config;
 }
 

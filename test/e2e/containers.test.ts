@@ -224,7 +224,7 @@ test("list filters by ID prefix, pod, state and labels; names are unique per pod
   await env.leaks.assertNoLeaks();
 });
 
-test("a create that fails (bad seccomp profile, missing binary) leaves nothing behind; a tty container runs", async (t) => {
+test("a create that fails (bad seccomp profile, missing binary, log path outside the pod's log dir) leaves nothing behind; a tty container runs", async (t) => {
   const env = await ctrEnv(t, r);
   const { d } = env;
   const podId = await runPodWithLogs(env);
@@ -233,6 +233,10 @@ test("a create that fails (bad seccomp profile, missing binary) leaves nothing b
     code(grpc.INVALID_ARGUMENT, /profile/),
   );
   await assert.rejects(createCtr(env, podId, ctrConfig(env, { command: ["/no/such/binary"] })), (e: ServiceError) => /no such binary|no such file|not found/i.test(e.details));
+  // A log path must stay inside the pod's log directory.
+  for (const logPath of ["../../escape.log", "/etc/escape.log", "a/../../escape.log"]) {
+    await assert.rejects(createCtr(env, podId, ctrConfig(env, { command: ["true"], logPath })), code(grpc.INVALID_ARGUMENT, /log_path .* stay inside it/));
+  }
   assert.equal((await listCtrs(d)).length, 0);
   // Undone by CreateContainer itself, before any pod cleanup: no bundle, writable layer or mount.
   assert.deepEqual(await readdir(join(d.state, "containers")), []);
