@@ -51,8 +51,13 @@ export class CgroupFs {
         this.hierarchies.map(async (h) => {
           for (const dir of chain(h.mount, path)) {
             if (await exists(dir)) continue;
-            await mkdir(dir, { mode: 0o755 });
-            made.push(dir);
+            // Pods made at once share parents: one that another call made first is not ours,
+            // and seeding its cpuset again is idempotent (it only fills empty files).
+            const mine = await mkdir(dir, { mode: 0o755 }).then(() => true, (err: NodeJS.ErrnoException) => {
+              if (err.code === "EEXIST") return false;
+              throw err;
+            });
+            if (mine) made.push(dir);
             if (h.kind === "v1" && h.controllers.includes("cpuset")) await seedCpuset(dir);
           }
           if (h.kind === "v2" && this.pureV2) await delegate(h.mount, path);

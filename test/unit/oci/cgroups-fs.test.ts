@@ -44,3 +44,17 @@ test("creates the pod cgroup everywhere, places a process in a leaf, removes it 
   await driver.remove(pc);
   for (const h of hs) assert.equal(await exists(join(h.mount, pc.path)), false);
 });
+
+test("pods created at once under a new shared parent all succeed (no EEXIST race on the parent)", async (t) => {
+  const parent = `/berth-unit-race-${process.pid}`;
+  const hs = await cgroupHierarchies();
+  const driver = await openCgroupDriver({ name: "cgroupfs", defaultParent: parent });
+  const pcs = Array.from({ length: 8 }, (_, i) => driver.podCgroup("", `race-${i}`));
+  t.after(async () => {
+    for (const pc of pcs) await driver.remove(pc).catch(() => undefined);
+    for (const h of hs) await rmdir(join(h.mount, parent)).catch(() => undefined);
+  });
+  const made = await Promise.all(pcs.map((pc) => driver.create(pc)));
+  assert.deepEqual(made, pcs.map(() => true), "each pod's own cgroup is made (and owned) by its call");
+  for (const pc of pcs) for (const h of hs) assert.ok(await exists(join(h.mount, pc.path)), `${h.mount}${pc.path}`);
+});
