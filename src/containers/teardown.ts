@@ -4,7 +4,8 @@ import { rm } from "node:fs/promises";
 import { logger } from "../util/log.js";
 import type { ContainerContext } from "./context.js";
 import type { Container } from "./record.js";
-import { isMountPoint, unmountOverlay } from "./rootfs/overlay.js";
+import { unmountOverlay } from "./rootfs/overlay.js";
+import { isMountPoint } from "../oci/mount.js";
 import { join } from "node:path";
 
 const log = logger("containers");

@@ -1,30 +1,14 @@
 // The pod's own /dev/shm: a size-capped tmpfs mounted on the host under the pod's directory,
 // bind-mounted into its containers later; unmounting is idempotent.
-import { execFile } from "node:child_process";
-import { mkdir, rmdir, stat } from "node:fs/promises";
-import { dirname } from "node:path";
-import { internal } from "../errors.js";
+import { mkdir, rmdir } from "node:fs/promises";
+import { isMountPoint, mountTool } from "../oci/mount.js";
 
 const TIMEOUT_MS = 10_000;
 
-function tool(cmd: string, args: string[]): Promise<void> {
-  return new Promise((resolve, reject) => {
-    execFile(cmd, args, { timeout: TIMEOUT_MS }, (err, _o, stderr) => {
-      if (err) reject(internal(`${cmd} ${args.join(" ")} failed: ${String(stderr).trim() || err.message}`, err));
-      else resolve();
-    });
-  });
+function tool(cmd: "mount" | "umount", args: string[]): Promise<void> {
+  return mountTool(cmd, args, { timeoutMs: TIMEOUT_MS });
 }
 
-/** True when `path` is the root of a mount (its device differs from its parent's). */
-export async function isMountPoint(path: string): Promise<boolean> {
-  try {
-    const [a, b] = await Promise.all([stat(path), stat(dirname(path))]);
-    return a.dev !== b.dev;
-  } catch {
-    return false;
-  }
-}
 
 export async function mountShm(path: string, sizeBytes: number): Promise<void> {
   await mkdir(path, { recursive: true, mode: 0o755 });

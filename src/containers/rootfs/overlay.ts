@@ -1,9 +1,8 @@
 // The container's root filesystem: an overlay of the image's shared layer dirs (read-only) and a
 // per-container upper dir, mounted with the `mount` tool; lowerdirs are given relative to the layer
 // store (mount runs there), so a 128-layer image still fits the kernel's one-page option limit.
-import { execFile } from "node:child_process";
-import { stat } from "node:fs/promises";
-import { dirname, relative } from "node:path";
+import { relative } from "node:path";
+import { isMountPoint, mountTool } from "../../oci/mount.js";
 import { internal, invalid } from "../../errors.js";
 import { logger } from "../../util/log.js";
 
@@ -22,13 +21,8 @@ export interface OverlaySpec {
   target: string;
 }
 
-function tool(cmd: string, args: string[], cwd?: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    execFile(cmd, args, { timeout: TIMEOUT_MS, ...(cwd ? { cwd } : {}) }, (err, _o, stderr) => {
-      if (err) reject(internal(`${cmd} ${args.join(" ")} failed: ${String(stderr).trim() || err.message}`, err));
-      else resolve();
-    });
-  });
+function tool(cmd: "mount" | "umount", args: string[], cwd?: string): Promise<void> {
+  return mountTool(cmd, args, { timeoutMs: TIMEOUT_MS, ...(cwd ? { cwd } : {}) });
 }
 
 /** The `-o` string for the spec (exported for tests); throws when it cannot fit. */
@@ -53,15 +47,6 @@ export async function mountOverlay(o: OverlaySpec): Promise<void> {
   await tool("mount", ["-t", "overlay", "overlay", "-o", overlayOptions(o), o.target], o.layersDir);
 }
 
-/** True when `path` is the root of a mount (its device differs from its parent's). */
-export async function isMountPoint(path: string): Promise<boolean> {
-  try {
-    const [a, b] = await Promise.all([stat(path), stat(dirname(path))]);
-    return a.dev !== b.dev;
-  } catch {
-    return false;
-  }
-}
 
 /** Unmounts the rootfs if mounted; a busy mount is detached lazily rather than kept. */
 export async function unmountOverlay(target: string): Promise<void> {

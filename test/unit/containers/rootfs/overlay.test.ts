@@ -5,7 +5,8 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
-import { isMountPoint, mountOverlay, overlayOptions, unmountOverlay } from "../../../../src/containers/rootfs/overlay.js";
+import { mountOverlay, overlayOptions, unmountOverlay } from "../../../../src/containers/rootfs/overlay.js";
+import { isMountPoint } from "../../../../src/oci/mount.js";
 
 test("lowerdirs inside the layer store are relative; others stay absolute", () => {
   const o = overlayOptions({ layersDir: "/var/lib/berth/layers", lowers: ["/var/lib/berth/layers/aaaaaaaaaaaa/diff", "/elsewhere/x"], upper: "/c/u", work: "/c/w", target: "/t" });
