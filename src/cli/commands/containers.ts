@@ -19,6 +19,7 @@ import {
 import { call, type CriClient } from "../client.js";
 import { parseFormat, printStructured, printTable, UsageError } from "../output.js";
 import { ago, type PodArgs } from "./pods.js";
+import { removeMany } from "./remove-many.js";
 
 /** Flags of these commands on top of the pod ones (merged by main). */
 export const CONTAINER_OPTIONS = {
@@ -256,22 +257,19 @@ export async function stopCommand(c: CriClient, a: ContainerArgs): Promise<void>
 }
 
 /** `berth rm [-f] ID... | -a`: a running container needs -f (it is removed, killed), as in crictl. */
-export async function rmCommand(c: CriClient, a: ContainerArgs): Promise<void> {
-  let targets = a.positionals;
-  if (a.values.all) {
-    if (targets.length) throw new UsageError("berth rm: give IDs or -a, not both");
-    targets = (await call(c, c.runtime, c.runtime.listContainers, ListContainersRequest.fromPartial({}))).containers.map((x) => x.id);
-  } else {
-    targets = ids(a, "rm");
-  }
-  for (const id of targets) {
-    if (!a.values.force) {
-      const s = await call(c, c.runtime, c.runtime.containerStatus, { containerId: id, verbose: false });
-      if (s.status?.state === ContainerState.CONTAINER_RUNNING) throw new UsageError(`container ${id} is running; stop it first (berth stop) or use -f`);
-    }
-    await call(c, c.runtime, c.runtime.removeContainer, { containerId: id }, Math.max(c.timeoutMs, LONG_MS));
-    process.stdout.write(`${id}\n`);
-  }
+export function rmCommand(c: CriClient, a: ContainerArgs): Promise<void> {
+  return removeMany({
+    cmd: "rm",
+    what: "container",
+    ids: a.positionals,
+    all: !!a.values.all,
+    force: !!a.values.force,
+    listAll: async () => (await call(c, c.runtime, c.runtime.listContainers, ListContainersRequest.fromPartial({}))).containers.map((x) => x.id),
+    running: async (id) => (await call(c, c.runtime, c.runtime.containerStatus, { containerId: id, verbose: false })).status?.state === ContainerState.CONTAINER_RUNNING,
+    stopHint: "berth stop",
+    remove: async (id) => void (await call(c, c.runtime, c.runtime.removeContainer, { containerId: id }, Math.max(c.timeoutMs, LONG_MS))),
+    removed: (id) => id,
+  });
 }
 
 /** Sizes as crictl prints them (go-units HumanSize: decimal units, 4 significant digits). */

@@ -13,6 +13,7 @@ import {
 } from "../../generated/runtime/v1/api.js";
 import { call, type CriClient } from "../client.js";
 import { parseFormat, printStructured, printTable, UsageError } from "../output.js";
+import { removeMany } from "./remove-many.js";
 
 /** Flags of these commands, merged with the client flags by main. */
 export const POD_OPTIONS = {
@@ -179,22 +180,17 @@ export async function stoppCommand(c: CriClient, a: PodArgs): Promise<void> {
 }
 
 /** `berth rmp ID... | -a`: a ready pod needs -f (it is stopped first), as in crictl. */
-export async function rmpCommand(c: CriClient, a: PodArgs): Promise<void> {
-  let targets = a.positionals;
-  if (a.values.all) {
-    if (targets.length) throw new UsageError("berth rmp: give IDs or -a, not both");
-    targets = (await call(c, c.runtime, c.runtime.listPodSandbox, ListPodSandboxRequest.fromPartial({}))).items.map((p) => p.id);
-  } else {
-    targets = ids(a, "rmp");
-  }
-  for (const id of targets) {
-    if (!a.values.force) {
-      const s = await call(c, c.runtime, c.runtime.podSandboxStatus, { podSandboxId: id, verbose: false });
-      if (s.status?.state === PodSandboxState.SANDBOX_READY) {
-        throw new UsageError(`pod sandbox ${id} is running; stop it first (berth stopp) or use -f`);
-      }
-    }
-    await call(c, c.runtime, c.runtime.removePodSandbox, { podSandboxId: id }, Math.max(c.timeoutMs, 120_000));
-    process.stdout.write(`Removed sandbox ${id}\n`);
-  }
+export function rmpCommand(c: CriClient, a: PodArgs): Promise<void> {
+  return removeMany({
+    cmd: "rmp",
+    what: "pod sandbox",
+    ids: a.positionals,
+    all: !!a.values.all,
+    force: !!a.values.force,
+    listAll: async () => (await call(c, c.runtime, c.runtime.listPodSandbox, ListPodSandboxRequest.fromPartial({}))).items.map((p) => p.id),
+    running: async (id) => (await call(c, c.runtime, c.runtime.podSandboxStatus, { podSandboxId: id, verbose: false })).status?.state === PodSandboxState.SANDBOX_READY,
+    stopHint: "berth stopp",
+    remove: async (id) => void (await call(c, c.runtime, c.runtime.removePodSandbox, { podSandboxId: id }, Math.max(c.timeoutMs, 120_000))),
+    removed: (id) => `Removed sandbox ${id}`,
+  });
 }
