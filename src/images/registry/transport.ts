@@ -20,6 +20,12 @@ export interface TransportOptions {
   /** No bytes (headers or body) for this long → DEADLINE_EXCEEDED. Default 30 s. */
   stallTimeoutMs?: number;
   maxRedirects?: number;
+  /**
+   * A capped document (manifest, config, token, error body) must arrive whole within this
+   * long, so a registry dripping a byte just inside the stall timeout cannot hold a pull
+   * forever (kubelet sets no deadline on PullImage). Default 120 s.
+   */
+  documentDeadlineMs?: number;
 }
 
 export interface HttpRequest {
@@ -77,6 +83,7 @@ export class Transport {
   private readonly plainHttpHosts = new Set<string>();
   readonly retries: number;
   readonly stallTimeoutMs: number;
+  readonly documentDeadlineMs: number;
   private readonly backoffMs: number;
   private readonly maxBackoffMs: number;
   private readonly maxRedirects: number;
@@ -87,6 +94,7 @@ export class Transport {
     this.maxBackoffMs = opts.maxBackoffMs ?? 5000;
     this.stallTimeoutMs = opts.stallTimeoutMs ?? 30_000;
     this.maxRedirects = opts.maxRedirects ?? 5;
+    this.documentDeadlineMs = opts.documentDeadlineMs ?? 120_000;
   }
 
   private httpsAgent(tls: TlsSettings): HttpsAgent {
@@ -234,13 +242,22 @@ export class Transport {
     }
     const chunks: Buffer[] = [];
     let total = 0;
-    for await (const chunk of res.body) {
-      total += (chunk as Buffer).length;
-      if (total > cap) {
-        res.body.destroy();
-        throw new BerthError(Code.INVALID_ARGUMENT, `${what} is larger than ${cap} bytes; refusing it`);
+    const seconds = Math.round(this.documentDeadlineMs / 1000);
+    const timer = setTimeout(
+      () => res.body.destroy(new BerthError(Code.DEADLINE_EXCEEDED, `${what} did not arrive within ${seconds} s (${total} bytes so far); the registry is sending too slowly`)),
+      this.documentDeadlineMs,
+    );
+    try {
+      for await (const chunk of res.body) {
+        total += (chunk as Buffer).length;
+        if (total > cap) {
+          res.body.destroy();
+          throw new BerthError(Code.INVALID_ARGUMENT, `${what} is larger than ${cap} bytes; refusing it`);
+        }
+        chunks.push(chunk as Buffer);
       }
-      chunks.push(chunk as Buffer);
+    } finally {
+      clearTimeout(timer);
     }
     return Buffer.concat(chunks);
   }

@@ -134,6 +134,26 @@ test("stall timeout: a body that stops arriving fails with DEADLINE_EXCEEDED nam
   assert.ok(Date.now() - started < 3000);
 });
 
+test("a manifest dripped a byte at a time, each inside the stall timeout, fails by the document deadline", async (t) => {
+  const reg = await registry(t);
+  await pushBusybox(reg);
+  const { c } = await proxied(t, reg, async ({ req, res, forward }) => {
+    if (!(req.url ?? "").includes("/manifests/")) return false;
+    const raw = await forward();
+    res.writeHead(200, { "content-type": String(raw.headers["content-type"]), "content-length": String(raw.body.length) });
+    let i = 0;
+    const drip = setInterval(() => {
+      if (i >= raw.body.length || res.destroyed) return clearInterval(drip);
+      res.write(raw.body.subarray(i, ++i));
+    }, 50);
+    res.on("close", () => clearInterval(drip));
+    return true;
+  }, { stallTimeoutMs: 1000, documentDeadlineMs: 600 });
+  const started = Date.now();
+  await assert.rejects(c.resolve(`${reg.host}/busybox:latest`), isCode(Code.DEADLINE_EXCEEDED, /manifest .*did not arrive within 1 s .*sending too slowly/));
+  assert.ok(Date.now() - started < 5000, `took ${Date.now() - started} ms`);
+});
+
 test("a slow reader is not a stall: backpressure stops the clock", async (t) => {
   const reg = await registry(t);
   const img = await pushBusybox(reg);
