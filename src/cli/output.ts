@@ -24,3 +24,16 @@ export function printTable(header: string[], rows: string[][]): void {
 export class UsageError extends Error {
   override name = "UsageError";
 }
+
+/** A CRI `verbose` info map with each JSON value decoded (others kept as text), as crictl prints it. */
+export function decodeInfo(info: Record<string, string>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(info)) {
+    try {
+      out[k] = JSON.parse(v);
+    } catch {
+      out[k] = v;
+    }
+  }
+  return out;
+}

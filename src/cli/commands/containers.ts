@@ -17,7 +17,7 @@ import {
   type ContainerStats,
 } from "../../generated/runtime/v1/api.js";
 import { call, type CriClient } from "../client.js";
-import { parseFormat, printStructured, printTable, UsageError } from "../output.js";
+import { parseFormat, printStructured, printTable, UsageError, decodeInfo } from "../output.js";
 import { ago, type PodArgs } from "./pods.js";
 import { removeMany } from "./remove-many.js";
 
@@ -223,14 +223,7 @@ export async function inspectCommand(c: CriClient, a: ContainerArgs): Promise<vo
   const format = parseFormat(a.values.output ?? "json", ["json", "yaml", "table"]);
   for (const id of ids(a, "inspect")) {
     const r = await call(c, c.runtime, c.runtime.containerStatus, { containerId: id, verbose: true });
-    const info: Record<string, unknown> = {};
-    for (const [k, val] of Object.entries(r.info)) {
-      try {
-        info[k] = JSON.parse(val);
-      } catch {
-        info[k] = val;
-      }
-    }
+    const info = decodeInfo(r.info);
     const status = r.status ? { ...(ContainerStatus.toJSON(r.status) as object), state: containerStateToJSON(r.status.state) } : null;
     printStructured({ status, ...info }, format === "yaml" ? "yaml" : "json");
   }

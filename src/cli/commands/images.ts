@@ -7,7 +7,7 @@ import { Image, ImageFsInfoResponse, type AuthConfig } from "../../generated/run
 import { formatReference, parseReference } from "../../images/registry/reference.js";
 import type { CLIENT_OPTIONS, parse } from "../args.js";
 import { call, type CriClient } from "../client.js";
-import { parseFormat, printStructured, printTable, UsageError } from "../output.js";
+import { parseFormat, printStructured, printTable, UsageError, decodeInfo } from "../output.js";
 import { humanSize, PullView } from "./images-progress.js";
 import { exportCommand, importCommand } from "./images-archive.js";
 
@@ -108,14 +108,7 @@ async function inspecti(c: CriClient, a: ClientArgs): Promise<void> {
       missing.push(image);
       continue;
     }
-    const info: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(r.info)) {
-      try {
-        info[k] = JSON.parse(v);
-      } catch {
-        info[k] = v;
-      }
-    }
+    const info = decodeInfo(r.info);
     printStructured({ status: Image.toJSON(r.image), info }, format);
   }
   if (missing.length > 0) throw noSuchImage(missing);

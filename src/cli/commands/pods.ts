@@ -12,7 +12,7 @@ import {
   RunPodSandboxRequest,
 } from "../../generated/runtime/v1/api.js";
 import { call, type CriClient } from "../client.js";
-import { parseFormat, printStructured, printTable, UsageError } from "../output.js";
+import { parseFormat, printStructured, printTable, UsageError, decodeInfo } from "../output.js";
 import { removeMany } from "./remove-many.js";
 
 /** Flags of these commands, merged with the client flags by main. */
@@ -159,14 +159,7 @@ export async function inspectpCommand(c: CriClient, a: PodArgs): Promise<void> {
   const format = parseFormat(a.values.output ?? "json", ["json", "yaml", "table"]);
   for (const id of ids(a, "inspectp")) {
     const r = await call(c, c.runtime, c.runtime.podSandboxStatus, { podSandboxId: id, verbose: true });
-    const info: Record<string, unknown> = {};
-    for (const [k, val] of Object.entries(r.info)) {
-      try {
-        info[k] = JSON.parse(val);
-      } catch {
-        info[k] = val;
-      }
-    }
+    const info = decodeInfo(r.info);
     const doc = { status: r.status ? withState(PodSandboxStatus.toJSON(r.status), r.status.state) : null, ...info };
     printStructured(doc, format === "yaml" ? "yaml" : "json");
   }

@@ -2,7 +2,7 @@
 // `version` and `info` show them.
 import { StatusResponse, VersionResponse } from "../../generated/runtime/v1/api.js";
 import { call, type CriClient } from "../client.js";
-import { printStructured, type OutputFormat } from "../output.js";
+import { printStructured, type OutputFormat, decodeInfo } from "../output.js";
 
 export async function versionCommand(c: CriClient, format: OutputFormat): Promise<void> {
   const v = await call(c, c.runtime, c.runtime.version, { version: "" });
@@ -16,13 +16,6 @@ export async function infoCommand(c: CriClient, format: OutputFormat): Promise<v
   const s = await call(c, c.runtime, c.runtime.status, { verbose: true });
   const json = StatusResponse.toJSON(s) as { status?: unknown; info?: Record<string, string> };
   // Like crictl, decode the JSON strings in `info` so the output is one document.
-  const info: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(s.info)) {
-    try {
-      info[k] = JSON.parse(v);
-    } catch {
-      info[k] = v;
-    }
-  }
+  const info = decodeInfo(s.info);
   printStructured({ status: json.status, ...info }, format === "yaml" ? "yaml" : "json");
 }
