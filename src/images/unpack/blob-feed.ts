@@ -4,6 +4,7 @@ import fs from "node:fs";
 import zlib from "node:zlib";
 import { BerthError, describe, internal, invalid } from "../../errors.js";
 import type { BlobJob } from "./protocol.js";
+import { FeedSignal } from "./feed-signal.js";
 
 // 256 KiB reads and zlib output chunks: fewer, larger writes into the tar parser.
 const CHUNK = 256 * 1024;
@@ -12,34 +13,19 @@ const RING = 3;
 
 export class BlobFeed {
   #upTo = 0;
-  #ended = false;
-  #aborted: string | null = null;
-  #wake: (() => void) | null = null;
+  readonly #s = new FeedSignal();
 
   constructor(readonly job: BlobJob) {}
 
   avail(upTo: number): void {
     if (upTo > this.#upTo) this.#upTo = upTo;
-    this.#poke();
+    this.#s.poke();
   }
   end(): void {
-    this.#ended = true;
-    this.#poke();
+    this.#s.end();
   }
   abort(reason: string): void {
-    this.#aborted = reason;
-    this.#poke();
-  }
-  #poke(): void {
-    const w = this.#wake;
-    this.#wake = null;
-    w?.();
-  }
-  #sleep(): Promise<void> {
-    return new Promise<void>((r) => (this.#wake = r));
-  }
-  #check(): void {
-    if (this.#aborted !== null) throw new Error(`layer input failed: ${this.#aborted}`);
+    this.#s.abort(reason);
   }
   #read(buf: Buffer, pos: number, len: number): number {
     const n = fs.readSync(this.job.fd, buf, 0, len, pos);
@@ -55,11 +41,11 @@ export class BlobFeed {
   async *#raw(): AsyncGenerator<Buffer> {
     let pos = 0;
     for (;;) {
-      this.#check();
+      this.#s.check();
       const avail = this.#upTo - pos;
       if (avail <= 0) {
-        if (this.#ended) return;
-        await this.#sleep();
+        if (this.#s.ended) return;
+        await this.#s.sleep();
         continue;
       }
       // Fresh buffers: the tar parser may hold on to a chunk.
@@ -88,7 +74,7 @@ export class BlobFeed {
       throw invalid(`${what} is not valid ${compression} data: ${describe(err)}`);
     } finally {
       inflate.destroy();
-      this.#poke();
+      this.#s.poke();
       await pumping;
     }
   }
@@ -99,23 +85,23 @@ export class BlobFeed {
     let pos = 0;
     for (;;) {
       if (inflate.destroyed) return;
-      this.#check();
+      this.#s.check();
       const avail = this.#upTo - pos;
       if (avail <= 0) {
-        if (this.#ended) break;
-        await this.#sleep();
+        if (this.#s.ended) break;
+        await this.#s.sleep();
         continue;
       }
       const buf = free.pop();
       if (!buf) {
-        await this.#sleep();
+        await this.#s.sleep();
         continue;
       }
       const n = this.#read(buf, pos, Math.min(buf.length, avail));
       pos += n;
       inflate.write(buf.subarray(0, n), () => {
         free.push(buf);
-        this.#poke();
+        this.#s.poke();
       });
     }
     inflate.end();

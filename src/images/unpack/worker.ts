@@ -2,6 +2,7 @@
 // use synchronous filesystem calls (~4x cheaper than async ones) without stalling gRPC.
 import { parentPort } from "node:worker_threads";
 import { BlobFeed } from "./blob-feed.js";
+import { FeedSignal } from "./feed-signal.js";
 import { applyTar } from "./layer-apply.js";
 import type { ApplyJob } from "./limits.js";
 import { failure, type FromWorker, type ToWorker } from "./protocol.js";
@@ -13,38 +14,29 @@ const send = (m: FromWorker): void => port.postMessage(m);
 /** The current job's chunks as an async iterable; each chunk taken is acknowledged. */
 class Feed implements AsyncIterable<Buffer> {
   readonly #queue: Buffer[] = [];
-  #ended = false;
-  #aborted: string | null = null;
-  #wake: (() => void) | null = null;
+  readonly #s = new FeedSignal();
 
   push(b: Buffer): void {
     this.#queue.push(b);
-    this.#poke();
+    this.#s.poke();
   }
   end(): void {
-    this.#ended = true;
-    this.#poke();
+    this.#s.end();
   }
   abort(reason: string): void {
-    this.#aborted = reason;
-    this.#poke();
-  }
-  #poke(): void {
-    const w = this.#wake;
-    this.#wake = null;
-    w?.();
+    this.#s.abort(reason);
   }
   async *[Symbol.asyncIterator](): AsyncIterator<Buffer> {
     for (;;) {
-      if (this.#aborted !== null) throw new Error(`layer input failed: ${this.#aborted}`);
+      this.#s.check();
       const b = this.#queue.shift();
       if (b !== undefined) {
         send({ t: "ack" });
         yield b;
         continue;
       }
-      if (this.#ended) return;
-      await new Promise<void>((r) => (this.#wake = r));
+      if (this.#s.ended) return;
+      await this.#s.sleep();
     }
   }
 }
