@@ -1,6 +1,6 @@
 // Follows the client-to-server bytes of an HTTP/2 connection and hands each complete header block
 // (HEADERS + CONTINUATIONs) to the HPACK authority fixer; every other byte passes through as is.
-import { HpackAuthorityFixer } from "./h2-hpack-authority.js";
+import { HpackAuthorityFixer } from "./hpack-authority.js";
 
 const PREFACE = Buffer.from("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", "latin1");
 const FRAME_HEADER = 9;
