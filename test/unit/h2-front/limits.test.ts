@@ -2,12 +2,13 @@
 // SETTINGS, O(1) table eviction, header blocks capped in frames and bytes, and a fuzz of attacks.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import http2 from "node:http2";
 import net from "node:net";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { ServerCredentials } from "@grpc/grpc-js";
 import { H2AuthorityRewriter, SERVER_LIMITS } from "../../../src/h2-front/frame-rewriter.js";
+import { createCriServer } from "../../../src/server/grpc.js";
 import { HpackAuthorityFixer } from "../../../src/h2-front/hpack-authority.js";
 import { attacks, headerFrames, prng, tableBombBlock } from "../../fixtures/h2-attacks.js";
 import { CONTINUATION, END_HEADERS, HEADERS, PREFACE, frame, indexed, literal, sizeUpdate } from "./h2-kit.js";
@@ -150,17 +151,17 @@ test("fuzz: hostile streams in any chunking never throw, hold at most one bounde
   }
 });
 
-test("SERVER_LIMITS are what Node's HTTP/2 server advertises and enforces", async (t) => {
+test("SERVER_LIMITS are what the daemon's gRPC server advertises and enforces", async (t) => {
   const dir = await mkdtemp(join(tmpdir(), "berth-h2l-"));
-  const server = http2.createServer();
-  server.on("session", (s) => s.on("error", () => {}));
-  server.on("stream", (s) => {
-    s.respond({ ":status": 200 });
-    s.end();
-  });
+  // The CRI server exactly as the daemon builds it, fed raw connections as the daemon does.
+  const grpc = createCriServer({ runtime: {}, image: {} });
+  const injector = grpc.createConnectionInjector(ServerCredentials.createInsecure());
+  const server = net.createServer((sock) => injector.injectConnection(sock));
   const path = join(dir, "s.sock");
   await new Promise<void>((res) => server.listen(path, res));
   t.after(async () => {
+    injector.destroy();
+    grpc.forceShutdown();
     await new Promise((res) => server.close(res));
     await rm(dir, { recursive: true, force: true });
   });
@@ -178,7 +179,7 @@ test("SERVER_LIMITS are what Node's HTTP/2 server advertises and enforces", asyn
     });
   const answer = (conts: number) => {
     const empties = Array.from({ length: conts }, () => frame(CONTINUATION, 0, 1, Buffer.alloc(0)));
-    const block = Buffer.concat([indexed(3), indexed(6), indexed(4), literal(1, "localhost", false)]);
+    const block = Buffer.concat([indexed(3), indexed(6), literal(4, "/runtime.v1.RuntimeService/Version", false), literal(1, "localhost", false), literal(31, "application/grpc", false)]);
     return exchange(Buffer.concat([frame(HEADERS, 0x1, 1, block), ...empties, frame(CONTINUATION, END_HEADERS, 1, Buffer.alloc(0))]));
   };
   const within = await answer(SERVER_LIMITS.maxContinuations - 1);
