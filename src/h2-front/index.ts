@@ -7,6 +7,10 @@
 // does and rewrites that value length for length inside the HPACK block ("/" -> "-"), so frame
 // lengths and the client's dynamic table stay exactly as the client encoded them.
 //
+// Running before nghttp2, it parses bytes nghttp2 has not judged yet, so it keeps nghttp2's own
+// bounds itself (SERVER_LIMITS in frame-rewriter.ts: table size, frame size, CONTINUATIONs) and
+// hands anything past them straight on for nghttp2 to refuse.
+//
 // Files: authority-duplex.ts (the stream wrapper the daemon injects), frame-rewriter.ts (HTTP/2
 // framing: header blocks over HEADERS + CONTINUATION), hpack-authority.ts (HPACK walk and the
 // dynamic-table mirror), hpack-huffman.ts (RFC 7541 Huffman code).
