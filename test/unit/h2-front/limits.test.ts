@@ -11,7 +11,7 @@ import { H2AuthorityRewriter, SERVER_LIMITS } from "../../../src/h2-front/frame-
 import { createCriServer } from "../../../src/server/grpc.js";
 import { HpackAuthorityFixer } from "../../../src/h2-front/hpack-authority.js";
 import { attacks, headerFrames, prng, tableBombBlock } from "../../fixtures/h2-attacks.js";
-import { CONTINUATION, END_HEADERS, HEADERS, PREFACE, frame, indexed, literal, sizeUpdate } from "./h2-kit.js";
+import { CONTINUATION, CRICTL_STOPP, END_HEADERS, HEADERS, PREFACE, frame, indexed, literal, sizeUpdate } from "./h2-kit.js";
 
 const SOCK = "/run/berth/berth.sock";
 const FIXED = "-run-berth-berth.sock";
@@ -148,6 +148,17 @@ test("fuzz: hostile streams in any chunking never throw, hold at most one bounde
       assert.equal(out.length, a.bytes.length, a.name);
       if (a.refused) assert.equal(r.rewriting, false, `${a.name}: passed on for nghttp2 to refuse`);
     }
+  }
+});
+
+test("fuzz: crictl's recorded connection with random bytes changed never throws and keeps its length", () => {
+  const rand = prng(11);
+  for (let round = 0; round < 300; round++) {
+    const input = Buffer.from(CRICTL_STOPP);
+    for (let k = 1 + rand(4); k > 0; k--) input[PREFACE.length + rand(input.length - PREFACE.length)] = rand(256);
+    const r = new H2AuthorityRewriter();
+    const out = Buffer.concat([feed(r, input, () => 1 + rand(64)), ...r.end()]);
+    assert.equal(out.length, input.length, `round ${round}`);
   }
 });
 
