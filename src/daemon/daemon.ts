@@ -17,7 +17,7 @@ import { imageHandlers } from "../server/images.js";
 import { openContainerService } from "../containers/open.js";
 import { containerHandlers } from "../server/containers.js";
 import { claimSocketPath, restrictSocket } from "./socket.js";
-import { authorityFixingDuplex } from "../server/h2-authority.js";
+import { authorityFixingDuplex } from "../h2-front/index.js";
 import { createServer as createNetServer, type Server as NetServer } from "node:net";
 import { logger } from "../util/log.js";
 
