@@ -196,8 +196,11 @@ async function build(ctx: ContainerContext, pod: Pod, config: ContainerConfig, i
   const work = join(rec.paths.dir, "work");
   let t = performance.now();
   await Promise.all([
+    // upper is the container's "/" (overlay's root takes its mode), so 0755; its parent is 0700.
     mkdir(rec.paths.dir, { recursive: true, mode: 0o700 }).then(() => Promise.all([mkdir(upper, { mode: 0o755 }), mkdir(work, { mode: 0o700 })])),
-    mkdir(rootfs, { recursive: true, mode: 0o755 }),
+    // Owner-only up to the mount point: a host user must not walk into a container's rootfs,
+    // whose setuid files and device nodes overlayfs shows without nosuid/nodev.
+    mkdir(rootfs, { recursive: true, mode: 0o700 }),
   ]);
   const lowers = ctx.deps.images.lowerDirs(image.chainIds);
   if (lowers.length === 0) {

@@ -39,6 +39,9 @@ export async function prepareInfraRoot(dir: string): Promise<void> {
   await copyFile(src, tmp);
   await chmod(tmp, 0o555);
   await rename(tmp, target);
+  // The one directory open to others, 0555: it is the infra's "/" after chroot, and catatonit,
+  // running as uid 65534, must search it to exec /catatonit. Its parent (state) stays 0700:
+  // unshare chroots as root, before dropping to 65534, so nobody ever walks the host path.
   await chmod(dir, 0o555);
 }
 
@@ -54,7 +57,7 @@ export interface StartInfraOptions {
 }
 
 export async function startInfra(o: StartInfraOptions): Promise<InfraProcess> {
-  await mkdir(dirname(o.pidnsPin), { recursive: true, mode: 0o755 });
+  await mkdir(dirname(o.pidnsPin), { recursive: true, mode: 0o700 });
   const pin = await open(o.pidnsPin, "wx", 0o444);
   await pin.close();
   const errFile = await open(o.logFile, "w", 0o600);
