@@ -137,3 +137,22 @@ test("a capability the host's bounding set lacks is refused by name, leaving not
   await removePod(env.d, podId);
   await env.leaks.assertNoLeaks();
 });
+
+test("run_as_group without run_as_user or run_as_username is INVALID_ARGUMENT before anything is made", async (t) => {
+  const env = await ctrEnv(t, r);
+  const podId = await runPodWithLogs(env);
+  const config = ctrConfig(env, { name: "grp", command: ["true"], linux: { securityContext: { runAsGroup: { value: 1000n } } } as never });
+  await assert.rejects(createCtr(env, podId, config), (e: ServiceError) => {
+    assert.equal(e.code, grpc.INVALID_ARGUMENT, e.message);
+    assert.match(e.details, /container "grp": linux\.security_context\.run_as_group is set without run_as_user or run_as_username/);
+    return true;
+  });
+  assert.deepEqual(await listCtrs(env.d), []);
+  const ok = ctrConfig(env, { command: ["id", "-g"], linux: { securityContext: { runAsUser: { value: 1000n }, runAsGroup: { value: 1234n } } } as never });
+  const id = await createCtr(env, podId, ok);
+  await startCtr(env.d, id);
+  const s = await waitState(env.d, id, ContainerState.CONTAINER_EXITED);
+  assert.equal((await logText(s.status!.logPath)).trim(), "1234");
+  await removePod(env.d, podId);
+  await env.leaks.assertNoLeaks();
+});
