@@ -32,8 +32,10 @@ interface Closable {
 
 export async function runDaemon(config: Config): Promise<number> {
   const t0 = performance.now();
-  makePrivateDir(config.root);
-  makePrivateDir(config.state);
+  for (const dir of [config.root, config.state]) {
+    const mode = makePrivateDir(dir);
+    if (mode & 0o077) log.warn({ dir, mode: mode.toString(8) }, "directory is open to other users; Berth's own subdirectories are 0700, but 0700 here is safer");
+  }
   // Beside the socket, so a second instance with other dirs can still name the holder.
   const pidFile = `${config.socket}.pid`;
   await claimSocketPath(config.socket, () => {

@@ -26,13 +26,13 @@ interface Probe {
 }
 
 /** Every path under `top` (itself included), as root sees it; symlinks are not followed. */
-async function walk(top: string, listable = false): Promise<Probe[]> {
+async function walk(top: string, listable: "top" | "all"): Promise<Probe[]> {
   const out: Probe[] = [];
   const visit = async (path: string): Promise<void> => {
     const st = await lstat(path).catch(() => undefined);
     if (!st) return; // gone meanwhile (an ExecSync pid file, a temp name)
     const kind: Kind = st.isDirectory() ? "dir" : st.isFile() ? "file" : st.isSymbolicLink() ? "symlink" : st.isSocket() ? "socket" : "other";
-    out.push({ path, kind, ...(listable && kind === "dir" ? { listable } : {}) });
+    out.push({ path, kind, ...(kind === "dir" && (listable === "all" || path === top) ? { listable: true } : {}) });
     if (kind === "dir") for (const e of await readdir(path).catch(() => [])) await visit(join(path, e));
   };
   await visit(top);
@@ -102,9 +102,11 @@ function probeAsNobody(probes: Probe[]): Promise<string[]> {
 
 test("nobody can neither read into nor write anything under root, state or the pod's log directory", async (t) => {
   const env = await ctrEnv(t, r);
-  // mkdtemp made the fixture's dir 0700; open it as /var/lib and /run are, so only the modes
-  // Berth chose stand between a host user and root, state and the log directory.
-  await chmod(env.d.dir, 0o755);
+  for (const dir of [env.d.root, env.d.state]) assert.equal((await lstat(dir)).mode & 0o7777, 0o700, `${dir} is made 0700`);
+  // Then open them, and the fixture's dir (0700 from mkdtemp), as an admin's shared dirs might
+  // be (Berth leaves an existing root or state as it finds it, unless an older Berth made it
+  // 0711): every directory Berth makes inside must keep host users out on its own.
+  for (const dir of [env.d.dir, env.d.root, env.d.state]) await chmod(dir, 0o755);
   const podId = await runPodWithLogs(env, { pid: NamespaceMode.POD });
   // A non-root container: it still reads the pod's files, uses /dev/shm and lists "/" through
   // the owner-only host dirs.
@@ -119,9 +121,9 @@ test("nobody can neither read into nor write anything under root, state or the p
   await mkdir(control, { mode: 0o777 });
   await chmod(control, 0o777);
   const probes = [
-    ...(await walk(env.d.root)),
-    ...(await walk(env.d.state)),
-    ...(await walk(env.logRoot, true)),
+    ...(await walk(env.d.root, "top")),
+    ...(await walk(env.d.state, "top")),
+    ...(await walk(env.logRoot, "all")),
     { path: control, kind: "dir" as const },
   ];
   // The walk saw the container's rootfs and layers, the pod's shm and the pins.
