@@ -119,8 +119,8 @@ function lacked(field: string, cap: string): never {
 
 /**
  * containerd's order: add "ALL", then drop "ALL", then the single adds, then the single drops,
- * so drop ["ALL"] + add ["NET_BIND_SERVICE"] leaves just that one. Privileged gets every
- * capability of the host's bounding set whatever was dropped. Inheritable stays empty unless ambient capabilities are
+ * so drop ["ALL"] + add ["NET_BIND_SERVICE"] leaves just that one. Privileged gets the host's
+ * whole bounding set whatever was dropped. Inheritable stays empty unless ambient capabilities are
  * asked for (CVE-2022-24769); an ambient capability is also put in the bounding, permitted and
  * effective sets, which the kernel requires for it to take effect.
  */
