@@ -6,6 +6,7 @@ import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { status as code } from "@grpc/grpc-js";
 import { pushImage, type PushedImage } from "../fixtures/images.js";
+import type { Compression } from "../fixtures/layers.js";
 import { startProxy, type FixtureProxy, type ProxyHandler } from "../fixtures/proxy.js";
 import type { Daemon } from "../fixtures/daemon.js";
 import { daemon, grpcError, hexOf, onDisk, pull, registry, tempDir, writeHosts, type T } from "./images-kit.js";
@@ -24,13 +25,13 @@ interface TwoRegistries {
 }
 
 /**
- * One real registry holding an image with one uncompressed layer of random bytes (so wrong bytes
- * pass the tar reader and only the digest can tell), reached under two registry names.
+ * One real registry holding an image with one layer of random bytes (uncompressed by default,
+ * so wrong bytes pass the tar reader and only the digest can tell), under two registry names.
  */
-async function twoRegistries(t: T, handler: (img: PushedImage) => ProxyHandler, toml = ""): Promise<TwoRegistries> {
+async function twoRegistries(t: T, handler: (img: PushedImage) => ProxyHandler, toml = "", compression: Compression = "none"): Promise<TwoRegistries> {
   const reg = await registry(t);
   const img = await pushImage(reg, {
-    repo: "big", tag: "v1", compression: "none",
+    repo: "big", tag: "v1", compression,
     layers: [{ entries: [{ type: "file", path: "blob.bin", content: randomBytes(2 << 20) }] }],
   });
   const bend = handler(img);
@@ -134,6 +135,33 @@ test("a .partial poisoned by a hostile registry is downloaded again from byte 0 
   assert.match(String(gets[0]!.headers.range), /^bytes=[1-9]\d*-$/);
   assert.equal(gets[1]!.headers.range, undefined);
   assert.deepEqual((await onDisk(d)).partials, []);
+});
+
+test("a gzip layer resumed from a poisoned .partial: the apply that fails on the wrong bytes waits for the download to start over, then succeeds", async (t) => {
+  const { d, hostile, honest, img, hostileRef, honestRef } = await twoRegistries(t, (img) => async ({ req, res, forward, seen }) => {
+    if (!isBlob(req.url, img.layers[0]!.digest)) return false;
+    if (seen > 0) {
+      res.writeHead(503);
+      res.end();
+      return true;
+    }
+    const raw = await forward();
+    const body = Buffer.from(raw.body);
+    body[1000] = (body[1000] ?? 0) ^ 0xff; // corrupt deflate data: the decompressor fails early
+    res.writeHead(200, { "content-length": String(body.length), "content-type": "application/octet-stream" });
+    res.write(body.subarray(0, body.length >> 1), () => setTimeout(() => res.socket?.destroy(), 50));
+    return true;
+  }, "", "gzip");
+  const layer = img.layers[0]!.digest;
+  await assert.rejects(pull(d, hostileRef));
+  assert.ok(blobGets(hostile, layer).length >= 1);
+  assert.deepEqual((await onDisk(d)).partials, [`sha256-${hexOf(layer)}.partial`], "the poisoned prefix is kept for a resume");
+
+  assert.equal(await pull(d, honestRef), img.configDigest, "the honest pull succeeds on its first try");
+  const gets = blobGets(honest, layer);
+  assert.equal(gets.length, 2, "a resume, then the whole blob");
+  assert.match(String(gets[0]!.headers.range), /^bytes=[1-9]\d*-$/);
+  assert.equal(gets[1]!.headers.range, undefined);
 });
 
 test("a pull joining an image config fetch that the first pull's registry stalls fetches the config itself", async (t) => {
