@@ -11,6 +11,7 @@ import { finished } from "node:stream/promises";
 import { BerthError, Code, describe, internal } from "../../errors.js";
 import { logger } from "../../util/log.js";
 import { FollowReader, openFollowed, pumpFollow, type Followed } from "./follow.js";
+import { IngestView } from "./view.js";
 import { downloaded } from "./reclaim.js";
 
 const log = logger("content");
@@ -52,57 +53,6 @@ interface Source {
   open: BlobOpener;
   from: string;
   failed: boolean;
-}
-
-/** What a follower reads: the download as of one generation (a restart from byte 0 ends it). */
-class IngestView implements Followed {
-  constructor(
-    private readonly ing: Ingest,
-    readonly generation: number,
-  ) {}
-
-  private get stale(): boolean {
-    return this.ing.generation !== this.generation;
-  }
-
-  get readable(): number {
-    return this.stale ? 0 : this.ing.readable;
-  }
-
-  get state(): "running" | "done" | "failed" {
-    return this.stale ? "failed" : this.ing.state;
-  }
-
-  get error(): Error | undefined {
-    return this.stale ? this.ing.restartError() : this.ing.error;
-  }
-
-  get size(): number {
-    return this.ing.size;
-  }
-
-  get what(): string {
-    return this.ing.what;
-  }
-
-  get opened(): Promise<void> {
-    return this.ing.opened;
-  }
-
-  on(event: "progress", fn: () => void): this {
-    this.ing.on(event, fn);
-    return this;
-  }
-
-  off(event: "progress", fn: () => void): this {
-    this.ing.off(event, fn);
-    return this;
-  }
-
-  openFile(): Promise<FileHandle> {
-    if (this.stale) return Promise.reject(this.ing.restartError());
-    return this.ing.openFileAt(this);
-  }
 }
 
 /**
