@@ -170,7 +170,10 @@ export class ContentStore {
     const running = this.ingests.get(digest);
     if (running) {
       // Joined with our own source, so a hostile first source cannot fail or hold this caller.
-      if (running.addSource(open, from ?? what)) return running;
+      if (running.addSource(open, from ?? what)) {
+        log.debug({ what, from }, "joined a running download with this pull's own source");
+        return running;
+      }
       await running.done.catch(() => {});
       return this.ingest(digest, size, what, open, from);
     }
