@@ -43,11 +43,13 @@ export interface IngestOptions {
 
 const READ_CHUNK = 1 << 20;
 /**
- * A shared download whose source sends nothing for this long hands over to the source of another
- * pull that joined it (a hostile registry listing a popular digest must not hold honest pulls for
- * its whole stall timeout). Alone, a source has registry.stall_timeout.
+ * A shared download whose source sends (almost) nothing for this long hands over to the source of
+ * another pull that joined it (a hostile registry listing a popular digest must not hold honest
+ * pulls for its whole stall timeout). Alone, a source has registry.stall_timeout.
  */
 export const FAILOVER_LAG_MS = 5000;
+/** What a shared download's source must send per FAILOVER_LAG_MS while another source waits. */
+export const FAILOVER_MIN_BYTES = 64 * 1024;
 
 interface Source {
   open: BlobOpener;
@@ -304,10 +306,14 @@ export class Ingest extends EventEmitter {
       const attempt = new AbortController();
       const onMain = (): void => attempt.abort(main.reason);
       main.addEventListener("abort", onMain, { once: true });
+      // A source lags when it has not sent FAILOVER_MIN_BYTES (or the rest) for lagMs: one
+      // dripping a byte now and then holds the others as surely as one sending nothing.
       let last = Date.now();
+      let mark = pos.at;
       const lag = setInterval(() => {
         if (Date.now() - last < lagMs || !this.alternative()) return;
-        attempt.abort(new BerthError(Code.DEADLINE_EXCEEDED, `${what}: ${src.from} sent nothing for ${lagMs} ms while another pull's source was waiting`));
+        attempt.abort(new BerthError(Code.DEADLINE_EXCEEDED,
+          `${what}: ${src.from} sent less than ${FAILOVER_MIN_BYTES} bytes in ${lagMs} ms while another pull's source was waiting`));
       }, Math.max(20, lagMs / 5));
       const before = pos.at;
       try {
@@ -319,8 +325,12 @@ export class Ingest extends EventEmitter {
           pos.hash = createHash(alg);
           pos.at = got.offset;
         }
+        mark = pos.at;
         const sink = new BlobSink(fh, pos.hash, pos.at, size, what, (p) => {
-          last = Date.now();
+          if (p - mark >= FAILOVER_MIN_BYTES || p === size) {
+            mark = p;
+            last = Date.now();
+          }
           this.advance(p);
         });
         const onAbort = (): void => {

@@ -349,3 +349,29 @@ test("getOrFetch: a caller that joined a silent or failing fetch uses its own", 
   await assert.rejects(failing, /blob unknown/);
   assert.deepEqual(await own, Buffer.from("{}"));
 });
+
+test("a joined download hands over when the first source drips bytes just often enough to dodge a stall", async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), "berth-content-"));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  const s = new ContentStore(dir, 300);
+  await s.init();
+  const data = randomBytes(400_000);
+  const digest = digestOf(data);
+  const drip: BlobOpener = async (offset, signal) => ({
+    offset,
+    stream: Readable.from((async function* () {
+      for (let o = offset; o < data.length && !signal.aborted; o += 512) {
+        yield data.subarray(o, o + 512);
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    })()),
+  });
+  const honest = server(data);
+  const ing = await s.ingest(digest, data.length, "blob", drip, "registry A");
+  await new Promise((r) => setTimeout(r, 100));
+  await s.ingest(digest, data.length, "blob", honest.open, "registry B");
+  await ing.done;
+  assert.equal(honest.offsets.length, 1);
+  assert.ok(honest.offsets[0]! > 0 && honest.offsets[0]! < data.length, `continued from ${honest.offsets[0]}`);
+  assert.deepEqual(await readFile(s.path(digest)), data);
+});
