@@ -176,7 +176,10 @@ export class Ingest extends EventEmitter {
       if (released) return;
       released = true;
       if (--this.holders === 0 && this.state === "running") {
-        this.abort.abort(new BerthError(Code.CANCELLED, `${this.what}: download cancelled`));
+        // On the next turn: a pull that joined during this one (addSource) takes its hold first.
+        setImmediate(() => {
+          if (this.holders === 0 && this.state === "running") this.abort.abort(new BerthError(Code.CANCELLED, `${this.what}: download cancelled`));
+        });
       }
     };
   }

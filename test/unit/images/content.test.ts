@@ -375,3 +375,22 @@ test("a joined download hands over when the first source drips bytes just often 
   assert.ok(honest.offsets[0]! > 0 && honest.offsets[0]! < data.length, `continued from ${honest.offsets[0]}`);
   assert.deepEqual(await readFile(s.path(digest)), data);
 });
+
+test("the first pull letting go while a second one joins does not cancel the download under the joiner", async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), "berth-content-"));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  const s = new ContentStore(dir, 200);
+  await s.init();
+  const data = randomBytes(300_000);
+  const digest = digestOf(data);
+  const ing = await s.ingest(digest, data.length, "blob", stalling(data, 50_000).open, "registry A");
+  const first = ing.hold();
+  const joining = s.ingest(digest, data.length, "blob", server(data).open, "registry B");
+  first(); // the first pull fails (say, on its own registry's garbage) in the same turn
+  const joined = await joining;
+  const second = joined.hold();
+  assert.equal(joined, ing);
+  await ing.done;
+  second();
+  assert.deepEqual(await readFile(s.path(digest)), data);
+});
