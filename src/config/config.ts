@@ -12,7 +12,7 @@ export interface Config {
   state: string;
   socket: string;
   log: { level: LogLevel };
-  registry: { configPath: string; registriesConf: string; maxConcurrentDownloads: number; stallTimeoutMs: number };
+  registry: { configPath: string; registriesConf: string; maxConcurrentDownloads: number; stallTimeoutMs: number; documentDeadlineMs: number };
   images: { sandboxImage: string };
   network: { confDir: string; binDirs: string[] };
   runtime: { defaultHandler: string; cgroupDriver: "" | "cgroupfs" | "systemd"; runcPath: string; conmonPath: string };
@@ -156,6 +156,7 @@ function toConfig(v: Map<string, Value>, source: Config["source"]): Config {
       registriesConf: s("registry.registries_conf"),
       maxConcurrentDownloads: n("registry.max_concurrent_downloads"),
       stallTimeoutMs: parseDuration(s("registry.stall_timeout"))!,
+      documentDeadlineMs: parseDuration(s("registry.document_deadline"))!,
     },
     images: { sandboxImage: s("images.sandbox_image") },
     network: { confDir: s("network.conf_dir"), binDirs: v.get("network.bin_dirs") as string[] },

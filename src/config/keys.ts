@@ -27,6 +27,7 @@ export const KEYS: readonly KeySpec[] = [
   { path: "registry.registries_conf", type: { kind: "path" }, default: "/etc/containers/registries.conf", doc: "containers-registries.conf(5): mirrors, insecure, blocked, short-name aliases." },
   { path: "registry.max_concurrent_downloads", type: { kind: "int", min: 1, max: 64 }, default: 3, doc: "Layers of one image downloaded in parallel." },
   { path: "registry.stall_timeout", type: { kind: "duration" }, default: "30s", doc: "A layer download that receives no bytes for this long fails with DeadlineExceeded." },
+  { path: "registry.document_deadline", type: { kind: "duration" }, default: "120s", doc: "A manifest, image config, token or error body must arrive whole within this long, or the pull fails with DeadlineExceeded." },
   { path: "images.sandbox_image", type: { kind: "string" }, default: "", doc: "Image kept pinned for pods that need an infra process; empty: Berth's built-in minimal rootfs." },
   { path: "network.conf_dir", type: { kind: "path" }, default: "/etc/cni/net.d", doc: "CNI network configurations; the first by name is used. Watched: no restart needed." },
   { path: "network.bin_dirs", type: { kind: "paths" }, default: ["/usr/lib/cni", "/opt/cni/bin"], doc: "Where CNI plugin binaries are looked up, in order." },

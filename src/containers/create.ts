@@ -1,9 +1,8 @@
 // CreateContainer: the rootfs (overlay of the image's layers + a writable upper dir), the user
 // from the image's account files, the OCI spec and bundle, then runc create under conmon.
-import { readFileSync } from "node:fs";
 import { mkdir, readFile, stat, writeFile } from "node:fs/promises";
 import { isAbsolute, join, normalize } from "node:path";
-import { BerthError, Code, failedPrecondition, invalid } from "../errors.js";
+import { BerthError, Code, failedPrecondition, internal, invalid } from "../errors.js";
 import { ContainerConfig, LinuxContainerResources, NamespaceMode, type CreateContainerRequest } from "../generated/runtime/v1/api.js";
 import { newId } from "../pods/ids.js";
 import { podFilePaths } from "../pods/files.js";
@@ -12,13 +11,16 @@ import { logger } from "../util/log.js";
 import { conmonLeafName, containerCgroup } from "./cgroup-path.js";
 import type { ContainerContext, ResolvedImage } from "./context.js";
 import { lookupDevice } from "./host/devices.js";
+import { readRegularFile } from "./host/regular-file.js";
 import { specOptions } from "./host/facts.js";
 import { propagationLookup } from "./host/propagation.js";
 import { isVisible, nowNs, type Container, type ContainerRecord } from "./record.js";
 import { readFileInRoot } from "./rootfs/in-root.js";
 import { mountOverlay } from "./rootfs/overlay.js";
 import { makeImageVolumes } from "./rootfs/volumes.js";
-import { buildSpec, checkRunAsGroup, imageVolumePaths, MAX_ACCOUNT_FILE, resolveUser, userRequestFrom, type PodNamespacePaths } from "./spec/index.js";
+import {
+  buildSpec, checkRunAsGroup, imageVolumePaths, localhostProfilePath, localhostWhere, MAX_ACCOUNT_FILE, MAX_SECCOMP_PROFILE_BYTES, resolveUser, userRequestFrom, type PodNamespacePaths,
+} from "./spec/index.js";
 import { releaseContainer } from "./teardown.js";
 
 const log = logger("containers");
@@ -163,12 +165,22 @@ function podReady(ctx: ContainerContext, podId: string): boolean {
 async function makeContainer(ctx: ContainerContext, pod: Pod, config: ContainerConfig): Promise<string> {
   const image = await ctx.deps.images.resolve(config.image!.image);
   const target = targetPidNamespace(ctx, config, pod.rec.id);
+  const profile = await readLocalhostProfile(config);
   const c = plan(ctx, pod, config, image);
   // Held until the container is made or undone: a pod's Stop/Remove (which lock each container) waits for it.
-  return ctx.locks.run(c.rec.id, () => build(ctx, pod, config, image, target, c));
+  return ctx.locks.run(c.rec.id, () => build(ctx, pod, config, image, target, c, profile));
 }
 
-async function build(ctx: ContainerContext, pod: Pod, config: ContainerConfig, image: ResolvedImage, target: string | undefined, c: Container): Promise<string> {
+/** A seccomp Localhost profile the request names, read before anything is made (checked, async). */
+async function readLocalhostProfile(config: ContainerConfig): Promise<{ path: string; text: string } | undefined> {
+  const sc = config.linux?.securityContext;
+  const path = localhostProfilePath({ profile: sc?.seccomp, deprecatedPath: sc?.seccompProfilePath ?? "", privileged: sc?.privileged ?? false });
+  if (path === undefined) return undefined;
+  return { path, text: await readRegularFile(path, MAX_SECCOMP_PROFILE_BYTES, localhostWhere(path)) };
+}
+
+async function build(ctx: ContainerContext, pod: Pod, config: ContainerConfig, image: ResolvedImage, target: string | undefined, c: Container,
+  profile: { path: string; text: string } | undefined): Promise<string> {
   const t0 = performance.now();
   const ms: Record<string, number> = {};
   const mark = (name: string, since: number) => (ms[name] = Math.round((performance.now() - since) * 10) / 10);
@@ -243,11 +255,8 @@ async function build(ctx: ContainerContext, pod: Pod, config: ContainerConfig, i
     lookupDevice,
     lookupPropagation: propagationLookup(),
     readProfile: (p) => {
-      try {
-        return readFileSync(p, "utf8");
-      } catch (err) {
-        throw invalid(`seccomp profile ${p} cannot be read: ${(err as Error).message}`);
-      }
+      if (p !== profile?.path) throw internal(`seccomp profile ${p} was not read before the spec was built`);
+      return profile.text;
     },
     options: specOptions(ctx.deps.facts, privileged),
   });

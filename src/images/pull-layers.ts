@@ -27,6 +27,10 @@ export interface FetchLayers {
   open?: (p: LayerPlan) => BlobOpener;
 }
 
+// Applies of one layer restarted because its download started over (each restart of a
+// download retires a source, so this is only a backstop).
+const MAX_APPLY_RESTARTS = 8;
+
 const asError = (e: unknown): BerthError =>
   e instanceof BerthError ? e : new BerthError(Code.INTERNAL, describe(e), { cause: e });
 
@@ -73,7 +77,7 @@ export async function fetchLayers(ctx: ImageContext, req: FetchLayers): Promise<
           offset, expectedSize: size, signal, ...(req.auth ? { auth: req.auth } : {}),
         });
         return { stream: b.stream, offset: b.offset };
-      }));
+      }), name);
     } catch (e) {
       slot();
       throw e;
@@ -118,11 +122,23 @@ export async function fetchLayers(ctx: ImageContext, req: FetchLayers): Promise<
       if (failure) throw failure;
       if (!ing) continue;
       const chain = plans.slice(0, i).map((x) => x.chainId);
-      await ctx.layers.create({
-        chainId: p.chainId, parent: chain[chain.length - 1], diffId: p.diffId, what: what(i),
-        lowers: ctx.layers.lowerDirs(chain),
-        tar: () => (current = layerTar(ing, p.desc.mediaType, DEFAULT_APPLY_LIMITS.maxBytes, what(i))),
-      });
+      // The apply reads bytes not yet verified: when the download starts over from byte 0
+      // (a resumed or handed-over blob whose digest did not match), they were wrong; apply again.
+      for (let attempt = 0; ; attempt++) {
+        const gen = ing.generation;
+        try {
+          await ctx.layers.create({
+            chainId: p.chainId, parent: chain[chain.length - 1], diffId: p.diffId, what: what(i),
+            lowers: ctx.layers.lowerDirs(chain),
+            tar: () => (current = layerTar(ing.follow(), p.desc.mediaType, DEFAULT_APPLY_LIMITS.maxBytes, what(i))),
+          });
+          break;
+        } catch (e) {
+          current = undefined;
+          if (failure || attempt >= MAX_APPLY_RESTARTS) throw e;
+          if (!(await Promise.race([ing.restartedSince(gen), failed]))) throw e;
+        }
+      }
       current = undefined;
       progress.layer(i, p.desc.digest, p.desc.size, "done");
     }

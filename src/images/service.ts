@@ -56,6 +56,7 @@ export class ImageService {
     this.paths = imagePaths(config);
     const registry = new RegistryClient({
       stallTimeoutMs: config.registry.stallTimeoutMs,
+      documentDeadlineMs: config.registry.documentDeadlineMs,
       hosts: new RegistryHosts({ configPath: config.registry.configPath, registriesConf: config.registry.registriesConf }),
     });
     const content = new ContentStore(this.paths.content);

@@ -10,6 +10,7 @@ export { DEFAULT_SECCOMP } from "./seccomp-default.js";
 export { DEFAULT_APPARMOR_PROFILE } from "./apparmor.js";
 export { ANNOTATIONS } from "./annotations.js";
 export { parseProfile, compileProfile, type SeccompTemplate } from "./seccomp-profile.js";
+export { localhostProfilePath, localhostWhere, MAX_SECCOMP_PROFILE_BYTES } from "./seccomp.js";
 export type * from "./input.js";
 export type * from "./oci-types.js";
 export { OCI_VERSION } from "./oci-types.js";

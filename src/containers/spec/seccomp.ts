@@ -45,8 +45,29 @@ function choose(input: SeccompInput): Choice {
   throw invalid(`linux.security_context.seccomp_profile_path ${JSON.stringify(d)} is not runtime/default, unconfined or localhost/<path>`);
 }
 
+/** Largest Localhost profile read (Docker's default profile is about 20 KB of JSON). */
+export const MAX_SECCOMP_PROFILE_BYTES = 1024 * 1024;
+
+/**
+ * The Localhost profile file the request names, if buildSeccomp will read one (the caller
+ * reads it first, asynchronously and checked, and hands it over as readProfile). Undefined
+ * for anything else, including requests buildSeccomp will refuse.
+ */
+export function localhostProfilePath(input: Pick<SeccompInput, "profile" | "deprecatedPath" | "privileged">): string | undefined {
+  if (input.privileged) return undefined;
+  try {
+    const c = choose({ ...input, whenUnset: "unconfined" } as SeccompInput);
+    return c.kind === "localhost" && c.path.startsWith("/") ? c.path : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** How errors name a Localhost profile. */
+export const localhostWhere = (path: string): string => `${FIELD} localhost ${JSON.stringify(path)}`;
+
 function loadLocalhost(input: SeccompInput, path: string): SeccompTemplate {
-  const where = `${FIELD} localhost ${JSON.stringify(path)}`;
+  const where = localhostWhere(path);
   if (!path.startsWith("/")) throw invalid(`${where}: the profile path must be absolute`);
   let text: string;
   try {

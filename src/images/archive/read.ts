@@ -8,6 +8,8 @@ import type { ContentStore } from "../content/store.js";
 
 const MAX_ENTRIES = 100_000;
 const MAX_DOC_BYTES = 4 * 1024 * 1024;
+/** All JSON documents of one archive together (they are held in memory until the import ends). */
+export const MAX_DOCS_TOTAL_BYTES = 32 * 1024 * 1024;
 const MAX_BLOB_BYTES = 64 * 1024 ** 3;
 const BLOB = /^blobs\/(sha256|sha512)\/([0-9a-f]{64}|[0-9a-f]{128})$/;
 const DOCS = /^(index\.json|oci-layout|manifest\.json|repositories|[0-9a-f]{64}\.json)$/;
@@ -28,13 +30,17 @@ function clean(name: string): string | undefined {
   return n.replace(/\/$/, "");
 }
 
-async function readDoc(stream: AsyncIterable<unknown>, name: string): Promise<Buffer> {
+/** Reads one document; `held` is what the documents kept so far take. */
+async function readDoc(stream: AsyncIterable<unknown>, name: string, held: number): Promise<Buffer> {
   const chunks: Buffer[] = [];
   let n = 0;
   for await (const x of stream) {
     const c = x as Buffer;
     n += c.length;
     if (n > MAX_DOC_BYTES) throw invalid(`image archive: ${name} is larger than ${MAX_DOC_BYTES} bytes`);
+    if (held + n > MAX_DOCS_TOTAL_BYTES) {
+      throw invalid(`image archive: its JSON documents (index.json, manifest.json, <id>.json) total more than ${MAX_DOCS_TOTAL_BYTES} bytes at ${name}; refusing it (import fewer images per archive)`);
+    }
     chunks.push(c);
   }
   return Buffer.concat(chunks);
@@ -52,6 +58,7 @@ export async function readArchive(input: Readable, content: ContentStore, onBlob
   input.on("error", (err) => ex.destroy(err));
   input.pipe(ex);
   let entries = 0;
+  let docsBytes = 0;
   try {
     for await (const entry of ex) {
       if (++entries > MAX_ENTRIES) throw invalid(`image archive has more than ${MAX_ENTRIES} entries`);
@@ -79,7 +86,10 @@ export async function readArchive(input: Readable, content: ContentStore, onBlob
         onBlob(stored.digest);
         blobs.set(name, stored.digest);
       } else if (DOCS.test(name)) {
-        docs.set(name, await readDoc(entry, name));
+        const held = docsBytes - (docs.get(name)?.length ?? 0); // a repeated name replaces the earlier copy
+        const doc = await readDoc(entry, name, held);
+        docs.set(name, doc);
+        docsBytes = held + doc.length;
       } else {
         entry.resume();
       }

@@ -1,5 +1,6 @@
 // One blob download into the content store: hashed while it streams, written at explicit offsets
 // to a .partial file, resumed with HTTP Range after a cut, renamed into place only once verified.
+// Every pull sharing it brings its own source; a failing or silent source hands over to the next.
 import { createHash, type Hash } from "node:crypto";
 import { EventEmitter } from "node:events";
 import { constants as C } from "node:fs";
@@ -9,7 +10,8 @@ import { Writable, type Readable } from "node:stream";
 import { finished } from "node:stream/promises";
 import { BerthError, Code, describe, internal } from "../../errors.js";
 import { logger } from "../../util/log.js";
-import { FollowReader, openFollowed, pumpFollow } from "./follow.js";
+import { FollowReader, openFollowed, pumpFollow, type Followed } from "./follow.js";
+import { IngestView } from "./view.js";
 import { downloaded } from "./reclaim.js";
 
 const log = logger("content");
@@ -31,11 +33,29 @@ export interface IngestOptions {
   partial: string;
   final: string;
   open: BlobOpener;
+  /** Names the source in logs, e.g. the repository `docker.io/library/busybox`. */
+  from?: string;
   /** Resumptions after a connection cut within one ingest (each must have made progress). */
   resumes?: number;
+  /** With another source to turn to, this long without a byte makes the current one give way. */
+  lagMs?: number;
 }
 
 const READ_CHUNK = 1 << 20;
+/**
+ * A shared download whose source sends (almost) nothing for this long hands over to the source of
+ * another pull that joined it (a hostile registry listing a popular digest must not hold honest
+ * pulls for its whole stall timeout). Alone, a source has registry.stall_timeout.
+ */
+export const FAILOVER_LAG_MS = 5000;
+/** What a shared download's source must send per FAILOVER_LAG_MS while another source waits. */
+export const FAILOVER_MIN_BYTES = 64 * 1024;
+
+interface Source {
+  open: BlobOpener;
+  from: string;
+  failed: boolean;
+}
 
 /**
  * A download in progress (or finished). Followers read the bytes as they land on disk, so the
@@ -52,6 +72,11 @@ export class Ingest extends EventEmitter {
   resumedFrom = 0;
   state: "running" | "done" | "failed" = "running";
   error: BerthError | undefined;
+  /**
+   * Bumped when the bytes on disk are thrown away and downloaded again from byte 0 (a digest
+   * mismatch after a resume or a change of source): readers of an older generation fail.
+   */
+  generation = 0;
   readonly done: Promise<void>;
   /** Settles once the .partial file exists (or the download failed before): followers open it then. */
   readonly opened: Promise<void>;
@@ -59,6 +84,12 @@ export class Ingest extends EventEmitter {
   private readonly opts: IngestOptions;
   private readonly abort = new AbortController();
   private holders = 0;
+  private readonly sources: Source[];
+  /** The source the download reads from now. */
+  private active: Source;
+  /** The bytes on disk came from more than one origin (an earlier attempt, or another source). */
+  private mixed = false;
+  private restartReason = "";
 
   private constructor(opts: IngestOptions, run: boolean) {
     super();
@@ -67,6 +98,8 @@ export class Ingest extends EventEmitter {
     this.digest = opts.digest;
     this.size = opts.size;
     this.what = opts.what;
+    this.sources = [{ open: opts.open, from: opts.from ?? "the first source", failed: false }];
+    this.active = this.sources[0]!;
     this.opened = new Promise<void>((resolve) => (this.markOpened = resolve));
     if (run) {
       this.done = this.run().then(
@@ -95,6 +128,46 @@ export class Ingest extends EventEmitter {
     return new Ingest({ digest, size, what, final, partial: final, open: () => Promise.reject(new Error("present")) }, false);
   }
 
+  /**
+   * Another pull joins this download with its own source, used if the current one fails or
+   * goes silent (FAILOVER_LAG_MS). False when the download is over or aborting: start another.
+   */
+  addSource(open: BlobOpener, from: string): boolean {
+    if (this.state !== "running" || this.abort.signal.aborted) return false;
+    this.sources.push({ open, from, failed: false });
+    return true;
+  }
+
+  /** The download as its readers see it now; a later restart from byte 0 fails it. */
+  follow(): IngestView {
+    return new IngestView(this, this.generation);
+  }
+
+  /** The error a reader of an older generation gets. */
+  restartError(): BerthError {
+    return new BerthError(Code.ABORTED, `${this.what}: the download started over from byte 0 (${this.restartReason}); read it again`);
+  }
+
+  /**
+   * Resolves true once the download has started over since generation `gen` (what a reader of
+   * `gen` saw may have been wrong bytes), false once it can no longer (it ended, or a digest
+   * mismatch would be final: every byte came from the only source left).
+   */
+  restartedSince(gen: number): Promise<boolean> {
+    return new Promise((resolve) => {
+      const check = (): void => {
+        let answer: boolean | undefined;
+        if (this.generation !== gen) answer = true;
+        else if (this.state !== "running" || !(this.mixed || this.sources.some((s) => !s.failed && s !== this.active))) answer = false;
+        if (answer === undefined) return;
+        this.off("progress", check);
+        resolve(answer);
+      };
+      this.on("progress", check);
+      check();
+    });
+  }
+
   /** A pull's claim on this download; when every claim is released before the end, it aborts. */
   hold(): () => void {
     this.holders++;
@@ -103,14 +176,17 @@ export class Ingest extends EventEmitter {
       if (released) return;
       released = true;
       if (--this.holders === 0 && this.state === "running") {
-        this.abort.abort(new BerthError(Code.CANCELLED, `${this.what}: download cancelled`));
+        // On the next turn: a pull that joined during this one (addSource) takes its hold first.
+        setImmediate(() => {
+          if (this.holders === 0 && this.state === "running") this.abort.abort(new BerthError(Code.CANCELLED, `${this.what}: download cancelled`));
+        });
       }
     };
   }
 
   /** The whole blob from byte 0, following the download; ends only once the digest matched. */
   stream(): Readable {
-    return new FollowReader(this, this.state === "done" ? this.opts.final : this.opts.partial, this.opts.final);
+    return new FollowReader(this.follow(), this.state === "done" ? this.opts.final : this.opts.partial, this.opts.final);
   }
 
   /**
@@ -118,7 +194,7 @@ export class Ingest extends EventEmitter {
    * are done with a chunk at its write callback (decompressors).
    */
   feed(dest: Writable): void {
-    void pumpFollow(this, this.state === "done" ? this.opts.final : this.opts.partial, this.opts.final, dest);
+    void pumpFollow(this.follow(), this.state === "done" ? this.opts.final : this.opts.partial, this.opts.final, dest);
   }
 
   /**
@@ -126,7 +202,12 @@ export class Ingest extends EventEmitter {
    * are there; the rest is trusted only once `state` is "done"). The caller closes it.
    */
   openFile(): Promise<FileHandle> {
-    return openFollowed(this, this.state === "done" ? this.opts.final : this.opts.partial, this.opts.final);
+    return this.follow().openFile();
+  }
+
+  /** openFile() for a view of this download. */
+  openFileAt(view: Followed): Promise<FileHandle> {
+    return openFollowed(view, this.state === "done" ? this.opts.final : this.opts.partial, this.opts.final);
   }
 
   private settle(state: "done" | "failed"): void {
@@ -150,66 +231,148 @@ export class Ingest extends EventEmitter {
     this.markOpened();
     let closed = false;
     try {
-      let hash = createHash(alg);
-      let onDisk = (await fh.stat()).size;
-      if (onDisk > size) {
+      const pos = { at: (await fh.stat()).size, hash: createHash(alg) };
+      if (pos.at > size) {
         await fh.truncate(0);
-        onDisk = 0;
+        pos.at = 0;
       }
-      if (onDisk > 0) {
-        await hashPrefix(fh, onDisk, hash);
-        this.resumedFrom = onDisk;
-        this.advance(onDisk);
-        log.debug({ what, offset: onDisk, size }, "resuming a partial download");
+      if (pos.at > 0) {
+        await hashPrefix(fh, pos.at, pos.hash);
+        this.resumedFrom = pos.at;
+        this.mixed = true; // an earlier attempt's bytes, from whichever registry it used
+        this.advance(pos.at);
+        log.debug({ what, offset: pos.at, size }, "resuming a partial download");
       }
-      let pos = onDisk;
-      let resumesLeft = this.opts.resumes ?? 3;
-      while (pos < size) {
-        const signal = this.abort.signal;
-        signal.throwIfAborted();
-        const got = await this.opts.open(pos, signal);
-        if (got.offset !== pos) {
-          // The server ignored Range: start over (the same bytes are rewritten in place).
-          hash = createHash(alg);
-          pos = got.offset;
+      for (;;) {
+        await this.fill(fh, pos, alg);
+        const got = `${alg}:${pos.hash.digest("hex")}`;
+        if (got === this.digest) break;
+        const mismatch = new BerthError(Code.DATA_LOSS, `${what}: downloaded content has digest ${got}, not ${this.digest}; discarded it`);
+        // Bytes from several origins: any of them may be the bad part, so the source that sent
+        // the tail gets one clean try from byte 0. From one source alone: that source lied.
+        const reason = this.mixed
+          ? `the resumed or handed-over bytes had digest ${got}`
+          : `${this.active.from} sent content with digest ${got}`;
+        let next: Source | undefined = this.active;
+        if (!this.mixed) {
+          this.active.failed = true;
+          next = this.alternative();
         }
-        const sink = new BlobSink(fh, hash, pos, size, what, (p) => this.advance(p));
-        const onAbort = (): void => {
-          got.stream.destroy(signal.reason instanceof Error ? signal.reason : new Error(String(signal.reason)));
-        };
-        signal.addEventListener("abort", onAbort, { once: true });
-        const before = pos;
-        try {
-          const cut = await copyInto(got.stream, sink);
-          pos = sink.position;
-          if (cut) {
-            if (signal.aborted) throw signal.reason;
-            const resumable = cut instanceof BerthError && cut.code === Code.UNAVAILABLE;
-            if (!resumable || pos === before || resumesLeft-- <= 0) throw cut;
-            log.info({ what, offset: pos, size, err: describe(cut) }, "download cut; resuming with Range");
-            this.emit("resume", pos);
-            continue;
-          }
-        } finally {
-          signal.removeEventListener("abort", onAbort);
+        if (!next) {
+          await fh.close();
+          closed = true;
+          await fs.rm(partial, { force: true });
+          throw mismatch;
         }
-        pos = sink.position;
-        if (pos < size) {
-          throw new BerthError(Code.DATA_LOSS, `${what}: the registry sent ${pos} bytes but the manifest says ${size}; the blob is truncated`);
-        }
-      }
-      const got = `${alg}:${hash.digest("hex")}`;
-      if (got !== this.digest) {
-        await fh.close();
-        closed = true;
-        await fs.rm(partial, { force: true });
-        throw new BerthError(Code.DATA_LOSS, `${what}: downloaded content has digest ${got}, not ${this.digest}; discarded it`);
+        log.warn({ what, from: next.from, err: mismatch.message }, "digest mismatch; downloading the blob again from byte 0");
+        this.active = next;
+        this.startOver(reason);
+        await fh.truncate(0);
+        pos.at = 0;
+        pos.hash = createHash(alg);
       }
       await fh.close();
       closed = true;
       await fs.rename(partial, final);
     } finally {
       if (!closed) await fh.close().catch(() => {});
+    }
+  }
+
+  /** The first source not yet failed other than the active one. */
+  private alternative(): Source | undefined {
+    return this.sources.find((s) => !s.failed && s !== this.active);
+  }
+
+  /** Readers of what is on disk now fail: it is about to be rewritten from byte 0. */
+  private startOver(reason: string): void {
+    this.restartReason = reason;
+    this.generation++;
+    this.readable = 0;
+    this.mixed = false;
+    this.emit("progress");
+  }
+
+  /**
+   * Downloads from `pos.at` to the end: resumes a cut source with Range, and hands over to
+   * another pull's source when the active one fails or sends nothing for lagMs while one waits.
+   */
+  private async fill(fh: FileHandle, pos: { at: number; hash: Hash }, alg: string): Promise<void> {
+    const { size, what } = this.opts;
+    const resumes = this.opts.resumes ?? 3;
+    const lagMs = this.opts.lagMs ?? FAILOVER_LAG_MS;
+    let resumesLeft = resumes;
+    while (pos.at < size) {
+      const main = this.abort.signal;
+      main.throwIfAborted();
+      const src = this.active;
+      const attempt = new AbortController();
+      const onMain = (): void => attempt.abort(main.reason);
+      main.addEventListener("abort", onMain, { once: true });
+      // A source lags when it has not sent FAILOVER_MIN_BYTES (or the rest) for lagMs: one
+      // dripping a byte now and then holds the others as surely as one sending nothing.
+      let last = Date.now();
+      let mark = pos.at;
+      const lag = setInterval(() => {
+        if (Date.now() - last < lagMs || !this.alternative()) return;
+        attempt.abort(new BerthError(Code.DEADLINE_EXCEEDED,
+          `${what}: ${src.from} sent less than ${FAILOVER_MIN_BYTES} bytes in ${lagMs} ms while another pull's source was waiting`));
+      }, Math.max(20, lagMs / 5));
+      const before = pos.at;
+      try {
+        const got = await src.open(pos.at, attempt.signal);
+        if (got.offset !== pos.at) {
+          // The server ignored Range: start over (the same bytes are rewritten in place). Bytes
+          // from another origin may differ: their readers must start over too.
+          if (this.mixed) this.startOver(`${src.from} ignored a Range request`);
+          pos.hash = createHash(alg);
+          pos.at = got.offset;
+        }
+        mark = pos.at;
+        const sink = new BlobSink(fh, pos.hash, pos.at, size, what, (p) => {
+          if (p - mark >= FAILOVER_MIN_BYTES || p === size) {
+            mark = p;
+            last = Date.now();
+          }
+          this.advance(p);
+        });
+        const onAbort = (): void => {
+          const r: unknown = attempt.signal.reason;
+          got.stream.destroy(r instanceof Error ? r : new Error(String(r)));
+        };
+        attempt.signal.addEventListener("abort", onAbort, { once: true });
+        try {
+          const cut = await copyInto(got.stream, sink);
+          pos.at = sink.position;
+          if (cut) {
+            if (attempt.signal.aborted) throw attempt.signal.reason;
+            const resumable = cut instanceof BerthError && cut.code === Code.UNAVAILABLE;
+            if (!resumable || pos.at === before || resumesLeft-- <= 0) throw cut;
+            log.info({ what, offset: pos.at, size, err: describe(cut) }, "download cut; resuming with Range");
+            this.emit("resume", pos.at);
+            continue;
+          }
+        } finally {
+          attempt.signal.removeEventListener("abort", onAbort);
+        }
+        if (pos.at < size) {
+          throw new BerthError(Code.DATA_LOSS, `${what}: the registry sent ${pos.at} bytes but the manifest says ${size}; the blob is truncated`);
+        }
+      } catch (err) {
+        if (main.aborted) throw main.reason;
+        const e = attempt.signal.aborted ? attempt.signal.reason : err;
+        const next = this.alternative();
+        if (!next) throw e;
+        src.failed = true;
+        log.warn({ what, from: src.from, to: next.from, offset: pos.at, err: describe(e) }, "download source failed; continuing from another pull's source");
+        if (pos.at > 0) this.mixed = true;
+        this.active = next;
+        resumesLeft = resumes;
+        this.emit("resume", pos.at);
+      } finally {
+        clearInterval(lag);
+        main.removeEventListener("abort", onMain);
+      }
     }
   }
 }

@@ -7,7 +7,7 @@ import { dirname, join } from "node:path";
 import type { Readable } from "node:stream";
 import { BerthError, Code, describe, invalid, notFound } from "../../errors.js";
 import { logger } from "../../util/log.js";
-import { Ingest, type BlobOpener } from "./ingest.js";
+import { FAILOVER_LAG_MS, Ingest, type BlobOpener } from "./ingest.js";
 import { blobPath, contentPaths, partialPath, splitDigest, type ContentPaths } from "./paths.js";
 
 const log = logger("content");
@@ -23,8 +23,14 @@ export class ContentStore {
   readonly paths: ContentPaths;
   private readonly ingests = new Map<string, Ingest>();
   private readonly small = new Map<string, Promise<Buffer>>();
+  /** Fetches of a small blob by callers that gave up on the shared one: digest → count. */
+  private readonly ownFetches = new Map<string, number>();
 
-  constructor(readonly dir: string) {
+  constructor(
+    readonly dir: string,
+    /** Overrides FAILOVER_LAG_MS (tests). */
+    private readonly lagMs?: number,
+  ) {
     this.paths = contentPaths(dir);
   }
 
@@ -124,30 +130,53 @@ export class ContentStore {
 
   /**
    * A small blob from the store, or fetched once by `fetch` (concurrent callers share the
-   * fetch), verified and stored.
+   * fetch), verified and stored. A caller that joined another's fetch uses its own `fetch` when
+   * that one fails or has not answered within the failover lag (its registry may be hostile).
    */
   async getOrFetch(digest: string, cap: number, fetch: () => Promise<Buffer>): Promise<Buffer> {
     if ((await this.size(digest)) !== undefined) return this.read(digest, cap);
-    let p = this.small.get(digest);
-    if (!p) {
-      p = (async () => {
-        const bytes = await fetch();
-        if (bytes.length > cap) throw invalid(`blob ${digest} is ${bytes.length} bytes; at most ${cap} are accepted`);
-        await this.put(digest, bytes);
-        return bytes;
-      })().finally(() => this.small.delete(digest));
+    const shared = this.small.get(digest);
+    if (!shared) {
+      const p = this.fetchSmall(digest, cap, fetch).finally(() => this.small.delete(digest));
       this.small.set(digest, p);
+      return p;
     }
-    return p;
+    let timer: NodeJS.Timeout | undefined;
+    const lagged = new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), this.lagMs ?? FAILOVER_LAG_MS)));
+    const got = await Promise.race([shared.catch(() => undefined), lagged]).finally(() => clearTimeout(timer));
+    if (got) return got;
+    this.ownFetches.set(digest, (this.ownFetches.get(digest) ?? 0) + 1);
+    try {
+      return await this.fetchSmall(digest, cap, fetch);
+    } finally {
+      const n = (this.ownFetches.get(digest) ?? 1) - 1;
+      if (n > 0) this.ownFetches.set(digest, n);
+      else this.ownFetches.delete(digest);
+    }
+  }
+
+  private async fetchSmall(digest: string, cap: number, fetch: () => Promise<Buffer>): Promise<Buffer> {
+    const bytes = await fetch();
+    if (bytes.length > cap) throw invalid(`blob ${digest} is ${bytes.length} bytes; at most ${cap} are accepted`);
+    await this.put(digest, bytes);
+    return bytes;
   }
 
   /**
    * The download of a blob into the store: an existing one for the same digest if running,
    * a finished one if the blob is present, else a new one (resuming a .partial with Range).
    */
-  async ingest(digest: string, size: number, what: string, open: BlobOpener): Promise<Ingest> {
+  async ingest(digest: string, size: number, what: string, open: BlobOpener, from?: string): Promise<Ingest> {
     const running = this.ingests.get(digest);
-    if (running) return running;
+    if (running) {
+      // Joined with our own source, so a hostile first source cannot fail or hold this caller.
+      if (running.addSource(open, from ?? what)) {
+        log.debug({ what, from }, "joined a running download with this pull's own source");
+        return running;
+      }
+      await running.done.catch(() => {});
+      return this.ingest(digest, size, what, open, from);
+    }
     const have = await this.size(digest);
     if (have !== undefined) {
       if (have === size) return Ingest.present(digest, size, this.path(digest), what);
@@ -155,9 +184,11 @@ export class ContentStore {
       // lies. Deleting it would let a hostile manifest destroy another image's config or layer.
       throw new BerthError(Code.DATA_LOSS, `${what}: the manifest says ${size} bytes, but the blob with this digest is ${have} bytes; refusing it`);
     }
-    const again = this.ingests.get(digest); // another caller may have started it during the awaits
-    if (again) return again;
-    const ing = Ingest.start({ digest, size, what, partial: partialPath(this.paths, digest), final: this.path(digest), open });
+    if (this.ingests.has(digest)) return this.ingest(digest, size, what, open, from); // started during the awaits
+    const ing = Ingest.start({
+      digest, size, what, partial: partialPath(this.paths, digest), final: this.path(digest), open,
+      ...(from !== undefined ? { from } : {}), ...(this.lagMs !== undefined ? { lagMs: this.lagMs } : {}),
+    });
     this.ingests.set(digest, ing);
     ing.done.then(
       () => this.ingests.delete(digest),
@@ -168,7 +199,7 @@ export class ContentStore {
 
   /** Whether a download of this digest is running (GC must leave its files alone). */
   downloading(digest: string): boolean {
-    return this.ingests.has(digest) || this.small.has(digest);
+    return this.ingests.has(digest) || this.small.has(digest) || this.ownFetches.has(digest);
   }
 
   /** Synchronous, so a caller's "unreferenced?" check and the unlink cannot interleave with a pull. */

@@ -54,6 +54,8 @@ export interface BlobFetch {
   endpoint: Endpoint;
 }
 
+const formatMs = (ms: number): string => (ms < 1000 ? `${ms} ms` : `${Math.round(ms / 1000)} s`);
+
 export function digestOf(bytes: Buffer, algorithm = "sha256"): string {
   return `${algorithm}:${createHash(algorithm).update(bytes).digest("hex")}`;
 }
@@ -155,22 +157,43 @@ export class RegistryClient {
     });
   }
 
-  /** A whole small blob (an image config), capped and digest-verified. */
+  /**
+   * A whole small blob (an image config), capped and digest-verified. Like every document it
+   * must arrive whole within the document deadline (request, retries and body), so a registry
+   * dripping bytes inside the stall timeout cannot hold a pull forever.
+   */
   async fetchBlobBytes(name: string, digest: string, cap: number, opts: CallOptions = {}): Promise<Buffer> {
-    const { stream } = await this.fetchBlob(name, digest, opts);
+    const what = `blob ${digest} of ${name}`;
+    const ms = this.transport.documentDeadlineMs;
     const chunks: Buffer[] = [];
     let total = 0;
-    for await (const c of stream) {
-      total += (c as Buffer).length;
-      if (total > cap) {
-        stream.destroy();
-        throw invalid(`blob ${digest} of ${name} is larger than ${cap} bytes; refusing it`);
+    let stream: Readable | undefined;
+    const deadline = new AbortController();
+    const timer = setTimeout(() => {
+      const err = new BerthError(Code.DEADLINE_EXCEEDED, `${what} did not arrive within ${formatMs(ms)} (${total} bytes so far); the registry is sending too slowly (registry.document_deadline)`);
+      deadline.abort(err);
+      stream?.destroy(err);
+    }, ms);
+    try {
+      const signal = opts.signal ? AbortSignal.any([opts.signal, deadline.signal]) : deadline.signal;
+      ({ stream } = await this.fetchBlob(name, digest, { ...opts, signal }));
+      for await (const c of stream) {
+        total += (c as Buffer).length;
+        if (total > cap) {
+          stream.destroy();
+          throw invalid(`${what} is larger than ${cap} bytes; refusing it`);
+        }
+        chunks.push(c as Buffer);
       }
-      chunks.push(c as Buffer);
+    } catch (err) {
+      if (deadline.signal.aborted && !opts.signal?.aborted) throw deadline.signal.reason;
+      throw err;
+    } finally {
+      clearTimeout(timer);
     }
     const bytes = Buffer.concat(chunks);
     const got = digestOf(bytes, digest.slice(0, digest.indexOf(":")));
-    if (got !== digest) throw new BerthError(Code.DATA_LOSS, `blob ${digest} of ${name}: content has digest ${got}; refusing it`);
+    if (got !== digest) throw new BerthError(Code.DATA_LOSS, `${what}: content has digest ${got}; refusing it`);
     return bytes;
   }
 

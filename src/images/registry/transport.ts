@@ -244,7 +244,7 @@ export class Transport {
     let total = 0;
     const seconds = Math.round(this.documentDeadlineMs / 1000);
     const timer = setTimeout(
-      () => res.body.destroy(new BerthError(Code.DEADLINE_EXCEEDED, `${what} did not arrive within ${seconds} s (${total} bytes so far); the registry is sending too slowly`)),
+      () => res.body.destroy(new BerthError(Code.DEADLINE_EXCEEDED, `${what} did not arrive within ${seconds} s (${total} bytes so far); the registry is sending too slowly (registry.document_deadline)`)),
       this.documentDeadlineMs,
     );
     try {

@@ -214,3 +214,183 @@ test("a descriptor with a stored blob's digest but another size is refused; the 
   const ok = await s.ingest(d, data.length, "layer 1 of good", open);
   assert.equal(ok.state, "done");
 });
+
+/** A source that sends `data` up to `upTo` then nothing (the stream stays open until aborted). */
+function stalling(data: Buffer, upTo: number) {
+  const offsets: number[] = [];
+  const open: BlobOpener = async (offset, signal) => {
+    offsets.push(offset);
+    const stream = Readable.from((async function* () {
+      if (upTo > offset) yield data.subarray(offset, upTo);
+      await new Promise((r) => signal.addEventListener("abort", r, { once: true }));
+    })());
+    return { stream, offset };
+  };
+  return { open, offsets };
+}
+
+test("a joined download hands over to the joiner's source when the first one goes silent", async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), "berth-content-"));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  const s = new ContentStore(dir, 200); // the lag (5 s by default) shortened; the stall timeout is not involved
+  await s.init();
+  const data = randomBytes(300_000);
+  const digest = digestOf(data);
+  const hostile = stalling(data, 100_000);
+  const honest = server(data);
+  const ing = await s.ingest(digest, data.length, "blob", hostile.open, "registry A");
+  const followed = readAll(ing.stream());
+  await new Promise((r) => setTimeout(r, 50));
+  assert.equal(await s.ingest(digest, data.length, "blob", honest.open, "registry B"), ing, "the second pull joins");
+  await ing.done;
+  assert.deepEqual(hostile.offsets, [0]);
+  assert.deepEqual(honest.offsets, [100_000], "the honest source continues where the silent one stopped");
+  assert.deepEqual(await followed, data);
+  assert.deepEqual(await readFile(s.path(digest)), data);
+});
+
+test("a joined download whose first source fails continues from the joiner's source", async (t) => {
+  const s = await store(t);
+  const data = randomBytes(300_000);
+  const digest = digestOf(data);
+  let joined: () => void = () => {};
+  const joinedP = new Promise<void>((r) => (joined = r));
+  const failing: BlobOpener = async (offset) => ({
+    offset,
+    stream: Readable.from((async function* () {
+      yield data.subarray(offset, 50_000);
+      await joinedP;
+      throw new BerthError(Code.NOT_FOUND, "blob unknown to registry");
+    })()),
+  });
+  const honest = server(data);
+  const ing = await s.ingest(digest, data.length, "blob", failing, "registry A");
+  await s.ingest(digest, data.length, "blob", honest.open, "registry B");
+  joined();
+  await ing.done;
+  assert.deepEqual(honest.offsets, [50_000]);
+  assert.deepEqual(await readFile(s.path(digest)), data);
+});
+
+test("wrong bytes from the first source of a joined download: started over from byte 0 with the joiner's source", async (t) => {
+  const s = await store(t);
+  const data = randomBytes(300_000);
+  const digest = digestOf(data);
+  const bad = Buffer.from(data);
+  bad[10] = (bad[10] ?? 0) ^ 1;
+  let joined: () => void = () => {};
+  const joinedP = new Promise<void>((r) => (joined = r));
+  const liar: BlobOpener = async (offset) => ({
+    offset,
+    stream: Readable.from((async function* () {
+      yield bad.subarray(offset, 100_000);
+      await joinedP;
+      yield bad.subarray(100_000);
+    })()),
+  });
+  const honest = server(data);
+  const ing = await s.ingest(digest, data.length, "blob", liar, "registry A");
+  const early = readAll(ing.stream());
+  early.catch(() => {}); // asserted below
+  await s.ingest(digest, data.length, "blob", honest.open, "registry B");
+  const gen = ing.generation;
+  const restarted = ing.restartedSince(gen);
+  joined();
+  await ing.done;
+  assert.equal(await restarted, true);
+  await assert.rejects(early, (e: BerthError) => e.code === Code.ABORTED && /started over from byte 0/.test(e.message), "a reader of the wrong bytes is stopped");
+  assert.deepEqual(honest.offsets, [0]);
+  assert.deepEqual(await readAll(ing.stream()), data);
+  assert.deepEqual(await readFile(s.path(digest)), data);
+});
+
+test("a resumed .partial whose digest does not match is downloaded once more from byte 0", async (t) => {
+  const s = await store(t);
+  const data = randomBytes(400_000);
+  const digest = digestOf(data);
+  const poisoned = randomBytes(150_000); // a hostile registry's prefix, left by a cut download
+  await writeFile(join(s.paths.ingest, `sha256-${digest.slice(7)}.partial`), poisoned);
+  const honest = server(data);
+  const ing = await s.ingest(digest, data.length, "blob", honest.open);
+  await ing.done;
+  assert.equal(ing.resumedFrom, 150_000);
+  assert.deepEqual(honest.offsets, [150_000, 0]);
+  assert.deepEqual(await readFile(s.path(digest)), data);
+
+  // From one source alone the second mismatch is final.
+  const s2 = await store(t);
+  await writeFile(join(s2.paths.ingest, `sha256-${digest.slice(7)}.partial`), poisoned);
+  const bad = Buffer.from(data);
+  bad[300_000] = (bad[300_000] ?? 0) ^ 1;
+  const liar = server(bad);
+  const ing2 = await s2.ingest(digest, data.length, "layer Z", liar.open);
+  await assert.rejects(ing2.done, (e: BerthError) => e.code === Code.DATA_LOSS && /layer Z: downloaded content has digest/.test(e.message));
+  assert.deepEqual(liar.offsets, [150_000, 0]);
+  assert.equal(existsSync(join(s2.paths.ingest, `sha256-${digest.slice(7)}.partial`)), false);
+});
+
+test("getOrFetch: a caller that joined a silent or failing fetch uses its own", async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), "berth-content-"));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  const s = new ContentStore(dir, 100);
+  await s.init();
+  const data = Buffer.from('{"config": 1}');
+  const digest = digestOf(data);
+  let hang: () => void = () => {};
+  const hostile = s.getOrFetch(digest, 1024, () => new Promise<Buffer>((_, reject) => (hang = () => reject(new Error("stalled")))));
+  await new Promise((r) => setTimeout(r, 10));
+  assert.deepEqual(await s.getOrFetch(digest, 1024, async () => data), data);
+  hang();
+  await assert.rejects(hostile, /stalled/);
+
+  const d2 = digestOf(Buffer.from("{}"));
+  const failing = s.getOrFetch(d2, 1024, async () => { throw new BerthError(Code.NOT_FOUND, "blob unknown"); });
+  const own = s.getOrFetch(d2, 1024, async () => Buffer.from("{}"));
+  await assert.rejects(failing, /blob unknown/);
+  assert.deepEqual(await own, Buffer.from("{}"));
+});
+
+test("a joined download hands over when the first source drips bytes just often enough to dodge a stall", async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), "berth-content-"));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  const s = new ContentStore(dir, 300);
+  await s.init();
+  const data = randomBytes(400_000);
+  const digest = digestOf(data);
+  const drip: BlobOpener = async (offset, signal) => ({
+    offset,
+    stream: Readable.from((async function* () {
+      for (let o = offset; o < data.length && !signal.aborted; o += 512) {
+        yield data.subarray(o, o + 512);
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    })()),
+  });
+  const honest = server(data);
+  const ing = await s.ingest(digest, data.length, "blob", drip, "registry A");
+  await new Promise((r) => setTimeout(r, 100));
+  await s.ingest(digest, data.length, "blob", honest.open, "registry B");
+  await ing.done;
+  assert.equal(honest.offsets.length, 1);
+  assert.ok(honest.offsets[0]! > 0 && honest.offsets[0]! < data.length, `continued from ${honest.offsets[0]}`);
+  assert.deepEqual(await readFile(s.path(digest)), data);
+});
+
+test("the first pull letting go while a second one joins does not cancel the download under the joiner", async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), "berth-content-"));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  const s = new ContentStore(dir, 200);
+  await s.init();
+  const data = randomBytes(300_000);
+  const digest = digestOf(data);
+  const ing = await s.ingest(digest, data.length, "blob", stalling(data, 50_000).open, "registry A");
+  const first = ing.hold();
+  const joining = s.ingest(digest, data.length, "blob", server(data).open, "registry B");
+  first(); // the first pull fails (say, on its own registry's garbage) in the same turn
+  const joined = await joining;
+  const second = joined.hold();
+  assert.equal(joined, ing);
+  await ing.done;
+  second();
+  assert.deepEqual(await readFile(s.path(digest)), data);
+});

@@ -1,7 +1,8 @@
 // Paths inside an image root resolve like the container would see them and never leave the
 // root: absolute and relative symlinks, "..", loops, and files that are too big or not files.
 import assert from "node:assert/strict";
-import { mkdir, mkdtemp, rm, symlink, writeFile } from "node:fs/promises";
+import { constants } from "node:fs";
+import { mkdir, mkdtemp, open, rm, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
@@ -53,4 +54,32 @@ test("missing paths are undefined; loops, big files and non-files are errors", a
   const fifo = join(root, "fifo");
   execFileSync("mkfifo", [fifo]);
   await assert.rejects(readFileInRoot(root, "/fifo", 1024), /not a regular file/, "a FIFO is refused without blocking");
+});
+
+test("a FIFO or device node at /etc/passwd is refused by its type before anything opens it", async () => {
+  const etc = join(root, "dev-etc");
+  await mkdir(etc, { recursive: true });
+  const fifo = join(etc, "passwd");
+  execFileSync("mkfifo", [fifo]);
+  // A writer's open completes only once someone opens the FIFO for reading: it tells whether
+  // readFileInRoot opened it (as it would open a watchdog device node).
+  const writer = open(fifo, constants.O_WRONLY);
+  let opened = false;
+  void writer.then(async (fh) => {
+    opened = true;
+    await fh.close();
+  });
+  await assert.rejects(readFileInRoot(root, "/dev-etc/passwd", 1024), (e: unknown) =>
+    e instanceof BerthError && /\/dev-etc\/passwd in the image is a FIFO, not a regular file/.test(e.message));
+  await new Promise((r) => setTimeout(r, 300));
+  assert.equal(opened, false, "the FIFO was never opened");
+  const release = await open(fifo, constants.O_RDONLY | constants.O_NONBLOCK); // lets the writer go
+  await writer;
+  await release.close();
+
+  execFileSync("mknod", [join(etc, "group"), "c", "1", "3"]);
+  await assert.rejects(readFileInRoot(root, "/dev-etc/group", 1024), (e: unknown) =>
+    e instanceof BerthError && /\/dev-etc\/group in the image is a character device, not a regular file/.test(e.message));
+  await symlink("/dev-etc/group", join(etc, "group-link"));
+  await assert.rejects(readFileInRoot(root, "/dev-etc/group-link", 1024), /is a character device/, "through a symlink too");
 });

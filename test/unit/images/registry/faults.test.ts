@@ -154,6 +154,25 @@ test("a manifest dripped a byte at a time, each inside the stall timeout, fails 
   assert.ok(Date.now() - started < 5000, `took ${Date.now() - started} ms`);
 });
 
+test("an image config dripped a byte at a time, each inside the stall timeout, fails by the document deadline", async (t) => {
+  const reg = await registry(t);
+  const img = await pushBusybox(reg);
+  const { c } = await proxied(t, reg, async ({ req, res, forward }) => {
+    if (!isBlob(req.url, img.configDigest)) return false;
+    const raw = await forward();
+    res.writeHead(200, { "content-type": "application/octet-stream", "content-length": String(raw.body.length) });
+    let i = 0;
+    const drip = setInterval(() => {
+      if (i >= raw.body.length || res.destroyed) return clearInterval(drip);
+      res.write(raw.body.subarray(i, ++i));
+    }, 50);
+    res.on("close", () => clearInterval(drip));
+    return true;
+  }, { stallTimeoutMs: 1000, documentDeadlineMs: 600 });
+  await assert.rejects(c.fetchBlobBytes(`${reg.host}/busybox`, img.configDigest, 1 << 20),
+    isCode(Code.DEADLINE_EXCEEDED, new RegExp(`blob ${img.configDigest} of .*busybox did not arrive within 600 ms \\(\\d+ bytes so far\\).*registry.document_deadline`)));
+});
+
 test("a slow reader is not a stall: backpressure stops the clock", async (t) => {
   const reg = await registry(t);
   const img = await pushBusybox(reg);
