@@ -16,6 +16,8 @@ export interface ApplyLimits {
   maxXattrsPerEntry: number;
   /** Most extended attributes in one layer (images.max_layer_xattrs). */
   maxXattrsPerLayer: number;
+  /** Most bytes of xattr names and values in one layer: they are held until the layer's end. */
+  maxXattrBytesPerLayer: number;
   /** Most device nodes and FIFOs in one layer (whiteouts not counted): each costs a mknod process. */
   maxDeviceNodes: number;
   /** A compressed layer that inflates past this ratio is refused (images.max_compression_ratio)... */
@@ -32,6 +34,7 @@ export const DEFAULT_APPLY_LIMITS: Readonly<ApplyLimits> = {
   maxInodes: 1_000_000,
   maxXattrsPerEntry: 128,
   maxXattrsPerLayer: 100_000,
+  maxXattrBytesPerLayer: 64 * 1024 * 1024,
   maxDeviceNodes: 1024,
   maxCompressionRatio: 100,
   compressionRatioFloor: 512 * 1024 ** 2,

@@ -7,6 +7,7 @@ import { overBudget } from "./budget.js";
 import { createFile, setAttrs, type Attrs, type Warn } from "./fsops.js";
 import { LIMIT_KEYS, type ApplyLimits } from "./limits.js";
 import { resolveMerged } from "./merged.js";
+import { formatBytes } from "./budget.js";
 import { cleanName, entryError, joinPath, splitPath, whiteoutOf } from "./names.js";
 import { mknod, restoreXattrs } from "./tools.js";
 import { dirNode, type DirNode, type LayerTree, type Node } from "./tree.js";
@@ -31,6 +32,8 @@ async function drain(data: AsyncIterable<unknown>): Promise<void> {
 const other = (): Node => ({ kind: "other" });
 
 const OPAQUE: readonly [string, Buffer] = ["trusted.overlay.opaque", Buffer.from("y")];
+// XATTR_SIZE_MAX: the kernel refuses larger values.
+const MAX_XATTR_VALUE = 65536;
 
 export class LayerWriter {
   // Directory times to set at the end, with the node they were meant for: if that directory was
@@ -39,6 +42,7 @@ export class LayerWriter {
   // xattrs to set at the end in one setfattr, with the node they were meant for (as above).
   readonly #xattrs = new Map<string, { node: Node; xattrs: (readonly [string, Buffer])[] }>();
   #xattrCount = 0;
+  #xattrBytes = 0;
   #devices = 0;
   // The layer's first whiteout: later ones are hard links to it (no process per whiteout).
   #whiteoutTemplate: { rel: string; node: Node } | null = null;
@@ -159,6 +163,13 @@ export class LayerWriter {
     this.#xattrCount += xattrs.length;
     if (this.#xattrCount > this.limits.maxXattrsPerLayer) {
       throw overBudget(this.meter.job.what, `sets more than ${this.limits.maxXattrsPerLayer} extended attributes`, LIMIT_KEYS.maxXattrsPerLayer);
+    }
+    for (const [name, value] of xattrs) {
+      if (value.length > MAX_XATTR_VALUE) throw entryError(rel, `xattr ${name} is ${value.length} bytes, over the kernel's limit of ${MAX_XATTR_VALUE}`);
+      this.#xattrBytes += Buffer.byteLength(name) + value.length;
+    }
+    if (this.#xattrBytes > this.limits.maxXattrBytesPerLayer) {
+      throw invalid(`${this.meter.job.what} sets more than ${formatBytes(this.limits.maxXattrBytesPerLayer)} of extended attributes; Berth refuses such a layer`);
     }
     const q = this.#xattrs.get(rel);
     if (q && q.node === node) q.xattrs.push(...xattrs);

@@ -92,6 +92,15 @@ test("xattrs past the per-entry and per-layer caps, and device nodes past the ca
     applyLayer(streamOf(await buildTar(spread)), { root: path.join(dir, "b"), lowers: [], limits: { maxXattrsPerLayer: 10 } }),
     /layer sets more than 10 extended attributes \(images\.max_layer_xattrs\)/,
   );
+  await assert.rejects(
+    applyLayer(streamOf(await buildTar([{ name: "big", data: "x", pax: { "SCHILY.xattr.user.big": "v".repeat(65537) } }])), { root: path.join(dir, "d"), lowers: [] }),
+    /layer entry "big": xattr user\.big is 65537 bytes, over the kernel's limit of 65536/,
+  );
+  const heavy: E[] = [0, 1, 2].map((i) => ({ name: `h${i}`, data: "x", pax: { "SCHILY.xattr.user.h": "v".repeat(60) } }));
+  await assert.rejects(
+    applyLayer(streamOf(await buildTar(heavy)), { root: path.join(dir, "e"), lowers: [], limits: { maxXattrBytesPerLayer: 150 } }),
+    /layer sets more than 150 bytes of extended attributes/,
+  );
   const fifos: E[] = [];
   for (let i = 0; i < 4; i++) fifos.push({ name: `p${i}`, type: "fifo" });
   await assert.rejects(
