@@ -18,7 +18,7 @@ export interface ApplyLimits {
   maxXattrsPerLayer: number;
   /** Most bytes of xattr names and values in one layer: they are held until the layer's end. */
   maxXattrBytesPerLayer: number;
-  /** Most device nodes and FIFOs in one layer (whiteouts not counted): each costs a mknod process. */
+  /** Most device nodes and FIFOs in one layer (whiteouts not counted); one tar makes them. */
   maxDeviceNodes: number;
   /** A compressed layer that inflates past this ratio is refused (images.max_compression_ratio)... */
   maxCompressionRatio: number;
@@ -103,6 +103,6 @@ export interface ApplyResult {
 /** What the applier reports besides the result: ignored oddities and processes it started. */
 export interface ApplyStats {
   warnings: string[];
-  /** Helper processes (mknod, setfattr) the apply started: O(1) per layer but for device nodes. */
+  /** Helper processes (mknod, tar, setfattr) the apply started: a few per layer, not per item. */
   spawns: number;
 }

@@ -1,8 +1,9 @@
 // The two things Node cannot do itself during unpack — mknod(2) and setxattr(2) — done by
-// spawning mknod (coreutils) and setfattr (Debian attr): a whiteout template and one
-// `setfattr --restore` per layer, and one mknod per real device node (capped per layer).
+// spawning helpers a few times per layer: mknod (coreutils) for the whiteout template, one
+// `tar -x` for the layer's device nodes, one `setfattr --restore` (Debian attr) for its xattrs.
 import { execFileSync } from "node:child_process";
 import { internal } from "../../errors.js";
+import { nodesTar, type NodeToMake } from "./nodes.js";
 
 let spawned = 0;
 
@@ -28,6 +29,16 @@ export function mknod(path: string, type: NodeType, major = 0, minor = 0): void 
   const args = ["--", path, type];
   if (type !== "p") args.push(String(major), String(minor));
   run("mknod", args);
+}
+
+/**
+ * Makes every node under `root` with one tar process (mode 0600, owner root: the caller sets
+ * the real attributes). The parents exist, so it creates nothing else; --keep-old-files makes it
+ * fail rather than replace anything.
+ */
+export function makeNodes(root: string, nodes: readonly NodeToMake[]): void {
+  if (nodes.length === 0) return;
+  run("tar", ["-x", "-f", "-", "-C", root, "--keep-old-files", "--no-same-owner"], nodesTar(nodes));
 }
 
 /**

@@ -9,7 +9,8 @@ import { LIMIT_KEYS, type ApplyLimits } from "./limits.js";
 import { resolveMerged } from "./merged.js";
 import { formatBytes } from "./budget.js";
 import { cleanName, entryError, joinPath, splitPath, whiteoutOf } from "./names.js";
-import { mknod, restoreXattrs } from "./tools.js";
+import type { NodeToMake } from "./nodes.js";
+import { makeNodes, mknod, restoreXattrs } from "./tools.js";
 import { dirNode, type DirNode, type LayerTree, type Node } from "./tree.js";
 
 export type EntryType = "file" | "dir" | "symlink" | "link" | "char" | "block" | "fifo";
@@ -34,6 +35,9 @@ const other = (): Node => ({ kind: "other" });
 const OPAQUE: readonly [string, Buffer] = ["trusted.overlay.opaque", Buffer.from("y")];
 // XATTR_SIZE_MAX: the kernel refuses larger values.
 const MAX_XATTR_VALUE = 65536;
+// Linux dev_t: 12-bit major, 20-bit minor.
+const MAX_MAJOR = 0xfff;
+const MAX_MINOR = 0xfffff;
 
 export class LayerWriter {
   // Directory times to set at the end, with the node they were meant for: if that directory was
@@ -44,6 +48,10 @@ export class LayerWriter {
   #xattrCount = 0;
   #xattrBytes = 0;
   #devices = 0;
+  // Device nodes and FIFOs not made yet: one tar makes them all at the end, or sooner when a
+  // hard link needs one. In the tree already; `#unmade` tells #prepare they are not on disk.
+  #nodes: { node: Node; make: NodeToMake; attrs: Attrs }[] = [];
+  readonly #unmade = new Set<Node>();
   // The layer's first whiteout: later ones are hard links to it (no process per whiteout).
   #whiteoutTemplate: { rel: string; node: Node } | null = null;
 
@@ -131,13 +139,17 @@ export class LayerWriter {
         if (++this.#devices > this.limits.maxDeviceNodes) {
           throw invalid(`${this.meter.job.what} has more than ${this.limits.maxDeviceNodes} device nodes and FIFOs; Berth refuses such a layer`);
         }
+        if (e.type !== "fifo" && (e.devmajor > MAX_MAJOR || e.devminor > MAX_MINOR)) {
+          throw entryError(e.name, `device number ${e.devmajor}:${e.devminor} is out of range`);
+        }
         this.#prepare(path, false);
         this.meter.add("inodes", 1);
-        mknod(abs, e.type === "char" ? "c" : e.type === "block" ? "b" : "p", e.devmajor, e.devminor);
         const node = other();
         this.tree.set(path, node);
         this.#queueXattrs(path, node, e.attrs.xattrs);
-        return setAttrs(abs, "other", e.attrs, true);
+        this.#nodes.push({ node, attrs: e.attrs, make: { rel: path, type: e.type, major: e.devmajor, minor: e.devminor } });
+        this.#unmade.add(node);
+        return;
       }
     }
   }
@@ -147,6 +159,7 @@ export class LayerWriter {
    * still there, then directory times, last: creating children moved them.
    */
   finish(): void {
+    this.#makeNodes();
     const batch: [string, (readonly [string, Buffer])[]][] = [];
     for (const [rel, q] of this.#xattrs) {
       if (this.tree.lookup(rel) === q.node) batch.push([this.tree.abs(rel), q.xattrs]);
@@ -156,6 +169,15 @@ export class LayerWriter {
     for (const [rel, t] of this.#dirTimes) {
       if (this.tree.lookup(rel) === t.node) fs.lutimesSync(this.tree.abs(rel), t.atime, t.mtime);
     }
+  }
+
+  // Makes the queued device nodes still in the tree (one tar), then sets their attributes.
+  #makeNodes(): void {
+    const todo = this.#nodes.filter((n) => this.tree.lookup(n.make.rel) === n.node);
+    this.#nodes = [];
+    this.#unmade.clear();
+    makeNodes(this.tree.root, todo.map((n) => n.make));
+    for (const n of todo) setAttrs(this.tree.abs(n.make.rel), "other", n.attrs, true);
   }
 
   #queueXattrs(rel: string, node: Node, xattrs: Attrs["xattrs"]): void {
@@ -188,6 +210,7 @@ export class LayerWriter {
     if (node === null) throw entryError(e.name, `hardlink target "${e.linkname}" is not in this layer`);
     if (node.kind === "dir") throw entryError(e.name, `hardlink target "${e.linkname}" is a directory`);
     if (target === path) throw entryError(e.name, "hardlink points to itself");
+    if (this.#unmade.has(node)) this.#makeNodes();
     this.#prepare(path, false);
     const abs = this.tree.abs(path);
     fs.linkSync(this.tree.abs(target), abs);
@@ -228,7 +251,7 @@ export class LayerWriter {
     if (isDir && node.kind === "dir") return "keep";
     const abs = this.tree.abs(path);
     if (node.kind === "dir") fs.rmSync(abs, { recursive: true, force: true });
-    else fs.unlinkSync(abs);
+    else if (!this.#unmade.delete(node)) fs.unlinkSync(abs);
     this.tree.removed(path);
     return "new";
   }

@@ -43,11 +43,20 @@ test("a PAX global header with many xattrs before many entries: ignored, and the
   for (let i = 0; i < 300; i++) entries.push({ name: `d/t${i}`, data: "t", pax: { "SCHILY.xattr.user.local": `v${i}` } });
   for (let i = 0; i < 300; i++) entries.push({ name: `gone/.wh.w${i}` });
   entries.push({ name: "opq/", type: "directory" }, { name: "opq/.wh..wh..opq" }, { name: "opq/", type: "directory", mode: 0o700 });
-  entries.push({ name: "dev/null", type: "character-device", devmajor: 1, devminor: 3 });
+  for (let i = 0; i < 100; i++) entries.push({ name: `dev/tty${i}`, type: "character-device", devmajor: 4, devminor: i, mode: 0o620, gid: 5 });
+  entries.push({ name: "dev/null", type: "character-device", devmajor: 1, devminor: 3, mode: 0o666, pax: { "SCHILY.xattr.user.dev": "d" } });
+  entries.push({ name: "dev/tty7", type: "fifo" }, { name: "dev/gone", type: "block-device", devmajor: 8 }, { name: "dev/gone", data: "now a file" });
   const tarball = Buffer.concat([paxGlobal(global), await buildTar(entries)]);
   const res = await applyLayer(streamOf(tarball), { root, lowers: [] });
-  // One mknod for the first whiteout, one for dev/null, one setfattr for every xattr.
+  // One mknod for the first whiteout, one tar for every device node, one setfattr for every xattr.
   assert.equal(res.spawns, 3, "processes started for the whole layer");
+  const tty9 = await fsp.lstat(path.join(root, "dev/tty9"));
+  assert.ok(tty9.isCharacterDevice());
+  assert.deepEqual([tty9.rdev, tty9.mode & 0o7777, tty9.gid], [(4 << 8) | 9, 0o620, 5]);
+  assert.ok((await fsp.lstat(path.join(root, "dev/tty7"))).isFIFO(), "replaced before it was made");
+  assert.equal(await fsp.readFile(path.join(root, "dev/gone"), "utf8"), "now a file");
+  assert.deepEqual(await getXattr(path.join(root, "dev/null"), "user.dev"), null, "user.* xattrs on a device are refused by the kernel: a warning");
+  assert.ok(res.warnings.some((w) => /xattr not supported here/.test(w)), res.warnings.join("; "));
   assert.ok(res.warnings.some((w) => /PAX global header; ignored/.test(w)), res.warnings.join("; "));
   assert.equal(await getXattr(path.join(root, "d/f7"), "user.g7"), null, "global records are not applied to entries");
   assert.deepEqual(await getXattr(path.join(root, "d/t299"), "user.local"), Buffer.from("v299"));
@@ -76,6 +85,24 @@ test("xattrs go to the file that is there at the end: a replaced path does not i
   assert.deepEqual(await getXattr(path.join(root, "s"), "trusted.link"), Buffer.from("L"), "set on the symlink itself");
   assert.equal(await getXattr(path.join(root, "a"), "trusted.link"), null, "not on its target");
   assert.equal(res.spawns, 1);
+});
+
+test("a hard link to a device node not made yet makes the nodes first; device numbers are checked", async (t) => {
+  const dir = await tempDir(t);
+  const root = path.join(dir, "layer");
+  const res = await applyLayer(streamOf(await buildTar([
+    { name: "a", type: "fifo" },
+    { name: "b", type: "character-device", devmajor: 1, devminor: 5 },
+    { name: "c", type: "link", linkname: "b" },
+    { name: "d", type: "character-device", devmajor: 1, devminor: 7 },
+  ])), { root, lowers: [] });
+  assert.equal(res.spawns, 2, "one tar before the link, one at the end");
+  assert.equal((await fsp.lstat(path.join(root, "c"))).ino, (await fsp.lstat(path.join(root, "b"))).ino);
+  assert.ok((await fsp.lstat(path.join(root, "d"))).isCharacterDevice());
+  await assert.rejects(
+    applyLayer(streamOf(await buildTar([{ name: "x", type: "character-device", devmajor: 4096, devminor: 0 }])), { root: path.join(dir, "bad"), lowers: [] }),
+    /layer entry "x": device number 4096:0 is out of range/,
+  );
 });
 
 test("xattrs past the per-entry and per-layer caps, and device nodes past the cap, are refused", async (t) => {
