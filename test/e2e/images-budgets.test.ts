@@ -1,6 +1,5 @@
-// Unpack budgets end to end with the real registry: a 10 GiB gzip bomb is refused as it streams
-// by the compression-ratio guard, a per-image budget stops an image whose layers add up past
-// it, and neither leaves a layer directory behind or keeps the next pull from working.
+// Unpack budgets end to end with the real registry: a 10 GiB gzip bomb and a per-image budget
+// are refused naming their keys, leave no layer directory, and do not keep the next pull from working.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { status as grpcStatus } from "@grpc/grpc-js";

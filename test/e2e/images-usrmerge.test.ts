@@ -1,6 +1,5 @@
-// A usrmerge-style base (lib -> usr/lib) under an upper layer that adds files below lib/: pulled
-// from the registry and mounted as overlayfs, the files are seen at /lib/x and /usr/lib/x alike,
-// lib stays a symlink, and the base's own files under it are still there.
+// A usrmerge base (lib -> usr/lib) under a layer adding lib/x, pulled and mounted as overlayfs:
+// the file is at /lib/x and /usr/lib/x, lib stays a symlink, the base's files under it stay.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";

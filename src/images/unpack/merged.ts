@@ -1,6 +1,5 @@
-// Resolves an entry's parent the way the merged (overlay) view of a layer over its lowers sees
-// it, as containerd's applier does through a mounted view: `lib/x` over a lower `lib -> usr/lib`
-// lands in usr/lib/x, and lib stays a symlink. Every target is resolved inside the root.
+// Resolves an entry's parent in the merged (overlay) view of the layer over its lowers, as
+// containerd's archive.Apply does through a mounted view: lib/x over lib -> usr/lib lands in usr/lib/x.
 import { entryError, joinPath } from "./names.js";
 import { MAX_LINKS, type LayerTree, type Node } from "./tree.js";
 
@@ -10,6 +9,8 @@ import { MAX_LINKS, type LayerTree, type Node } from "./tree.js";
  * topmost layer that has it holds there; lower directories merge below a directory until one
  * layer has a non-directory (file, symlink, whiteout) there. Known gap: opaque directories of
  * lowers are not read (that needs getxattr), so a lower below one is still consulted.
+ * (containerd's overlay fast path, applying into the upper directory alone, would make a lib/
+ * directory there that hides the lower symlink: the defect this avoids.)
  */
 export function resolveMerged(upper: LayerTree, lowers: readonly LayerTree[], rel: string, entryName: string): string {
   if (lowers.length === 0 || upper.cachedDir(rel)) return upper.resolve(rel, true, entryName);

@@ -2,12 +2,10 @@
 // what was there, creates it with its attributes, and turns whiteouts into overlay whiteouts.
 import fs from "node:fs";
 import { invalid } from "../../errors.js";
-import type { Meter } from "./budget.js";
-import { overBudget } from "./budget.js";
+import { formatBytes, overBudget, type Meter } from "./budget.js";
 import { createFile, setAttrs, type Attrs, type Warn } from "./fsops.js";
 import { LIMIT_KEYS, type ApplyLimits } from "./limits.js";
 import { resolveMerged } from "./merged.js";
-import { formatBytes } from "./budget.js";
 import { cleanName, entryError, joinPath, splitPath, whiteoutOf } from "./names.js";
 import type { NodeToMake } from "./nodes.js";
 import { makeNodes, mknod, restoreXattrs } from "./tools.js";

@@ -1,6 +1,5 @@
-// Entries under a directory that a lower layer made a symlink (usrmerge: lib -> usr/lib) land
-// where the merged view puts them, through the symlink, and never outside the layer root, for
-// relative, absolute and climbing targets, chains across layers, and what upper layers hide.
+// Entries under a directory a lower layer made a symlink (usrmerge: lib -> usr/lib) land where the
+// merged view puts them, through the symlink, and never outside the layer root.
 import assert from "node:assert/strict";
 import fsp from "node:fs/promises";
 import path from "node:path";

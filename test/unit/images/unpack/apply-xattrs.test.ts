@@ -1,6 +1,5 @@
-// xattrs, whiteouts and device nodes cost O(1) helper processes per layer, not one per item:
-// counted by the apply's spawn count. PAX global headers are ignored (as containerd does), and
-// xattrs are capped per entry and per layer, with errors naming the key to raise.
+// xattrs, whiteouts and device nodes cost a few helper processes per layer, not one per item (the
+// apply's spawn count); PAX global headers are ignored; xattrs and device nodes are capped.
 import assert from "node:assert/strict";
 import fsp from "node:fs/promises";
 import path from "node:path";
