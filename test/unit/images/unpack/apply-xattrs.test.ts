@@ -5,7 +5,7 @@ import fsp from "node:fs/promises";
 import path from "node:path";
 import { test } from "node:test";
 import { applyLayer } from "../../../../src/images/unpack/apply.js";
-import { buildTar, getXattr, streamOf, tempDir, type E } from "./layer-kit.js";
+import { buildTar, getXattr, sentinelSetup, streamOf, tempDir, type E } from "./layer-kit.js";
 
 /** A PAX global extended header block ('g') carrying `records`, to put in front of a tar. */
 function paxGlobal(records: Record<string, string>): Buffer {
@@ -102,6 +102,22 @@ test("a hard link to a device node not made yet makes the nodes first; device nu
     applyLayer(streamOf(await buildTar([{ name: "x", type: "character-device", devmajor: 4096, devminor: 0 }])), { root: path.join(dir, "bad"), lowers: [] }),
     /layer entry "x": device number 4096:0 is out of range/,
   );
+});
+
+test("a device node or xattr queued under a directory later replaced by a symlink out is dropped, not made through it", async (t) => {
+  const s = await sentinelSetup(t);
+  const res = await applyLayer(streamOf(await buildTar([
+    { name: "d/", type: "directory" },
+    { name: "d/p", type: "fifo" },
+    { name: "d/f", data: "x", pax: { "SCHILY.xattr.user.f": "1" } },
+    { name: "d", type: "symlink", linkname: "../sentinel" },
+    { name: "e", type: "symlink", linkname: s.sentinel },
+    { name: "e/q", type: "fifo" },
+  ])), { root: s.root, lowers: [] });
+  assert.equal(await fsp.readlink(path.join(s.root, "d")), "../sentinel");
+  assert.ok((await fsp.lstat(path.join(s.root, s.sentinel, "q"))).isFIFO(), "through an in-layer symlink: inside the root");
+  assert.equal(res.spawns, 1, "one tar for e/q; nothing for the dropped d/p and d/f");
+  await s.check();
 });
 
 test("xattrs past the per-entry and per-layer caps, and device nodes past the cap, are refused", async (t) => {
