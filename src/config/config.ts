@@ -13,7 +13,7 @@ export interface Config {
   socket: string;
   log: { level: LogLevel };
   registry: { configPath: string; registriesConf: string; maxConcurrentDownloads: number; stallTimeoutMs: number; documentDeadlineMs: number };
-  images: { sandboxImage: string };
+  images: { sandboxImage: string; unpack: UnpackConfig };
   network: { confDir: string; binDirs: string[] };
   runtime: { defaultHandler: string; cgroupDriver: "" | "cgroupfs" | "systemd"; runcPath: string; conmonPath: string };
   pods: { shmSize: number; cgroupParent: string };
@@ -21,6 +21,20 @@ export interface Config {
   metrics: { address: string };
   /** Where the values came from, for `Status verbose` and error messages. */
   source: { file: string; fileFound: boolean };
+}
+
+/** The images.max_* budgets and the compression-ratio guard (see src/images/unpack/limits.ts). */
+export interface UnpackConfig {
+  maxLayerBytes: number;
+  maxImageBytes: number;
+  maxLayerEntries: number;
+  maxImageEntries: number;
+  maxLayerInodes: number;
+  maxImageInodes: number;
+  maxCompressionRatio: number;
+  compressionRatioFloor: number;
+  maxXattrsPerEntry: number;
+  maxLayerXattrs: number;
 }
 
 export class ConfigError extends Error {
@@ -158,7 +172,21 @@ function toConfig(v: Map<string, Value>, source: Config["source"]): Config {
       stallTimeoutMs: parseDuration(s("registry.stall_timeout"))!,
       documentDeadlineMs: parseDuration(s("registry.document_deadline"))!,
     },
-    images: { sandboxImage: s("images.sandbox_image") },
+    images: {
+      sandboxImage: s("images.sandbox_image"),
+      unpack: {
+        maxLayerBytes: n("images.max_layer_bytes"),
+        maxImageBytes: n("images.max_image_bytes"),
+        maxLayerEntries: n("images.max_layer_entries"),
+        maxImageEntries: n("images.max_image_entries"),
+        maxLayerInodes: n("images.max_layer_inodes"),
+        maxImageInodes: n("images.max_image_inodes"),
+        maxCompressionRatio: n("images.max_compression_ratio"),
+        compressionRatioFloor: n("images.compression_ratio_floor"),
+        maxXattrsPerEntry: n("images.max_xattrs_per_entry"),
+        maxLayerXattrs: n("images.max_layer_xattrs"),
+      },
+    },
     network: { confDir: s("network.conf_dir"), binDirs: v.get("network.bin_dirs") as string[] },
     runtime: {
       defaultHandler: s("runtime.default_handler"),

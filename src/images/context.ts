@@ -3,6 +3,7 @@
 import type { ContentStore } from "./content/store.js";
 import type { LayerStore } from "./layers/store.js";
 import type { Leases } from "./leases.js";
+import type { ApplyLimits, Usage3 } from "./unpack/apply.js";
 import type { ProgressFeed } from "./progress.js";
 import type { RegistryClient } from "./registry/client.js";
 import type { ImageStore } from "./store.js";
@@ -16,6 +17,8 @@ export interface ImageContext {
   /** Blob digests in use by in-flight pulls and imports. */
   blobLeases: Leases;
   maxConcurrentDownloads: number;
+  /** Unpack limits per layer and budget per image (config images.max_*). */
+  unpack: { limits: ApplyLimits; imageMax: Usage3 };
   /** Normalised "name:tag" of images.sandbox_image, or "" when none. */
   sandboxTag: string;
   /** Deletes layers and blobs that no image (and nothing in flight) references. */

@@ -8,7 +8,8 @@ import { Semaphore } from "./leases.js";
 import type { PullProgress } from "./progress.js";
 import type { AuthConfig } from "./registry/auth.js";
 import type { Descriptor } from "./registry/manifest.js";
-import { DEFAULT_APPLY_LIMITS, type BlobInput } from "./unpack/apply.js";
+import type { BlobInput, Usage3 } from "./unpack/apply.js";
+import { checkImage } from "./unpack/budget.js";
 
 export interface LayerPlan {
   desc: Descriptor;
@@ -116,10 +117,25 @@ export async function fetchLayers(ctx: ImageContext, req: FetchLayers): Promise<
   });
 
   let current: BlobInput | undefined;
+  const { limits, imageMax } = ctx.unpack;
+  // What the image's layers below the current one unpacked to: the per-image budget's account.
+  const used: Usage3 = { bytes: 0, entries: 0, inodes: 0 };
+  const account = (i: number, rec: { size: number; entries?: number; inodes?: number }): void => {
+    const mine = { bytes: rec.size, entries: rec.entries ?? 0, inodes: rec.inodes ?? 0 };
+    checkImage(what(i), used, mine, imageMax);
+    used.bytes += mine.bytes;
+    used.entries += mine.entries;
+    used.inodes += mine.inodes;
+  };
   const applyAll = (async () => {
     for (const [i, p] of plans.entries()) {
       const ing = await downloads[i];
       if (failure) throw failure;
+      const have = ctx.layers.get(p.chainId);
+      if (!ing && have) {
+        account(i, have);
+        continue;
+      }
       if (!ing) continue;
       const chain = plans.slice(0, i).map((x) => x.chainId);
       // The apply reads bytes not yet verified: when the download starts over from byte 0
@@ -127,11 +143,12 @@ export async function fetchLayers(ctx: ImageContext, req: FetchLayers): Promise<
       for (let attempt = 0; ; attempt++) {
         const gen = ing.generation;
         try {
-          await ctx.layers.create({
+          const rec = await ctx.layers.create({
             chainId: p.chainId, parent: chain[chain.length - 1], diffId: p.diffId, what: what(i),
-            lowers: ctx.layers.lowerDirs(chain),
-            tar: () => (current = layerTar(ing.follow(), p.desc.mediaType, DEFAULT_APPLY_LIMITS.maxBytes, what(i))),
+            lowers: ctx.layers.lowerDirs(chain), limits, image: { max: imageMax, used: { ...used } },
+            tar: () => (current = layerTar(ing.follow(), p.desc.mediaType, limits.maxBytes, what(i))),
           });
+          account(i, rec);
           break;
         } catch (e) {
           current = undefined;

@@ -20,6 +20,7 @@ import { RegistryClient } from "./registry/client.js";
 import { RegistryHosts } from "./registry/hosts.js";
 import { MAX_CONFIG_BYTES } from "./registry/media-types.js";
 import { removeImage, type RemoveResult } from "./remove.js";
+import { DEFAULT_APPLY_LIMITS } from "./unpack/apply.js";
 import { ImageStore, normalizeRef, type ImageRecord } from "./store.js";
 import { verboseInfo, viewOf, type ImageView } from "./view.js";
 
@@ -42,6 +43,23 @@ export function imagePaths(config: Pick<Config, "root" | "state">): ImagePaths {
     containers: join(config.root, "containers"),
     progressSocket: join(config.state, "progress.sock"),
     archiveSocket: join(config.state, "images.sock"),
+  };
+}
+
+/** Config's unpack keys as the applier's limits and the per-image budget. */
+function unpackBudgets(u: Config["images"]["unpack"]): ImageContext["unpack"] {
+  return {
+    limits: {
+      ...DEFAULT_APPLY_LIMITS,
+      maxBytes: u.maxLayerBytes,
+      maxEntries: u.maxLayerEntries,
+      maxInodes: u.maxLayerInodes,
+      maxCompressionRatio: u.maxCompressionRatio,
+      compressionRatioFloor: u.compressionRatioFloor,
+      maxXattrsPerEntry: u.maxXattrsPerEntry,
+      maxXattrsPerLayer: u.maxLayerXattrs,
+    },
+    imageMax: { bytes: u.maxImageBytes, entries: u.maxImageEntries, inodes: u.maxImageInodes },
   };
 }
 
@@ -69,6 +87,7 @@ export class ImageService {
       registry, content, layers, images, blobLeases,
       progress: new ProgressFeed(),
       maxConcurrentDownloads: config.registry.maxConcurrentDownloads,
+      unpack: unpackBudgets(config.images.unpack),
       sandboxTag: sandbox === "" ? "" : (normalizeRef(sandbox).tag ?? normalizeRef(sandbox).digest ?? ""),
       gc: () => collector.collect(),
     };

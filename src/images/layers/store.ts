@@ -7,7 +7,7 @@ import type { Readable } from "node:stream";
 import { BerthError, Code, describe } from "../../errors.js";
 import type { Store } from "../../store/db.js";
 import { logger } from "../../util/log.js";
-import { applyLayer, type BlobInput } from "../unpack/apply.js";
+import { applyLayer, type ApplyLimits, type BlobInput, type ImageBudget } from "../unpack/apply.js";
 import { diskUsage, type Usage } from "../usage.js";
 
 const log = logger("layers");
@@ -22,6 +22,9 @@ export interface LayerRecord {
   parent?: string;
   /** Bytes of the uncompressed tar. */
   size: number;
+  /** Tar entries and inodes made (for image budgets); absent in records made before they were counted. */
+  entries?: number;
+  inodes?: number;
   created: number;
   /** Measured after the apply (du-style); absent until then. */
   usage?: Usage;
@@ -37,6 +40,10 @@ export interface CreateLayer {
   tar: () => Readable | BlobInput;
   /** Names the layer in errors: `layer 2 (sha256:…) of docker.io/library/x`. */
   what: string;
+  /** The unpack limits (config images.*); defaults when absent. */
+  limits?: ApplyLimits;
+  /** The image's budget with what the layers below already use. */
+  image?: ImageBudget;
 }
 
 /** Says whether something outside the image store (a container) uses a layer. */
@@ -118,11 +125,16 @@ export class LayerStore {
     const started = performance.now();
     try {
       await fs.mkdir(root, { mode: 0o700 });
-      const out = await applyLayer(req.tar(), { root: join(root, "diff"), lowers: req.lowers });
+      const out = await applyLayer(req.tar(), {
+        root: join(root, "diff"), lowers: req.lowers, what: req.what,
+        ...(req.limits ? { limits: req.limits } : {}), ...(req.image ? { image: req.image } : {}),
+      });
       if (out.diffId !== req.diffId) {
         throw new BerthError(Code.DATA_LOSS, `${req.what}: its uncompressed content has DiffID ${out.diffId} but the image config says ${req.diffId}; refusing the image`);
       }
-      const rec: LayerRecord = { chainId: req.chainId, id, diffId: req.diffId, size: out.size, created: Date.now() };
+      const rec: LayerRecord = {
+        chainId: req.chainId, id, diffId: req.diffId, size: out.size, entries: out.entries, inodes: out.inodes, created: Date.now(),
+      };
       if (req.parent) rec.parent = req.parent;
       this.store.db.prepare("INSERT INTO layers (chain_id, id, data) VALUES (?, ?, ?)").run(rec.chainId, id, JSON.stringify(rec));
       this.byChain.set(rec.chainId, rec);

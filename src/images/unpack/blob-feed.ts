@@ -1,8 +1,11 @@
 // Inside an unpack worker: reads a layer blob by fd only as far as the daemon says it is written,
-// decompresses it here from a ring of reused buffers, and yields the tar; EOF only after "end".
+// decompresses it here from a ring of reused buffers under the compression-ratio guard, and
+// yields the tar; EOF only after "end".
 import fs from "node:fs";
 import zlib from "node:zlib";
 import { BerthError, describe, internal, invalid } from "../../errors.js";
+import { checkRatio, formatBytes, overBudget } from "./budget.js";
+import { LIMIT_KEYS, type ApplyLimits } from "./limits.js";
 import type { BlobJob } from "./protocol.js";
 import { FeedSignal } from "./feed-signal.js";
 
@@ -15,7 +18,10 @@ export class BlobFeed {
   #upTo = 0;
   readonly #s = new FeedSignal();
 
-  constructor(readonly job: BlobJob) {}
+  constructor(
+    readonly job: BlobJob,
+    readonly limits: Pick<ApplyLimits, "maxCompressionRatio" | "compressionRatioFloor">,
+  ) {}
 
   avail(upTo: number): void {
     if (upTo > this.#upTo) this.#upTo = upTo;
@@ -62,11 +68,14 @@ export class BlobFeed {
     const pumping = this.#pump(inflate).catch((err: unknown) => {
       inflate.destroy(err instanceof Error ? err : new Error(String(err)));
     });
+    const { maxCompressionRatio: ratio, compressionRatioFloor: floor } = this.limits;
     let total = 0;
     try {
       for await (const chunk of inflate as AsyncIterable<Buffer>) {
         total += chunk.length;
-        if (total > maxBytes) throw invalid(`${what} exceeds the limit of ${maxBytes} uncompressed bytes (a decompression bomb?)`);
+        if (total > maxBytes) throw overBudget(what, `unpacks to more than ${formatBytes(maxBytes)}`, LIMIT_KEYS.maxBytes);
+        // bytesWritten: compressed bytes the codec has consumed, so the ratio is exact as it streams.
+        checkRatio(what, total, inflate.bytesWritten, ratio, floor);
         yield chunk;
       }
     } catch (err) {

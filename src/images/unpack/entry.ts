@@ -1,6 +1,8 @@
 // Turns a tar-stream header plus its raw PAX records into the applier's Entry, refusing
 // types and fields Berth does not apply (sparse files, header-only entries that carry data).
 import type { Header } from "tar-stream";
+import { overBudget } from "./budget.js";
+import { LIMIT_KEYS } from "./limits.js";
 import { entryError } from "./names.js";
 import type { PaxRecords } from "./pax.js";
 import type { Warn } from "./fsops.js";
@@ -30,7 +32,8 @@ function paxTime(pax: PaxRecords | null, key: string): number | undefined {
   return Number(v);
 }
 
-export function toEntry(h: Header, pax: PaxRecords | null, warn: Warn): Entry {
+/** `maxXattrs` caps the entry's xattrs; `what` names the layer in that refusal. */
+export function toEntry(h: Header, pax: PaxRecords | null, warn: Warn, maxXattrs: number, what: string): Entry {
   const name = h.name;
   // tar-stream's types say `type` is always known; at run time it is null for other typeflags.
   const raw = h.type as string | null;
@@ -55,6 +58,9 @@ export function toEntry(h: Header, pax: PaxRecords | null, warn: Warn): Entry {
       continue;
     }
     xattrs.push([x, value]);
+    if (xattrs.length > maxXattrs) {
+      throw overBudget(what, `entry ${JSON.stringify(name)} has more than ${maxXattrs} extended attributes`, LIMIT_KEYS.maxXattrsPerEntry);
+    }
   }
   return {
     name,

@@ -1,13 +1,15 @@
 // The applier proper: parses an uncompressed layer tar from a stream of chunks, hashes it into
-// the DiffID, enforces the caps, and applies each entry. Runs inside an unpack worker.
+// the DiffID, enforces the caps and budgets, and applies each entry. Runs inside an unpack worker.
 import { createHash } from "node:crypto";
 import fs from "node:fs";
 import tar, { type Header } from "tar-stream";
 import { invalid } from "../../errors.js";
+import { Meter } from "./budget.js";
 import { toEntry } from "./entry.js";
 import { readUmask } from "./fsops.js";
 import type { ApplyJob, ApplyResult, ApplyStats } from "./limits.js";
 import { capturePax } from "./pax.js";
+import { spawnCount } from "./tools.js";
 import { LayerTree } from "./tree.js";
 import { LayerWriter } from "./writer.js";
 
@@ -17,6 +19,8 @@ import { LayerWriter } from "./writer.js";
  */
 export async function applyTar(chunks: AsyncIterable<Buffer>, job: ApplyJob): Promise<ApplyResult & ApplyStats> {
   const { limits } = job;
+  const spawns0 = spawnCount();
+  const meter = new Meter(job);
   const warnings: string[] = [];
   const warn = (w: string): void => {
     if (warnings.length < 100) warnings.push(w);
@@ -26,22 +30,21 @@ export async function applyTar(chunks: AsyncIterable<Buffer>, job: ApplyJob): Pr
   if (!rootStat.isDirectory()) throw invalid(`layer root "${job.root}" is not a directory`);
   const tree = new LayerTree(job.root, fs.readdirSync(job.root).length === 0, rootStat.mode);
   const lowers = job.lowers.map((l) => new LayerTree(l, false));
-  const writer = new LayerWriter(tree, lowers, limits.maxPathLength, readUmask(), warn);
+  const writer = new LayerWriter(tree, lowers, limits, readUmask(), meter, warn);
 
   const ex = tar.extract();
-  const pax = capturePax(ex, limits.maxHeaderBytes);
+  const pax = capturePax(ex, limits.maxHeaderBytes, warn);
   const state: { failure: { error: unknown } | null } = { failure: null };
   const fail = (error: unknown): void => {
     state.failure ??= { error };
   };
-  let entries = 0;
   let current: Promise<void> = Promise.resolve();
   ex.on("entry", (header: Header, data: AsyncIterable<unknown>, next: (err?: Error | null) => void) => {
     const records = pax.take();
     current = (async () => {
-      if (++entries > limits.maxEntries) throw invalid(`layer has more than ${limits.maxEntries} entries`);
+      meter.add("entries", 1);
       // tar-stream yields Buffers; its types say unknown.
-      await writer.entry(toEntry(header, records, warn), data as AsyncIterable<Buffer>);
+      await writer.entry(toEntry(header, records, warn, limits.maxXattrsPerEntry, job.what), data as AsyncIterable<Buffer>);
     })().then(
       () => next(),
       (err: unknown) => {
@@ -54,12 +57,10 @@ export async function applyTar(chunks: AsyncIterable<Buffer>, job: ApplyJob): Pr
   const closed = new Promise<void>((resolve) => ex.once("close", resolve));
 
   const hash = createHash("sha256");
-  let size = 0;
   try {
     for await (const chunk of chunks) {
       if (state.failure) break;
-      size += chunk.length;
-      if (size > limits.maxBytes) throw invalid(`layer is larger than the limit of ${limits.maxBytes} bytes`);
+      meter.add("bytes", chunk.length);
       hash.update(chunk);
       if (!ex.write(chunk)) await drainedOrClosed(ex);
     }
@@ -74,7 +75,10 @@ export async function applyTar(chunks: AsyncIterable<Buffer>, job: ApplyJob): Pr
     await current;
     throw err;
   }
-  return { diffId: `sha256:${hash.digest("hex")}`, size, entries, warnings };
+  return {
+    diffId: `sha256:${hash.digest("hex")}`, size: meter.bytes, entries: meter.entries, inodes: meter.inodes,
+    warnings, spawns: spawnCount() - spawns0,
+  };
 }
 
 function drainedOrClosed(ex: tar.Extract): Promise<void> {

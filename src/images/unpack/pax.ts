@@ -28,37 +28,43 @@ export function parsePax(buf: Buffer): Map<string, Buffer> {
 interface ExtractInternals {
   _decodeLongHeader?: (buf: Buffer) => void;
   _header?: { type?: string | null } | null;
+  _paxGlobal?: unknown;
 }
 
 /**
  * Wraps tar-stream's (private, pinned 3.2.2) long-header decoder: refuses PAX and GNU long
  * headers larger than maxHeaderBytes, and remembers the raw records of the next entry.
- * take() returns the records for the entry just emitted (global records merged under local).
+ * take() returns the records for the entry just emitted. PAX global headers are ignored, as
+ * containerd and moby ignore them (Go's archive/tar keeps no global state): applying their
+ * records (xattrs) to every later entry would let one header multiply into millions of xattrs.
  */
-export function capturePax(ex: Extract, maxHeaderBytes: number): { take(): PaxRecords | null } {
+export function capturePax(ex: Extract, maxHeaderBytes: number, warn: (w: string) => void): { take(): PaxRecords | null } {
   const inner = ex as unknown as ExtractInternals;
   const original = inner._decodeLongHeader;
-  if (typeof original !== "function") {
-    throw internal("tar-stream internals changed (_decodeLongHeader missing): check the pinned version");
+  if (typeof original !== "function" || !("_paxGlobal" in inner)) {
+    throw internal("tar-stream internals changed (_decodeLongHeader or _paxGlobal missing): check the pinned version");
   }
-  let global: Map<string, Buffer> | null = null;
   let local: Map<string, Buffer> | null = null;
+  let warned = false;
   inner._decodeLongHeader = function (this: ExtractInternals, buf: Buffer): void {
     const type = this._header?.type ?? "long header";
     if (buf.length > maxHeaderBytes) {
       throw invalid(`layer has a ${type} of ${buf.length} bytes, over the limit of ${maxHeaderBytes}`);
     }
     if (type === "pax-header") local = parsePax(buf);
-    else if (type === "pax-global-header") global = parsePax(buf);
     original.call(this, buf);
+    if (type === "pax-global-header") {
+      // tar-stream would merge it into every later entry that has local records; drop it.
+      this._paxGlobal = null;
+      if (!warned) warn("layer has a PAX global header; ignored, as containerd does");
+      warned = true;
+    }
   };
   return {
     take(): PaxRecords | null {
       const mine = local;
       local = null;
-      if (global === null) return mine;
-      if (mine === null) return global;
-      return new Map([...global, ...mine]);
+      return mine;
     },
   };
 }

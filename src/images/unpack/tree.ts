@@ -14,7 +14,7 @@ export const otherNode: Node = { kind: "other" };
 export const dirNode = (mode: number): DirNode => ({ kind: "dir", sgid: (mode & 0o2000) !== 0 });
 
 // Linux gives up after 40 links (MAXSYMLINKS); so does Berth.
-const MAX_LINKS = 40;
+export const MAX_LINKS = 40;
 
 /**
  * A view of a directory tree keyed by root-relative path ("" is the root). When `complete`,
@@ -78,6 +78,11 @@ export class LayerTree {
     return node;
   }
 
+  /** True when rel is cached as a directory: then it has no symlink in it (see the class comment). */
+  cachedDir(rel: string): boolean {
+    return this.#nodes.get(rel)?.kind === "dir";
+  }
+
   /** Records what Berth just made at rel. */
   set(rel: string, node: Node): void {
     this.#put(rel, node);
@@ -96,7 +101,7 @@ export class LayerTree {
    */
   resolve(rel: string, followLast: boolean, entryName: string): string {
     // Fast path: a path cached as a directory has no symlinks in it (see the class comment).
-    if (this.#nodes.get(rel)?.kind === "dir") return rel;
+    if (this.cachedDir(rel)) return rel;
     const todo = rel.split("/").reverse();
     const done: string[] = [];
     let links = 0;

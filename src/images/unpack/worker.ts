@@ -56,7 +56,7 @@ async function run(job: ApplyJob, f: Feed | BlobFeed): Promise<void> {
 port.on("message", (m: ToWorker) => {
   switch (m.t) {
     case "job":
-      feed = m.blob ? new BlobFeed(m.blob) : new Feed();
+      feed = m.blob ? new BlobFeed(m.blob, m.job.limits) : new Feed();
       void run(m.job, feed);
       break;
     case "chunk":

@@ -45,7 +45,7 @@ async function setup(t: import("node:test").TestContext): Promise<{ pool: Unpack
   return { pool, dir };
 }
 
-const job = (root: string) => ({ root, lowers: [], limits: DEFAULT_APPLY_LIMITS });
+const job = (root: string) => ({ root, lowers: [], limits: DEFAULT_APPLY_LIMITS, what: "layer" });
 
 for (const [compression, pack] of [
   ["gzip", (b: Buffer) => zlib.gzipSync(b)],
@@ -103,7 +103,7 @@ test("corrupt data, a bomb and destroy() are refused with errors naming the laye
   const bomb = zlib.gzipSync(Buffer.alloc(20 * 1024 * 1024));
   await assert.rejects(
     pool.run(new BlobInput(await at("bomb", bomb), "gzip", 10 * 1024 * 1024, "layer 4"), job(path.join(dir, "r4"))),
-    /layer 4 exceeds the limit of 10485760 uncompressed bytes/,
+    /layer 4 unpacks to more than 10\.0 MiB \(images\.max_layer_bytes\)/,
   );
   const slow = new FakeDownload(path.join(dir, "blob"));
   const input = new BlobInput(slow, "gzip", 1e9, "layer 5");

@@ -15,7 +15,7 @@ test("six layers on a pool of two all apply, in parallel where they can", async 
   const base = await tempDir(t);
   const tars = await Promise.all([0, 1, 2, 3, 4, 5].map((i) => buildTar([{ name: `f${i}`, data: `layer ${i}` }])));
   const results = await Promise.all(
-    tars.map((tb, i) => pool.run(streamOf(tb), { root: path.join(base, `l${i}`), lowers: [], limits: DEFAULT_APPLY_LIMITS })),
+    tars.map((tb, i) => pool.run(streamOf(tb), { root: path.join(base, `l${i}`), lowers: [], limits: DEFAULT_APPLY_LIMITS, what: "layer" })),
   );
   results.forEach((r, i) => assert.equal(r.diffId, sha256(tars[i] ?? Buffer.alloc(0))));
   assert.equal(await fsp.readFile(path.join(base, "l5/f5"), "utf8"), "layer 5");
@@ -25,7 +25,7 @@ test("a failing layer and a failing input leave the worker ready for the next la
   const pool = new UnpackPool(1, 1000);
   t.after(() => pool.close());
   const base = await tempDir(t);
-  const job = (name: string) => ({ root: path.join(base, name), lowers: [], limits: DEFAULT_APPLY_LIMITS });
+  const job = (name: string) => ({ root: path.join(base, name), lowers: [], limits: DEFAULT_APPLY_LIMITS, what: "layer" });
   await assert.rejects(pool.run(streamOf(await buildTar([{ name: "../x", data: "x" }])), job("bad")), (err: Error & { code?: number }) => {
     assert.equal(err.code, 3);
     assert.match(err.message, /escapes the layer root/);
