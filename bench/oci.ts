@@ -4,7 +4,7 @@ import { spawn } from "node:child_process";
 import { pathToFileURL } from "node:url";
 import { OciKit } from "../test/unit/oci/kit.js";
 import { summary } from "./stats.js";
-import type { Emit } from "./run.js";
+import type { Emit } from "./emit.js";
 
 const ROUNDS = 20;
 
