@@ -5,7 +5,7 @@ import { mkdir, readFile, stat, writeFile } from "node:fs/promises";
 import { isAbsolute, join, normalize } from "node:path";
 import { BerthError, Code, failedPrecondition, invalid } from "../errors.js";
 import { ContainerConfig, LinuxContainerResources, NamespaceMode, type CreateContainerRequest } from "../generated/runtime/v1/api.js";
-import { newId } from "../pods/ids.js";
+import { newId } from "../util/ids.js";
 import { podFilePaths } from "../pods/files.js";
 import type { Pod } from "../pods/record.js";
 import { logger } from "../util/log.js";

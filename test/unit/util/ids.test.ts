@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { status } from "@grpc/grpc-js";
-import { newId, resolveId } from "../../../src/pods/ids.js";
+import { newId, resolveId } from "../../../src/util/ids.js";
 import type { BerthError } from "../../../src/errors.js";
 
 test("new IDs are 64 lowercase hex characters and avoid taken ones", () => {
