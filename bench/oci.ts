@@ -2,7 +2,7 @@
 // conmon, stop+delete (ours vs runc delete --force), ExecSync `true`. Run: node dist/bench/oci.js
 import { spawn } from "node:child_process";
 import { pathToFileURL } from "node:url";
-import { OciKit } from "../test/unit/oci/kit.js";
+import { OciKit } from "../test/integration/oci/kit.js";
 import { summary } from "./stats.js";
 import type { Emit } from "./emit.js";
 

@@ -6,7 +6,7 @@ import os from "node:os";
 import path from "node:path";
 import { test } from "node:test";
 import { applyLayer } from "../../../../src/images/unpack/apply.js";
-import { buildTar, getXattr, run, sha256, streamOf, T0, tempDir, type E } from "./layer-kit.js";
+import { buildTar, getXattr, run, sha256, streamOf, T0, tempDir, type E } from "../../../fixtures/layer-kit.js";
 
 const T1 = new Date("2021-05-06T07:08:09Z");
 const secs = (d: Date): number => d.getTime();
