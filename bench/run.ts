@@ -5,9 +5,10 @@ import { pullBench } from "./pull.js";
 import { podsBench } from "./pods.js";
 import { ociBench } from "./oci.js";
 import { containersBench } from "./containers.js";
+import { unpackBench } from "./unpack.js";
 import { emit, type Emit } from "./emit.js";
 
-const BENCHES: Record<string, (emit: Emit) => Promise<void>> = { daemon: daemonBench, pull: pullBench, pods: podsBench, oci: ociBench, containers: containersBench };
+const BENCHES: Record<string, (emit: Emit) => Promise<void>> = { daemon: daemonBench, pull: pullBench, pods: podsBench, oci: ociBench, containers: containersBench, unpack: unpackBench };
 
 const wanted = process.argv.slice(2);
 for (const [name, fn] of Object.entries(BENCHES)) {
