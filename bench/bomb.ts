@@ -7,7 +7,7 @@ import { call } from "../src/cli/client.js";
 import { pushBomb } from "../test/fixtures/bomb.js";
 import { startDaemon, type Daemon } from "../test/fixtures/daemon.js";
 import { startRegistry, writeHostsToml } from "../test/fixtures/registry.js";
-import type { Emit } from "./run.js";
+import type { Emit } from "./emit.js";
 import { summary } from "./stats.js";
 
 const RUNS = 3;

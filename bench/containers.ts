@@ -18,7 +18,7 @@ import { pushBusybox } from "../test/fixtures/images.js";
 import { startRegistry, writeHostsToml } from "../test/fixtures/registry.js";
 import { podRequest } from "../test/e2e/pods-kit.js";
 import { rssMiB, summary } from "./stats.js";
-import type { Emit } from "./run.js";
+import type { Emit } from "./emit.js";
 
 const run = promisify(execFile);
 const SEQUENTIAL = 30;

@@ -3,7 +3,7 @@
 import { startDaemon } from "../test/fixtures/daemon.js";
 import { call } from "../src/cli/client.js";
 import { rssMiB, summary } from "./stats.js";
-import type { Emit } from "./run.js";
+import type { Emit } from "./emit.js";
 
 export async function daemonBench(emit: Emit): Promise<void> {
   const starts: number[] = [];

@@ -4,7 +4,7 @@ import { startDaemon } from "../test/fixtures/daemon.js";
 import { attacks } from "../test/fixtures/h2-attacks.js";
 import { siege } from "../test/fixtures/h2-siege.js";
 import { summary } from "./stats.js";
-import type { Emit } from "./run.js";
+import type { Emit } from "./emit.js";
 
 export async function h2FrontBench(emit: Emit): Promise<void> {
   const d = await startDaemon();

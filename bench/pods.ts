@@ -8,7 +8,7 @@ import { call } from "../src/cli/client.js";
 import { startDaemon, type Daemon } from "../test/fixtures/daemon.js";
 import { podRequest } from "../test/e2e/pods-kit.js";
 import { summary } from "./stats.js";
-import type { Emit } from "./run.js";
+import type { Emit } from "./emit.js";
 
 const run = promisify(execFile);
 const SEQUENTIAL = 30;

@@ -9,7 +9,7 @@ import { startDaemon, type Daemon } from "../test/fixtures/daemon.js";
 import { pushImage, type PushedImage } from "../test/fixtures/images.js";
 import { buildTar, type LayerEntry } from "../test/fixtures/layers.js";
 import { startRegistry, writeHostsToml, type FixtureRegistry } from "../test/fixtures/registry.js";
-import type { Emit } from "./run.js";
+import type { Emit } from "./emit.js";
 
 const RUNS = 3;
 const TICKS_PER_SECOND = 100; // USER_HZ on Linux

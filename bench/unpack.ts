@@ -7,7 +7,7 @@ import { Readable } from "node:stream";
 import { applyLayer } from "../src/images/unpack/apply.js";
 import { unpackPool } from "../src/images/unpack/pool.js";
 import { buildTar, type LayerEntry } from "../test/fixtures/layers.js";
-import type { Emit } from "./run.js";
+import type { Emit } from "./emit.js";
 import { summary } from "./stats.js";
 
 const RUNS = 5;

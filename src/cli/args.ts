@@ -21,3 +21,6 @@ export function parse<O extends Options>(args: string[], options: O) {
     throw new UsageError((err as Error).message);
   }
 }
+
+/** What `parse` returns for the client flags alone; commands that add none take this. */
+export type ClientArgs = ReturnType<typeof parse<typeof CLIENT_OPTIONS>>;

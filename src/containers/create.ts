@@ -4,10 +4,11 @@ import { mkdir, readFile, stat, writeFile } from "node:fs/promises";
 import { isAbsolute, join, normalize } from "node:path";
 import { BerthError, Code, failedPrecondition, internal, invalid } from "../errors.js";
 import { ContainerConfig, LinuxContainerResources, NamespaceMode, type CreateContainerRequest } from "../generated/runtime/v1/api.js";
-import { newId } from "../pods/ids.js";
+import { newId } from "../util/ids.js";
 import { podFilePaths } from "../pods/files.js";
 import type { Pod } from "../pods/record.js";
 import { logger } from "../util/log.js";
+import { stepTimer } from "../util/step-timer.js";
 import { conmonLeafName, containerCgroup } from "./cgroup-path.js";
 import type { ContainerContext, ResolvedImage } from "./context.js";
 import { lookupDevice } from "./host/devices.js";
@@ -181,33 +182,56 @@ async function readLocalhostProfile(config: ContainerConfig): Promise<{ path: st
 
 async function build(ctx: ContainerContext, pod: Pod, config: ContainerConfig, image: ResolvedImage, target: string | undefined, c: Container,
   profile: { path: string; text: string } | undefined): Promise<string> {
-  const t0 = performance.now();
-  const ms: Record<string, number> = {};
-  const mark = (name: string, since: number) => (ms[name] = Math.round((performance.now() - since) * 10) / 10);
+  const timer = stepTimer();
   const { rec } = c;
   // Saved first: the layers are now in use (image GC keeps them) and a crash leaves a record to clean up.
   ctx.save(c);
   await using undo = new AsyncDisposableStack();
-  undo.defer(async () => {
-    try {
-      await releaseContainer(ctx, c);
-      ctx.drop(c);
-    } catch (err) {
-      // Kept hidden in "creating": the next start cleans it up.
-      log.error({ id: rec.id, err: (err as Error).message }, "cleanup after a failed CreateContainer failed; will retry at start");
-    }
-  });
+  undo.defer(() => releaseFailed(ctx, c));
+  const placing = startConmonPlacement(ctx, pod, rec, undo);
+  const rootfs = await timer.step("rootfs", () => mountRootfs(ctx, c, image));
+  await timer.step("spec", () => writeSpec(ctx, pod, config, image, target, rec, rootfs, profile));
+  rec.process = await timer.step("runc_create", () => runcCreate(ctx, config, rec, placing));
+  // The pod went away while this ran (its Stop/Remove did not see a container yet): undo, not a leak.
+  if (!podReady(ctx, pod.rec.id)) throw failedPrecondition(`pod sandbox "${pod.rec.id}" was stopped or removed while container "${config.metadata!.name}" was being created`);
+  rec.phase = "created";
+  ctx.save(c);
+  undo.move();
+  log.debug({ id: rec.id, pod: pod.rec.id, ms: timer.done() }, "container created");
+  return rec.id;
+}
 
-  // conmon's cgroup leaf is made while the rootfs is mounted and the spec built (~2 ms off the path).
+/** The undo of a failed create: release what was made and forget the record. */
+async function releaseFailed(ctx: ContainerContext, c: Container): Promise<void> {
+  try {
+    await releaseContainer(ctx, c);
+    ctx.drop(c);
+  } catch (err) {
+    // Kept hidden in "creating": the next start cleans it up.
+    log.error({ id: c.rec.id, err: (err as Error).message }, "cleanup after a failed CreateContainer failed; will retry at start");
+  }
+}
+
+type Placing = ReturnType<ContainerContext["deps"]["cgroups"]["placement"]> | Promise<undefined>;
+
+/**
+ * conmon's cgroup leaf (cgroupfs) is made while the rootfs is mounted and the spec built (~2 ms off
+ * the path). Awaited before conmon starts; settled before any undo runs.
+ */
+function startConmonPlacement(ctx: ContainerContext, pod: Pod, rec: ContainerRecord, undo: AsyncDisposableStack): Placing {
   if (ctx.deps.cgroups.name === "cgroupfs") rec.conmonLeaf = join(pod.rec.cgroup.path, conmonLeafName(rec.id));
   const placing = rec.conmonLeaf ? ctx.deps.cgroups.placement(pod.rec.cgroup, conmonLeafName(rec.id)) : Promise.resolve(undefined);
-  placing.catch(() => undefined); // awaited before conmon starts; settled before any undo runs
+  placing.catch(() => undefined);
   undo.defer(async () => void (await placing.catch(() => undefined)));
+  return placing;
+}
 
+/** The overlay of the image's layers and a writable upper dir, mounted on <bundle>/rootfs. */
+async function mountRootfs(ctx: ContainerContext, c: Container, image: ResolvedImage): Promise<string> {
+  const { rec } = c;
   const rootfs = join(rec.paths.bundle, "rootfs");
   const upper = join(rec.paths.dir, "upper");
   const work = join(rec.paths.dir, "work");
-  let t = performance.now();
   await Promise.all([
     // upper is the container's "/" (overlay's root takes its mode), so 0755; its parent is 0700.
     mkdir(rec.paths.dir, { recursive: true, mode: 0o700 }).then(() => Promise.all([mkdir(upper, { mode: 0o755 }), mkdir(work, { mode: 0o700 })])),
@@ -224,17 +248,25 @@ async function build(ctx: ContainerContext, pod: Pod, config: ContainerConfig, i
   rec.mounted = true;
   ctx.save(c);
   await mountOverlay({ layersDir: ctx.deps.images.layersDir, lowers, upper, work, target: rootfs });
-  mark("rootfs", t);
+  return rootfs;
+}
 
-  t = performance.now();
-  const [passwd, group, hostname, imageVolumes] = await Promise.all([
-    readFileInRoot(rootfs, "/etc/passwd", MAX_ACCOUNT_FILE),
-    readFileInRoot(rootfs, "/etc/group", MAX_ACCOUNT_FILE),
-    readFile(podFilePaths(pod.rec.dir).hostname, "utf8").then((s) => s.trim(), () => ""),
-    makeImageVolumes(rootfs, join(rec.paths.dir, "volumes"), imageVolumePaths(image.config, config.mounts)),
-    ensureHostPaths(config),
-  ]);
-  const user = resolveUser(userRequestFrom(config, image.config), passwd ?? "", group ?? "");
+/** What the spec needs from the mounted rootfs and the pod, read at once; CRI mounts' host paths made meanwhile. */
+async function specInputs(pod: Pod, config: ContainerConfig, image: ResolvedImage, rec: ContainerRecord, rootfs: string) {
+  const passwd = readFileInRoot(rootfs, "/etc/passwd", MAX_ACCOUNT_FILE);
+  const group = readFileInRoot(rootfs, "/etc/group", MAX_ACCOUNT_FILE);
+  const hostname = readFile(podFilePaths(pod.rec.dir).hostname, "utf8").then((s) => s.trim(), () => "");
+  const imageVolumes = makeImageVolumes(rootfs, join(rec.paths.dir, "volumes"), imageVolumePaths(image.config, config.mounts));
+  const hostPaths = ensureHostPaths(config);
+  await Promise.all([passwd, group, hostname, imageVolumes, hostPaths]);
+  return { passwd: (await passwd) ?? "", group: (await group) ?? "", hostname: await hostname, imageVolumes: await imageVolumes };
+}
+
+/** The user resolved against the image's account files, the OCI spec, written as <bundle>/config.json. */
+async function writeSpec(ctx: ContainerContext, pod: Pod, config: ContainerConfig, image: ResolvedImage, target: string | undefined, rec: ContainerRecord, rootfs: string,
+  profile: { path: string; text: string } | undefined): Promise<void> {
+  const { passwd, group, hostname, imageVolumes } = await specInputs(pod, config, image, rec, rootfs);
+  const user = resolveUser(userRequestFrom(config, image.config), passwd, group);
   rec.user = { uid: user.uid, gid: user.gid, additionalGids: user.additionalGids };
   const privileged = config.linux?.securityContext?.privileged ?? false;
   const spec = buildSpec({
@@ -261,11 +293,12 @@ async function build(ctx: ContainerContext, pod: Pod, config: ContainerConfig, i
     options: specOptions(ctx.deps.facts, privileged),
   });
   await writeFile(join(rec.paths.bundle, "config.json"), JSON.stringify(spec), { mode: 0o600 });
-  mark("spec", t);
+}
 
-  t = performance.now();
+/** runc create under conmon, conmon placed in its leaf before it starts anything. */
+async function runcCreate(ctx: ContainerContext, config: ContainerConfig, rec: ContainerRecord, placing: Placing): Promise<NonNullable<ContainerRecord["process"]>> {
   const placement = await placing;
-  rec.process = await ctx.deps.oci.create({
+  return ctx.deps.oci.create({
     id: rec.id,
     bundleDir: rec.paths.bundle,
     logPath: rec.logPath || undefined,
@@ -276,13 +309,4 @@ async function build(ctx: ContainerContext, pod: Pod, config: ContainerConfig, i
     timeoutMs: ctx.deps.createTimeoutMs,
     placeConmon: placement ? (pid) => placement.adopt([pid]) : undefined,
   });
-  mark("runc_create", t);
-
-  // The pod went away while this ran (its Stop/Remove did not see a container yet): undo, not a leak.
-  if (!podReady(ctx, pod.rec.id)) throw failedPrecondition(`pod sandbox "${pod.rec.id}" was stopped or removed while container "${config.metadata!.name}" was being created`);
-  rec.phase = "created";
-  ctx.save(c);
-  undo.move();
-  log.debug({ id: rec.id, pod: pod.rec.id, ms: { ...ms, total: Math.round((performance.now() - t0) * 10) / 10 } }, "container created");
-  return rec.id;
 }

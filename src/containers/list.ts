@@ -1,7 +1,7 @@
 // ListContainers from memory, with CRI's filters: ID and pod sandbox ID (full or unique prefix),
 // state, and a label selector where every given label must match exactly.
 import type { Container as CriContainer, ContainerFilter } from "../generated/runtime/v1/api.js";
-import { filterMatch } from "../pods/ids.js";
+import { filterMatch } from "../util/ids.js";
 import type { ContainerContext } from "./context.js";
 import { isVisible, type Container } from "./record.js";
 import { listEntry, stateOf } from "./status.js";

@@ -17,7 +17,7 @@ export async function startContainer(ctx: ContainerContext, ref: string): Promis
     const { rec } = c;
     if (rec.phase !== "created") throw failedPrecondition(`container "${rec.id}" is ${rec.phase}: only a created container can be started`);
     const pod = ctx.deps.pods.find(rec.podId);
-    if (!pod || pod.rec.phase !== "ready") throw failedPrecondition(`pod sandbox "${rec.podId}" of container "${rec.id}" is not ready`);
+    if (pod?.rec.phase !== "ready") throw failedPrecondition(`pod sandbox "${rec.podId}" of container "${rec.id}" is not ready`);
     c.startRequested = true;
     // Taken before runc start: the process may exit (and be recorded) before runc returns.
     const startedAt = nowNs();

@@ -1,7 +1,7 @@
 // ImageFsInfo: bytes and inodes used by the image store (blobs + layers) and by the containers'
 // writable layers under <root>/containers, each with the time it was measured.
 import { stat } from "node:fs/promises";
-import { diskUsage, type Usage } from "./usage.js";
+import { diskUsage, type Usage } from "../util/disk-usage.js";
 import type { ContentStore } from "./content/store.js";
 import type { LayerStore } from "./layers/store.js";
 

@@ -1,5 +1,5 @@
 // The pull progress feed: per-layer bytes done/total and phase changes as an in-memory
-// EventEmitter (later metrics and events publish from it), logged at debug, throttled.
+// EventEmitter, logged at debug, throttled.
 import { EventEmitter } from "node:events";
 import { logger } from "../util/log.js";
 

@@ -5,8 +5,8 @@ import type { PodCgroupDriver } from "../oci/cgroups-driver.js";
 import type { AttachResult, PodNetwork } from "../network/cni/network.js";
 import type { PodRef } from "../network/cni/runtime-args.js";
 import { notFound } from "../errors.js";
-import { resolveId } from "./ids.js";
-import { KeyedMutex } from "./lock.js";
+import { resolveId } from "../util/ids.js";
+import { KeyedMutex } from "../util/lock.js";
 import { isVisible, type Pod } from "./record.js";
 import type { PodStore } from "./store.js";
 

@@ -2,7 +2,7 @@
 // selector where every given label must match exactly.
 import type { PodSandbox, PodSandboxFilter } from "../generated/runtime/v1/api.js";
 import type { PodContext } from "./context.js";
-import { filterMatch } from "./ids.js";
+import { filterMatch } from "../util/ids.js";
 import { isVisible } from "./record.js";
 import { stateOf } from "./status.js";
 

@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { PodSandboxConfig } from "../generated/runtime/v1/api.js";
 import { logger } from "../util/log.js";
 import type { PodContext } from "./context.js";
-import { newId } from "./ids.js";
+import { newId } from "../util/ids.js";
 import { pinPath } from "./namespaces.js";
 import type { Pod, PodRecord } from "./record.js";
 import type { PodSpec } from "./spec.js";

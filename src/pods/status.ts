@@ -3,7 +3,7 @@
 import {
   NamespaceMode,
   PodSandboxState,
-  PodSandboxStatusResponse,
+  type PodSandboxStatusResponse,
   type NamespaceOption,
   type PodSandboxStatus,
 } from "../generated/runtime/v1/api.js";

@@ -6,7 +6,7 @@ export type { Logger };
 export const LOG_LEVELS = ["trace", "debug", "info", "warn", "error", "fatal", "silent"] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
-let root: Logger = pino({ level: "info", base: { pid: process.pid } }, pino.destination({ fd: 2, sync: true }));
+const root: Logger = pino({ level: "info", base: { pid: process.pid } }, pino.destination({ fd: 2, sync: true }));
 
 // pino children keep the level they were made with, and modules make theirs at import time,
 // so the level is pushed to every child when config sets it.
@@ -21,9 +21,4 @@ export function logger(component: string): Logger {
   const child = root.child({ component });
   children.push(child);
   return child;
-}
-
-/** For tests and tools that must stay quiet. */
-export function replaceRootLogger(l: Logger): void {
-  root = l;
 }

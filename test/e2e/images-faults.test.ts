@@ -196,7 +196,7 @@ test("layers download in parallel up to registry.max_concurrent_downloads", asyn
     let peak = 0;
     let img: PushedImage | undefined;
     const { reg, d } = await proxied(t, async ({ req, forward, send }) => {
-      if (!img || !img.layers.some((l) => isBlob(req.url, l.digest))) return false;
+      if (!img?.layers.some((l) => isBlob(req.url, l.digest))) return false;
       active++;
       peak = Math.max(peak, active);
       const raw = await forward();

@@ -11,7 +11,7 @@ import { call } from "../../src/cli/client.js";
 import {
   ListPodSandboxRequest,
   NamespaceMode,
-  PodSandboxConfig,
+  type PodSandboxConfig,
   RunPodSandboxRequest,
   type PodSandboxStatusResponse,
 } from "../../src/generated/runtime/v1/api.js";

@@ -7,7 +7,8 @@ import { pipeline } from "node:stream/promises";
 import { status as grpcStatus } from "@grpc/grpc-js";
 import type { CriClient } from "../client.js";
 import { UsageError } from "../output.js";
-import { daemonStatePath, type ClientArgs } from "./images.js";
+import type { ClientArgs } from "../args.js";
+import { daemonStatePath } from "./daemon-state.js";
 
 async function readJson(res: IncomingMessage): Promise<unknown> {
   const chunks: Buffer[] = [];

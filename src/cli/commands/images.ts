@@ -5,14 +5,14 @@ import type { ServiceError } from "@grpc/grpc-js";
 import { status as grpcStatus } from "@grpc/grpc-js";
 import { Image, ImageFsInfoResponse, type AuthConfig } from "../../generated/runtime/v1/api.js";
 import { formatReference, parseReference } from "../../images/registry/reference.js";
-import type { CLIENT_OPTIONS, parse } from "../args.js";
+import type { ClientArgs } from "../args.js";
 import { call, type CriClient } from "../client.js";
 import { parseFormat, printStructured, printTable, UsageError, decodeInfo } from "../output.js";
 import { humanSize, PullView } from "./images-progress.js";
 import { exportCommand, importCommand } from "./images-archive.js";
+import { daemonStatePath } from "./daemon-state.js";
 
 type Options = NonNullable<ParseArgsConfig["options"]>;
-export type ClientArgs = ReturnType<typeof parse<typeof CLIENT_OPTIONS>>;
 
 const spec = (image: string) => ({ image, annotations: {}, userSpecifiedImage: "", runtimeHandler: "", imageRef: "" });
 const str = (a: ClientArgs, k: string): string | undefined => {
@@ -46,17 +46,6 @@ async function pull(c: CriClient, a: ClientArgs): Promise<void> {
     process.stdout.write(`Image is up to date for ${r.imageRef}\n`);
   } finally {
     view.close();
-  }
-}
-
-/** A path in the daemon's state directory (its sockets), from its effective config. */
-export async function daemonStatePath(c: CriClient, name: string): Promise<string | undefined> {
-  try {
-    const s = await call(c, c.runtime, c.runtime.status, { verbose: true });
-    const cfg = JSON.parse(s.info["config"] ?? "{}") as { state?: unknown };
-    return typeof cfg.state === "string" ? `${cfg.state}/${name}` : undefined;
-  } catch {
-    return undefined;
   }
 }
 

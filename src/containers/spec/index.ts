@@ -3,7 +3,6 @@
 export { buildSpec } from "./build.js";
 export { checkRunAsGroup, resolveUser, userRequestFrom, MAX_ACCOUNT_FILE, type UserRequest } from "./user.js";
 export { imageVolumePaths } from "./mounts.js";
-export { runcSpecProblems } from "./runc-shape.js";
 export { ALL_CAPABILITIES, DEFAULT_CAPABILITIES } from "./capabilities.js";
 export { DEFAULT_MASKED_PATHS, DEFAULT_READONLY_PATHS } from "./masked-paths.js";
 export { DEFAULT_SECCOMP } from "./seccomp-default.js";

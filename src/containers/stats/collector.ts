@@ -1,7 +1,7 @@
 // One cached scan of every container's and pod's cgroup (plus pod network counters and writable
 // layer sizes) shared by all stats callers: at most one scan a second, concurrent callers share it.
 import { join } from "node:path";
-import { diskUsage, type Usage } from "../../images/usage.js";
+import { diskUsage, type Usage } from "../../util/disk-usage.js";
 import { logger } from "../../util/log.js";
 import type { Pod } from "../../pods/record.js";
 import type { ContainerContext } from "../context.js";

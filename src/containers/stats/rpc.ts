@@ -1,7 +1,7 @@
 // The four stats RPCs over one shared snapshot: ContainerStats, ListContainerStats,
 // PodSandboxStats and ListPodSandboxStats, with CRI's ID (or unique prefix) and label filters.
 import type { ContainerStats, ContainerStatsFilter, PodSandboxStats, PodSandboxStatsFilter } from "../../generated/runtime/v1/api.js";
-import { filterMatch } from "../../pods/ids.js";
+import { filterMatch } from "../../util/ids.js";
 import type { Pod } from "../../pods/record.js";
 import type { ContainerContext } from "../context.js";
 import { select } from "../list.js";

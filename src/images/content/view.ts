@@ -2,12 +2,26 @@
 // bytes away and starts over from byte 0, a reader that saw the old bytes fails instead of mixing.
 import type { FileHandle } from "node:fs/promises";
 import type { Followed } from "./follow.js";
-import type { Ingest } from "./ingest.js";
+
+/** What a view needs of the download it reads (the Ingest; an interface, so view and ingest do not import each other). */
+export interface ViewSource {
+  readonly generation: number;
+  readonly readable: number;
+  readonly state: "running" | "done" | "failed";
+  readonly error: Error | undefined;
+  readonly size: number;
+  readonly what: string;
+  readonly opened: Promise<void>;
+  on(event: "progress", fn: () => void): unknown;
+  off(event: "progress", fn: () => void): unknown;
+  restartError(): Error;
+  openFileAt(view: IngestView): Promise<FileHandle>;
+}
 
 /** What a follower reads: the download as of one generation (a restart from byte 0 ends it). */
 export class IngestView implements Followed {
   constructor(
-    private readonly ing: Ingest,
+    private readonly ing: ViewSource,
     readonly generation: number,
   ) {}
 

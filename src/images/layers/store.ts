@@ -8,7 +8,7 @@ import { BerthError, Code, describe } from "../../errors.js";
 import type { Store } from "../../store/db.js";
 import { logger } from "../../util/log.js";
 import { applyLayer, type ApplyLimits, type BlobInput, type ImageBudget } from "../unpack/apply.js";
-import { diskUsage, type Usage } from "../usage.js";
+import { diskUsage, type Usage } from "../../util/disk-usage.js";
 
 const log = logger("layers");
 const ID = /^[0-9a-f]{12}$/;

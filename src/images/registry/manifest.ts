@@ -9,7 +9,7 @@ import {
   mediaType as readMediaType, object, optString, optStringMap, parseJson, sha256Digest, size, string, stringArray,
   type JsonObject,
 } from "./json-shape.js";
-import type { Platform } from "./platform.js";
+import type { Platform } from "./platform-type.js";
 
 export interface Descriptor {
   mediaType: string;

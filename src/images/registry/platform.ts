@@ -4,14 +4,9 @@ import { endianness } from "node:os";
 import { BerthError, Code } from "../../errors.js";
 import { MANIFEST_TYPES } from "./media-types.js";
 import type { Descriptor, ImageIndex } from "./manifest.js";
+import type { Platform } from "./platform-type.js";
 
-export interface Platform {
-  os: string;
-  architecture: string;
-  variant?: string;
-  osVersion?: string;
-  osFeatures?: string[];
-}
+export type { Platform };
 
 const ARCH_ALIASES: Record<string, { architecture: string; variant?: string }> = {
   x86_64: { architecture: "amd64" }, "x86-64": { architecture: "amd64" },

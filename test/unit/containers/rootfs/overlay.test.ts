@@ -1,12 +1,8 @@
-// The overlay rootfs: lowerdirs under the layer store are passed relative (short options), the
-// option string is checked against the kernel's page limit, and a real mount/unmount round trip.
+// The overlay rootfs options: lowerdirs under the layer store are passed relative (short options)
+// and the option string is checked against the kernel's page limit.
 import assert from "node:assert/strict";
-import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { test } from "node:test";
-import { mountOverlay, overlayOptions, unmountOverlay } from "../../../../src/containers/rootfs/overlay.js";
-import { isMountPoint } from "../../../../src/oci/mount.js";
+import { overlayOptions } from "../../../../src/containers/rootfs/overlay.js";
 
 test("lowerdirs inside the layer store are relative; others stay absolute", () => {
   const o = overlayOptions({ layersDir: "/var/lib/berth/layers", lowers: ["/var/lib/berth/layers/aaaaaaaaaaaa/diff", "/elsewhere/x"], upper: "/c/u", work: "/c/w", target: "/t" });
@@ -20,27 +16,4 @@ test("128 short layer ids fit the one-page limit; 300 do not, with a clear error
   assert.throws(() => overlayOptions({ layersDir: "/var/lib/berth/layers", lowers: lowers(300), upper: "/u", work: "/w", target: "/t" }), /300 layers/);
   assert.throws(() => overlayOptions({ layersDir: "/l", lowers: ["/l/a:b"], upper: "/u", work: "/w", target: "/t" }), /':'/);
   assert.throws(() => overlayOptions({ layersDir: "/l", lowers: [], upper: "/u", work: "/w", target: "/t" }), /at least one/);
-});
-
-test("mount merges lower and upper; writes land in upper; unmount is idempotent", async (t) => {
-  const dir = await mkdtemp(join(tmpdir(), "berth-ovl-"));
-  const target = join(dir, "merged");
-  t.after(async () => {
-    await unmountOverlay(target).catch(() => undefined);
-    await rm(dir, { recursive: true, force: true });
-  });
-  const layers = join(dir, "layers");
-  for (const d of ["layers/aaa/diff", "layers/bbb/diff", "upper", "work", "merged"]) await mkdir(join(dir, d), { recursive: true });
-  await writeFile(join(layers, "aaa/diff/a"), "bottom\n");
-  await writeFile(join(layers, "bbb/diff/a"), "top\n");
-  await writeFile(join(layers, "aaa/diff/b"), "b\n");
-  await mountOverlay({ layersDir: layers, lowers: [join(layers, "bbb/diff"), join(layers, "aaa/diff")], upper: join(dir, "upper"), work: join(dir, "work"), target });
-  assert.ok(await isMountPoint(target));
-  assert.equal(await readFile(join(target, "a"), "utf8"), "top\n", "topmost first");
-  assert.equal(await readFile(join(target, "b"), "utf8"), "b\n");
-  await writeFile(join(target, "c"), "new\n");
-  assert.equal(await readFile(join(dir, "upper", "c"), "utf8"), "new\n");
-  await unmountOverlay(target);
-  assert.ok(!(await isMountPoint(target)));
-  await unmountOverlay(target);
 });

@@ -10,7 +10,7 @@ import { buildSpec } from "../../../../src/containers/spec/build.js";
 import { DEFAULT_CAPABILITIES, ALL_CAPABILITIES } from "../../../../src/containers/spec/capabilities.js";
 import { DEFAULT_MASKED_PATHS, DEFAULT_READONLY_PATHS } from "../../../../src/containers/spec/masked-paths.js";
 import type { OciSpec } from "../../../../src/containers/spec/oci-types.js";
-import { runcSpecProblems } from "../../../../src/containers/spec/runc-shape.js";
+import { runcSpecProblems } from "./runc-shape.js";
 import { MountPropagation, NamespaceMode, SecurityProfile_ProfileType } from "../../../../src/generated/runtime/v1/api.js";
 import { input, INVALID, throwsCode } from "./fixtures.js";
 

@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { test } from "node:test";
 import { buildSpec } from "../../../../src/containers/spec/build.js";
 import type { OciLinux, OciProcess, OciSpec } from "../../../../src/containers/spec/oci-types.js";
-import { runcSpecProblems } from "../../../../src/containers/spec/runc-shape.js";
+import { runcSpecProblems } from "./runc-shape.js";
 import { input } from "./fixtures.js";
 
 test("runc's own default config.json has no problems", async (t) => {

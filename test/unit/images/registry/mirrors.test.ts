@@ -25,7 +25,7 @@ test("hosts.toml mirror without the image: falls back to the upstream", async (t
   assert.equal(sha256(await readAll(b.stream)), img.layers[0]?.digest);
 });
 
-test("hosts.toml mirror with the image serves it first; a dead mirror is skipped quickly", async (t) => {
+test("hosts.toml mirror with the image serves it first; a dead mirror is skipped, not retried", async (t) => {
   const upstream = await registry(t);
   const mirror = await registry(t);
   const img = await pushBusybox(upstream);
@@ -37,11 +37,11 @@ test("hosts.toml mirror with the image serves it first; a dead mirror is skipped
     `[host."http://127.0.0.1:${dead}"]`, `  capabilities = ["pull", "resolve"]`,
     `[host."${mirror.url}"]`, `  capabilities = ["pull", "resolve"]`, "",
   ].join("\n"));
-  const c = client(t, { configPath: dir }, { retries: 3, backoffMs: 500 });
-  const started = Date.now();
+  // A retry of the refused mirror would wait ten minutes: resolve answering at all proves that a
+  // connection refused on a mirror is not retried when another endpoint waits (no clock read).
+  const c = client(t, { configPath: dir }, { retries: 3, backoffMs: 600_000, maxBackoffMs: 600_000 });
   const r = await c.resolve(img.reference);
   assert.equal(r.endpoint.url, `${mirror.url}/v2`);
-  assert.ok(Date.now() - started < 1000, "connection refused on a mirror is not retried when another endpoint waits");
   const b = await c.fetchBlob(r.name, img.layers[0]?.digest ?? "");
   assert.equal(b.endpoint.url, `${mirror.url}/v2`);
   await readAll(b.stream);

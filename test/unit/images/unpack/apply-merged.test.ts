@@ -5,7 +5,7 @@ import fsp from "node:fs/promises";
 import path from "node:path";
 import { test } from "node:test";
 import { applyLayer } from "../../../../src/images/unpack/apply.js";
-import { buildTar, sentinelSetup, streamOf, tempDir, type E } from "./layer-kit.js";
+import { buildTar, sentinelSetup, streamOf, tempDir, type E } from "../../../fixtures/layer-kit.js";
 
 async function layers(base: string, specs: E[][]): Promise<string[]> {
   const dirs: string[] = [];

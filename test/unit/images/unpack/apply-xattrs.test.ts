@@ -5,7 +5,7 @@ import fsp from "node:fs/promises";
 import path from "node:path";
 import { test } from "node:test";
 import { applyLayer } from "../../../../src/images/unpack/apply.js";
-import { buildTar, getXattr, sentinelSetup, streamOf, tempDir, type E } from "./layer-kit.js";
+import { buildTar, getXattr, sentinelSetup, streamOf, tempDir, type E } from "../../../fixtures/layer-kit.js";
 
 /** A PAX global extended header block ('g') carrying `records`, to put in front of a tar. */
 function paxGlobal(records: Record<string, string>): Buffer {

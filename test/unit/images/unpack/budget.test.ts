@@ -10,7 +10,7 @@ import { BlobInput, type GrowingBlob } from "../../../../src/images/unpack/blob-
 import { checkRatio, formatBytes, Meter } from "../../../../src/images/unpack/budget.js";
 import { DEFAULT_APPLY_LIMITS, type ApplyLimits } from "../../../../src/images/unpack/limits.js";
 import { UnpackPool } from "../../../../src/images/unpack/pool.js";
-import { buildTar, tempDir } from "./layer-kit.js";
+import { buildTar, tempDir } from "../../../fixtures/layer-kit.js";
 
 /** A blob already downloaded in full. */
 async function done(file: string, bytes: Buffer): Promise<GrowingBlob> {

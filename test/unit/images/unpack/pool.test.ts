@@ -7,7 +7,7 @@ import { Readable } from "node:stream";
 import { test } from "node:test";
 import { DEFAULT_APPLY_LIMITS } from "../../../../src/images/unpack/limits.js";
 import { UnpackPool } from "../../../../src/images/unpack/pool.js";
-import { buildTar, sha256, streamOf, tempDir } from "./layer-kit.js";
+import { buildTar, sha256, streamOf, tempDir } from "../../../fixtures/layer-kit.js";
 
 test("six layers on a pool of two all apply, in parallel where they can", async (t) => {
   const pool = new UnpackPool(2, 1000);

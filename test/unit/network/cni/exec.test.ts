@@ -1,7 +1,7 @@
 // Plugin execution protocol against small script plugins the test writes: environment and
 // stdin as the spec says, the plugin's own error message, non-JSON failures, timeouts.
 import assert from "node:assert/strict";
-import { chmod, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { chmod, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
@@ -54,14 +54,15 @@ test("a plugin's CNI error JSON surfaces its msg, details and code", async (t) =
 });
 
 test("missing plugin and timeout", async (t) => {
-  const d = await binDir(t, { slow: "exec sleep 30" });
+  // The plugin records its pid, then becomes an hour-long sleep: only the timeout's kill ends it.
+  const d = await binDir(t, { slow: 'echo $$ > "$(dirname "$0")/slow.pid"; exec sleep 3600' });
   await assert.rejects(findPlugin([d], "nope"), (err: unknown) => err instanceof Error && /CNI plugin "nope" not found in/.test(err.message));
-  const started = Date.now();
   await assert.rejects(
     execPlugin({ ...base, binDirs: [d], type: "slow", timeoutMs: 200, netconf: { cniVersion: "1.0.0", name: "n", type: "slow" } }),
     (err: unknown) => err instanceof Error && "code" in err && err.code === Code.DEADLINE_EXCEEDED && /timed out after 200 ms/.test(err.message),
   );
-  assert.ok(Date.now() - started < 5000);
+  const pid = Number((await readFile(join(d, "slow.pid"), "utf8")).trim());
+  assert.throws(() => process.kill(pid, 0), (e: NodeJS.ErrnoException) => e.code === "ESRCH", "the timed-out plugin was killed and reaped");
 });
 
 test("a real plugin's VERSION answer parses", async () => {

@@ -9,7 +9,7 @@ import zlib from "node:zlib";
 import { BlobInput, type GrowingBlob } from "../../../../src/images/unpack/blob-input.js";
 import { DEFAULT_APPLY_LIMITS } from "../../../../src/images/unpack/limits.js";
 import { UnpackPool } from "../../../../src/images/unpack/pool.js";
-import { buildTar, sha256, tempDir } from "./layer-kit.js";
+import { buildTar, sha256, tempDir } from "../../../fixtures/layer-kit.js";
 
 /** A download written to `file` in steps; `finish` decides how it ends. */
 class FakeDownload extends EventEmitter implements GrowingBlob {

@@ -3,8 +3,8 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { status } from "@grpc/grpc-js";
-import { newId, resolveId } from "../../../src/pods/ids.js";
-import { BerthError } from "../../../src/errors.js";
+import { newId, resolveId } from "../../../src/util/ids.js";
+import type { BerthError } from "../../../src/errors.js";
 
 test("new IDs are 64 lowercase hex characters and avoid taken ones", () => {
   const id = newId();

@@ -1,5 +1,5 @@
-// A per-key async mutex: operations on one pod run one after another (Stop racing Remove,
-// kubelet retrying), while different pods proceed in parallel.
+// A per-key async mutex: operations on one pod or container run one after another (Stop racing
+// Remove, kubelet retrying), while different ones proceed in parallel.
 export class KeyedMutex {
   private readonly tails = new Map<string, Promise<void>>();
 

@@ -2,7 +2,7 @@
 // parallel, and a failure does not block the next caller.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { KeyedMutex } from "../../../src/pods/lock.js";
+import { KeyedMutex } from "../../../src/util/lock.js";
 
 const tick = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

@@ -68,15 +68,14 @@ test("stop: SIGTERM honoured exits at once; SIGTERM ignored is escalated to SIGK
   const polite = await kit.run({ args: ["sh", "-c", "trap 'exit 0' TERM; echo ready; while true; do sleep 0.05; done"] });
   const stubborn = await kit.run({ args: ["sh", "-c", "trap '' TERM; echo ready; while true; do sleep 0.05; done"] });
   await new Promise((r) => setTimeout(r, 150));
-  let t = performance.now();
   const e1 = await kit.runtime.stop(polite.id, "SIGTERM", 5000);
-  assert.equal(e1.code, 0);
-  assert.ok(performance.now() - t < 2000);
-  t = performance.now();
+  assert.equal(e1.code, 0, "exited by its own TERM handler, not killed");
+  const t = performance.now();
   const e2 = await kit.runtime.stop(stubborn.id, "SIGTERM", 400);
   const took = performance.now() - t;
   assert.equal(e2.code, 137);
-  assert.ok(took >= 400 && took < 3000, `stop took ${took} ms`);
+  // A lower bound only: SIGKILL must not come before the timeout (how soon after: bench/oci.ts).
+  assert.ok(took >= 400, `SIGKILL came after ${took} ms, before the 400 ms timeout`);
   // Stop is idempotent: a second call reports the same exit.
   assert.equal((await kit.runtime.stop(stubborn.id, "SIGTERM", 400)).code, 137);
 });
@@ -84,9 +83,7 @@ test("stop: SIGTERM honoured exits at once; SIGTERM ignored is escalated to SIGK
 test("delete: refuses a running container without force, kills it with force, twice is fine", async () => {
   const rec = await kit.run({ args: ["sleep", "100"] });
   await assert.rejects(kit.runtime.delete(rec.id), (e: unknown) => e instanceof BerthError && e.code === Code.FAILED_PRECONDITION);
-  const t = performance.now();
   await kit.runtime.delete(rec.id, { force: true });
-  const took = performance.now() - t;
   await kit.runtime.delete(rec.id, { force: true });
   await kit.runtime.delete(rec.id);
   await assert.rejects(kit.runtime.state(rec.id), (e: unknown) => e instanceof BerthError && e.code === Code.NOT_FOUND);
@@ -94,7 +91,6 @@ test("delete: refuses a running container without force, kills it with force, tw
   await waitFor("conmon to exit", async () => (await conmonsFor(rec.id)).length === 0);
   assert.deepEqual(await cgroupPids(`${kit.cgroupParent}/${rec.id}`), []);
   assert.equal(await exists(`${kit.runtime.dirs.exitDir}/${rec.id}`), false, "exit file forgotten");
-  assert.ok(took < 1000, `force delete took ${took} ms`);
 });
 
 test("a created (never started) container deletes cleanly", async () => {
@@ -129,7 +125,6 @@ for (const [what, spec, expect] of [
 test("a create that stalls past its timeout is DEADLINE_EXCEEDED and killed: conmon, runc, hook, state", async () => {
   // A createRuntime hook runs inside `runc create`, in conmon's session: a stand-in for a hung runc.
   const b = await kit.bundle({ args: ["true"], hooks: { createRuntime: [{ path: "/bin/sleep", args: ["sleep", "37.25"] }] } });
-  const t = performance.now();
   const pending = kit.runtime
     .create({ ...b, tty: false, stdin: false, stdinOnce: false, timeoutMs: 400 })
     .then((rec) => void kit.made.push(rec), (e: unknown) => e);
@@ -137,7 +132,6 @@ test("a create that stalls past its timeout is DEADLINE_EXCEEDED and killed: con
   const err = await pending;
   assert.ok(err instanceof BerthError && err.code === Code.DEADLINE_EXCEEDED, String(err));
   assert.match(err.message, new RegExp(`create container "${b.id}".*400 ms`));
-  assert.ok(performance.now() - t < 3000);
   await waitFor("conmon to go", async () => (await conmonsFor(b.id)).length === 0);
   await assert.rejects(kit.runtime.state(b.id), (e: unknown) => e instanceof BerthError && e.code === Code.NOT_FOUND);
   const sleepers = await hookSleepers();

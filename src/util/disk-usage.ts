@@ -1,5 +1,5 @@
-// Disk usage of a directory tree the way du counts it: allocated blocks, each inode once
-// (hard links share one), for ImageFsInfo. Walks with async lstat so the event loop stays free.
+// Disk usage of a directory tree the way du counts it: allocated blocks, each inode once (hard
+// links share one), for ImageFsInfo and container stats. Async lstat keeps the event loop free.
 import fs from "node:fs/promises";
 import { join } from "node:path";
 

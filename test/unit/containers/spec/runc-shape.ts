@@ -1,7 +1,7 @@
 // Checks a config.json against what runc 1.1.5 accepts (types, names, values it validates),
-// so a bad spec is caught with a readable list before runc's terse error; tests use it too.
-import { ALL_CAPABILITIES } from "./capabilities.js";
-import { OCI_NAMESPACE_TYPES, SECCOMP_ACTIONS, SECCOMP_ARCHES, SECCOMP_FLAGS, SECCOMP_OPERATORS } from "./oci-types.js";
+// so a test of the spec builder fails with a readable list instead of runc's terse error.
+import { ALL_CAPABILITIES } from "../../../../src/containers/spec/capabilities.js";
+import { OCI_NAMESPACE_TYPES, SECCOMP_ACTIONS, SECCOMP_ARCHES, SECCOMP_FLAGS, SECCOMP_OPERATORS } from "../../../../src/containers/spec/oci-types.js";
 
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => typeof v === "object" && v !== null && !Array.isArray(v);

@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { createHash } from "node:crypto";
 import { buildTar, busyboxApplets, busyboxLayer, fileCapability, layerTar } from "../../../fixtures/layers.js";
 import { pushBusybox, pushIndex, pushRichImage } from "../../../fixtures/images.js";
-import { registry, tempDir } from "./setup.js";
+import { registry, tempDir } from "../../../unit/images/registry/setup.js";
 
 const run = promisify(execFile);
 

@@ -89,7 +89,7 @@ async function writeConf(env: Env, extraPlugins: object[] = []): Promise<void> {
 }
 
 /** Pins a netns for a pod; the after-hook runs DEL (a no-op if the test already did) and unpins. */
-async function makePod(t: TestContext, env: Env, net: () => CniNetwork, name: string, extra: Partial<PodNetwork> = {}): Promise<{ pod: PodNetwork; pins: PinnedNamespaces }> {
+async function makePod(_t: TestContext, env: Env, net: () => CniNetwork, name: string, extra: Partial<PodNetwork> = {}): Promise<{ pod: PodNetwork; pins: PinnedNamespaces }> {
   const id = `${name}${hex(8)}`;
   const pins = await pinNamespaces(env.pinDir, id, { net: true, ipc: false, uts: false });
   env.defer(async () => {

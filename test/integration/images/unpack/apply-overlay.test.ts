@@ -6,7 +6,7 @@ import os from "node:os";
 import path from "node:path";
 import { test } from "node:test";
 import { applyLayer } from "../../../../src/images/unpack/apply.js";
-import { buildTar, run, streamOf } from "./layer-kit.js";
+import { buildTar, run, streamOf } from "../../../fixtures/layer-kit.js";
 
 test("overlay merged view hides whited-out and opaque lower content, keeps this layer's own", async (t) => {
   const base = await fsp.mkdtemp(path.join(os.tmpdir(), "berth-overlay-"));

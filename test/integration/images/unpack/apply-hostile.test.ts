@@ -8,7 +8,7 @@ import { test, type TestContext } from "node:test";
 import zlib from "node:zlib";
 import { applyLayer, type ApplyLimits } from "../../../../src/images/unpack/apply.js";
 import { decompressLayer } from "../../../../src/images/unpack/decompress.js";
-import { buildTar, getXattr, sentinelSetup, streamOf, type E } from "./layer-kit.js";
+import { buildTar, getXattr, sentinelSetup, streamOf, type E } from "../../../fixtures/layer-kit.js";
 
 type Setup = Awaited<ReturnType<typeof sentinelSetup>>;
 

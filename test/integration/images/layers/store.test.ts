@@ -11,7 +11,7 @@ import { BerthError, Code } from "../../../../src/errors.js";
 import { LayerStore } from "../../../../src/images/layers/store.js";
 import { Store } from "../../../../src/store/db.js";
 import { setLogLevel } from "../../../../src/util/log.js";
-import { buildTar } from "../unpack/layer-kit.js";
+import { buildTar } from "../../../fixtures/layer-kit.js";
 
 setLogLevel("silent");
 

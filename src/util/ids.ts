@@ -1,4 +1,4 @@
-// Pod (and later container) IDs: 64 random hex characters, resolved from what users type — the
+// Pod and container IDs: 64 random hex characters, resolved from what users type — the
 // full ID or any unique prefix, as crictl users expect; an ambiguous prefix names the candidates.
 import { randomBytes } from "node:crypto";
 import { invalid } from "../errors.js";
