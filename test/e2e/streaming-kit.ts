@@ -41,8 +41,16 @@ export interface Ran {
   stderr: Collect;
 }
 
-/** Runs the session at url with our own client; stdin from a string/Buffer/stream when given. */
-export async function session(url: string, o: { stdin?: string | Buffer | Readable; tty?: boolean; resizes?: AsyncIterable<TerminalSize>; onReady?: RemoteCommandClientOptions["onReady"] } = {}): Promise<Ran> {
+export interface Running {
+  stdout: Collect;
+  stderr: Collect;
+  done: Promise<SessionResult>;
+}
+
+type SessionOptions = { stdin?: string | Buffer | Readable; tty?: boolean; resizes?: AsyncIterable<TerminalSize>; onReady?: RemoteCommandClientOptions["onReady"] };
+
+/** Starts the session at url with our own client; its output is readable while it runs. */
+export function startSession(url: string, o: SessionOptions = {}): Running {
   const stdout = new Collect();
   const stderr = new Collect();
   let stdin: Readable | undefined;
@@ -52,6 +60,48 @@ export async function session(url: string, o: { stdin?: string | Buffer | Readab
     p.end(o.stdin);
     stdin = p;
   }
-  const result = await runRemoteCommand(url, { stdin, stdout, stderr: o.tty ? undefined : stderr, tty: o.tty ?? false, resizes: o.resizes, onReady: o.onReady });
-  return { result, stdout, stderr };
+  const done = runRemoteCommand(url, { stdin, stdout, stderr: o.tty ? undefined : stderr, tty: o.tty ?? false, resizes: o.resizes, onReady: o.onReady });
+  done.catch(() => undefined);
+  return { stdout, stderr, done };
+}
+
+/** Runs the session at url to its end. */
+export async function session(url: string, o: SessionOptions = {}): Promise<Ran> {
+  const r = startSession(url, o);
+  return { result: await r.done, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** An async iterable of sizes the test pushes into while the session runs. */
+export class SizeQueue implements AsyncIterable<TerminalSize> {
+  #items: TerminalSize[] = [];
+  #wake: (() => void) | undefined;
+  #closed = false;
+  push(s: TerminalSize): void {
+    this.#items.push(s);
+    this.#wake?.();
+  }
+  close(): void {
+    this.#closed = true;
+    this.#wake?.();
+  }
+  async *[Symbol.asyncIterator](): AsyncIterator<TerminalSize> {
+    for (;;) {
+      const s = this.#items.shift();
+      if (s) {
+        yield s;
+        continue;
+      }
+      if (this.#closed) return;
+      await new Promise<void>((r) => (this.#wake = r));
+    }
+  }
+}
+
+/** Polls until check() is true (functional waits only; the deadline is generous). */
+export async function until(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`${what}: not after ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
 }

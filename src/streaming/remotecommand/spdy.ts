@@ -141,14 +141,16 @@ class SpdySession implements RemoteCommandSession {
       this.conn.destroy();
       return;
     }
+    // A client that stopped reading never lets the last bytes out: the whole ending is bounded.
+    const timer = setTimeout(() => this.conn.destroy(), CLOSE_GRACE_MS);
+    timer.unref();
+    const closed = once(this.conn, "close").catch(() => undefined);
     await Promise.all([this.stdout, this.stderr].map((s) => (s ? endStream(s) : undefined)));
     const error = this.streams.get("error");
     const text = this.v4 ? statusV4(result) : statusText(result);
     if (error) await endStream(error, text ? Buffer.from(text) : undefined);
     this.conn.close();
-    const timer = setTimeout(() => this.conn.destroy(), CLOSE_GRACE_MS);
-    timer.unref();
-    await once(this.conn, "close").catch(() => undefined);
+    await closed;
     clearTimeout(timer);
   }
 }
