@@ -12,6 +12,8 @@ import { writeHttpError } from "./handshake.js";
 import { TokenCache } from "./tokens.js";
 
 const log = logger("streaming");
+/** At shutdown: how long sessions get to clean up (kill their exec, remove its files). */
+const CLOSE_WAIT_MS = 5_000;
 
 /** What each kind's RPC stores under its token (container/pod IDs already resolved to full IDs). */
 export interface StreamRequests {
@@ -57,6 +59,7 @@ export class StreamingServer {
   readonly #tokens: TokenCache<{ [K in StreamKind]: { kind: K; request: StreamRequests[K] } }[StreamKind]>;
   readonly #handlers = new Map<StreamKind, RouteHandler<StreamKind>>();
   readonly #sockets = new Set<Duplex>();
+  readonly #sessions = new Set<Promise<void>>();
   #baseUrl = "";
 
   private constructor(
@@ -130,10 +133,14 @@ export class StreamingServer {
     return `${this.#baseUrl}/${kind}/${token}`;
   }
 
-  /** Stops listening and cuts every session. */
+  /** Stops listening and cuts every session, then waits (bounded) for their backends to clean up. */
   async close(): Promise<void> {
+    const closed = new Promise<void>((resolve) => this.#server.close(() => resolve()));
     for (const s of this.#sockets) s.destroy();
-    await new Promise<void>((resolve) => this.#server.close(() => resolve()));
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([Promise.allSettled(this.#sessions), new Promise((r) => (timer = setTimeout(r, CLOSE_WAIT_MS)))]);
+    clearTimeout(timer);
+    await closed;
   }
 
   #lookup(req: IncomingMessage): { kind: StreamKind; request: StreamRequests[StreamKind] } | undefined {
@@ -154,12 +161,14 @@ export class StreamingServer {
     }
     this.#sockets.add(socket);
     const started = performance.now();
-    handler(entry.request, { req, socket, head, idleTimeoutMs: this.o.idleTimeoutMs })
+    const session: Promise<void> = handler(entry.request, { req, socket, head, idleTimeoutMs: this.o.idleTimeoutMs })
       .catch((err: unknown) => log.warn({ kind: entry.kind, err }, "streaming session failed"))
       .finally(() => {
         this.#sockets.delete(socket);
+        this.#sessions.delete(session);
         socket.destroy();
         log.debug({ kind: entry.kind, ms: Math.round(performance.now() - started) }, "streaming session over");
       });
+    this.#sessions.add(session);
   }
 }

@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import { status as grpc, type ServiceError } from "@grpc/grpc-js";
-import { ctrEnv, ctrStatus, runCtr, sharedRegistry, type Registry } from "./containers-kit.js";
+import { ctrEnv, ctrStatus, runCtr, sharedRegistry, waitState, type Registry } from "./containers-kit.js";
 import { createHash, randomBytes } from "node:crypto";
 import { once } from "node:events";
 import { readdir } from "node:fs/promises";
@@ -187,3 +187,23 @@ async function garbage(url: string): Promise<void> {
   await once(s, "close");
 }
 
+
+test("attach with stdin_once: the client's EOF closes the container's stdin, so cat exits", async (t) => {
+  const env = await ctrEnv(t, r);
+  const { id } = await runCtr(env, { command: ["cat"], stdin: true, stdinOnce: true });
+  const ran = await session(await attachUrl(env.d, { containerId: id, stdin: true }), { stdin: "once only\n" });
+  assert.deepEqual(ran.result, { exitCode: 0 });
+  assert.equal(ran.stdout.text(), "once only\n");
+  await waitState(env.d, id, ContainerState.CONTAINER_EXITED);
+});
+
+test("daemon shutdown with an exec session open leaves no exec process behind", async (t) => {
+  const env = await ctrEnv(t, r);
+  const { id } = await runCtr(env, SLEEPER);
+  const running = startSession(await execUrl(env.d, { containerId: id, cmd: ["sleep", "3600"], stdin: true }), { stdin: new PassThrough() });
+  const execDir = join(env.d.state, "exec");
+  await until("the exec session runs", async () => (await readdir(execDir)).length === 1);
+  await env.restart();
+  assert.ok("error" in (await running.done));
+  assert.deepEqual(await readdir(execDir), []);
+});
