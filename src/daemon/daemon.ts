@@ -58,7 +58,8 @@ export async function runDaemon(config: Config): Promise<number> {
     closables.push(images);
     const containers = await openContainerService(config, store, pods, images);
     closables.push(containers.oci, containers.service);
-    closables.push(await startStreaming(config, containers.service));
+    const streaming = await startStreaming(config, containers.service);
+    if (streaming) closables.push(streaming);
     server = createCriServer({
       runtime: { ...runtimeInfoHandlers(info), ...podHandlers(pods), ...containerHandlers(containers.service) },
       image: { ...imageHandlers(images) },

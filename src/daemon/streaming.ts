@@ -5,8 +5,10 @@ import type { ContainerService } from "../containers/service.js";
 import { serveRemoteCommand } from "../streaming/remotecommand/route.js";
 import { StreamingServer } from "../streaming/server.js";
 
-export async function startStreaming(config: Config, containers: ContainerService): Promise<StreamingServer> {
+/** undefined when streaming.address is "" (Exec and Attach then answer FailedPrecondition). */
+export async function startStreaming(config: Config, containers: ContainerService): Promise<StreamingServer | undefined> {
   const s = config.streaming;
+  if (s.address === "") return undefined;
   const server = await StreamingServer.start({
     address: s.address,
     tls: s.tlsCert || s.tlsKey ? { certFile: s.tlsCert, keyFile: s.tlsKey, clientCaFile: s.tlsClientCa || undefined } : undefined,
