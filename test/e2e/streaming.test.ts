@@ -119,13 +119,22 @@ test("attach: to a tty container and to a non-tty one; leaving keeps them runnin
   const tty = await runCtr(env, { command: ["sh"], tty: true, stdin: true });
   const stdin = new PassThrough();
   let abort: () => void = () => undefined;
-  const ran = startSession(await attachUrl(env.d, { containerId: tty.id, stdin: true, tty: true }), { stdin, tty: true, onReady: (a) => (abort = a) });
+  const sizes = new SizeQueue();
+  sizes.push({ width: 101, height: 31 });
+  const ran = startSession(await attachUrl(env.d, { containerId: tty.id, stdin: true, tty: true }), { stdin, tty: true, resizes: sizes, onReady: (a) => (abort = a) });
   const out = (): string => ran.stdout.text();
   await until("the attached shell answers", async () => {
     stdin.write("echo in-tty-$((6*7))\n");
     await new Promise((res) => setTimeout(res, 150));
     return out().includes("in-tty-42");
   });
+  // The container's own terminal follows the client's size (conmon's ctl fifo).
+  await until("stty size in the container shows 31 101", async () => {
+    stdin.write("stty size\n");
+    await new Promise((res) => setTimeout(res, 150));
+    return out().includes("31 101\r\n");
+  });
+  sizes.close();
   abort();
   await ran.done;
 
