@@ -58,8 +58,7 @@ export async function runDaemon(config: Config): Promise<number> {
     closables.push(images);
     const containers = await openContainerService(config, store, pods, images);
     closables.push(containers.oci, containers.service);
-    const streaming = await startStreaming(config, containers.service);
-    if (streaming) closables.push(streaming);
+    closables.push(await startStreaming(config, containers.service));
     server = createCriServer({
       runtime: { ...runtimeInfoHandlers(info), ...podHandlers(pods), ...containerHandlers(containers.service) },
       image: { ...imageHandlers(images) },

@@ -5,10 +5,8 @@ import type { ContainerService } from "../containers/service.js";
 import { serveRemoteCommand } from "../streaming/remotecommand/route.js";
 import { StreamingServer } from "../streaming/server.js";
 
-/** undefined when streaming.address is "" (Exec and Attach then answer FailedPrecondition). */
-export async function startStreaming(config: Config, containers: ContainerService): Promise<StreamingServer | undefined> {
+export async function startStreaming(config: Config, containers: ContainerService): Promise<StreamingServer> {
   const s = config.streaming;
-  if (s.address === "") return undefined;
   const server = await StreamingServer.start({
     address: s.address,
     tls: s.tlsCert || s.tlsKey ? { certFile: s.tlsCert, keyFile: s.tlsKey, clientCaFile: s.tlsClientCa || undefined } : undefined,

@@ -7,6 +7,7 @@ import type { AddressInfo } from "node:net";
 import type { Duplex } from "node:stream";
 import type { AttachRequest, ExecRequest, PortForwardRequest } from "../generated/runtime/v1/api.js";
 import { ConfigError } from "../config/config.js";
+import { failedPrecondition } from "../errors.js";
 import { logger } from "../util/log.js";
 import { writeHttpError } from "./handshake.js";
 import { TokenCache } from "./tokens.js";
@@ -79,6 +80,8 @@ export class StreamingServer {
   }
 
   static async start(o: StreamingServerOptions): Promise<StreamingServer> {
+    // streaming.address = "": no listener; issue() refuses, so Exec/Attach/PortForward say why.
+    if (o.address === "") return new StreamingServer(o, createHttpServer());
     const { host, port } = splitAddress(o.address);
     let server: HttpServer;
     if (o.tls) {
@@ -129,12 +132,14 @@ export class StreamingServer {
 
   /** Stores request under a fresh single-use token and returns the URL to give the caller. */
   issue<K extends StreamKind>(kind: K, request: StreamRequests[K]): string {
+    if (!this.#baseUrl) throw failedPrecondition(`${kind}: the streaming server is disabled (streaming.address is empty)`);
     const token = this.#tokens.put({ kind, request } as { [P in StreamKind]: { kind: P; request: StreamRequests[P] } }[StreamKind]);
     return `${this.#baseUrl}/${kind}/${token}`;
   }
 
   /** Stops listening and cuts every session, then waits (bounded) for their backends to clean up. */
   async close(): Promise<void> {
+    if (!this.#server.listening) return;
     const closed = new Promise<void>((resolve) => this.#server.close(() => resolve()));
     for (const s of this.#sockets) s.destroy();
     let timer: NodeJS.Timeout | undefined;

@@ -220,7 +220,7 @@ test("daemon shutdown with an exec session open leaves no exec process behind", 
 test("streaming.address = \"\": no streaming server, Exec and Attach are FailedPrecondition", async (t) => {
   const env = await ctrEnv(t, r, { runtimeToml: `\n[streaming]\naddress = ""` });
   const { id } = await runCtr(env, SLEEPER);
-  const precondition = (e: ServiceError) => e.code === grpc.FAILED_PRECONDITION && /streaming server is not running/.test(e.details);
+  const precondition = (e: ServiceError) => e.code === grpc.FAILED_PRECONDITION && /streaming server is disabled/.test(e.details);
   await assert.rejects(execUrl(env.d, { containerId: id, cmd: ["true"] }), precondition);
   await assert.rejects(attachUrl(env.d, { containerId: id }), precondition);
 });
