@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { ServerCredentials, type sendUnaryData, type ServerUnaryCall } from "@grpc/grpc-js";
 import type { ExecRequest, ExecResponse, VersionResponse } from "../../../src/generated/runtime/v1/api.js";
 import { createCriServer } from "../../../src/server/grpc.js";
-import { authorityFixingDuplex } from "../../../src/server/h2-authority.js";
+import { authorityFixingDuplex } from "../../../src/h2-front/index.js";
 import { serveRemoteCommand } from "../../../src/streaming/remotecommand/route.js";
 import type { SessionBackend } from "../../../src/streaming/remotecommand/session.js";
 import { StreamingServer } from "../../../src/streaming/server.js";
