@@ -5,6 +5,7 @@ import { pullBench } from "./pull.js";
 import { podsBench } from "./pods.js";
 import { ociBench } from "./oci.js";
 import { containersBench } from "./containers.js";
+import { streamingBench } from "./streaming.js";
 import { h2FrontBench } from "./h2-front.js";
 import { unpackBench } from "./unpack.js";
 import { unpackTarBench } from "./unpack-tar.js";
@@ -12,7 +13,7 @@ import { bombBench } from "./bomb.js";
 import { emit, type Emit } from "./emit.js";
 
 const BENCHES: Record<string, (emit: Emit) => Promise<void>> = {
-  daemon: daemonBench, pull: pullBench, pods: podsBench, oci: ociBench, containers: containersBench,
+  daemon: daemonBench, pull: pullBench, pods: podsBench, oci: ociBench, containers: containersBench, streaming: streamingBench,
   h2: h2FrontBench, unpack: unpackBench, "unpack-tar": unpackTarBench, bomb: bombBench,
 };
 

@@ -19,7 +19,7 @@ test("a 10 GiB gzip bomb is refused by the compression-ratio guard; nothing stay
   assert.deepEqual((await onDisk(d)).layers, [], "the partial layer directory is removed");
   const ok = await pushBusybox(reg);
   await pull(d, ok.reference);
-  assert.deepEqual((await list(d)).map((i) => i.repoTags).flat(), [`${reg.host}/busybox:latest`]);
+  assert.deepEqual((await list(d)).flatMap((i) => i.repoTags), [`${reg.host}/busybox:latest`]);
   assert.equal((await onDisk(d)).layers.length, 1);
 });
 
