@@ -20,6 +20,7 @@ import { claimSocketPath, restrictSocket } from "./socket.js";
 import { authorityFixingDuplex } from "../h2-front/index.js";
 import { createServer as createNetServer, type Server as NetServer } from "node:net";
 import { logger } from "../util/log.js";
+import { startObservers, startTracing } from "./observe.js";
 
 const log = logger("daemon");
 const SHUTDOWN_GRACE_MS = 10_000;
@@ -44,8 +45,17 @@ export async function runDaemon(config: Config): Promise<number> {
   });
 
   const closables: Closable[] = [];
-  const store = Store.open(join(config.root, "berth.db"));
+  const tracer = await startTracing(process.env);
+  if (tracer) closables.push(tracer);
+  let store: Store;
+  try {
+    store = Store.open(join(config.root, "berth.db"));
+  } catch (err) {
+    await closeAll(closables);
+    throw err;
+  }
   closables.push(store);
+  let metricsAddress: string | undefined;
   let server: Server | undefined;
   let listener: NetServer | undefined;
   try {
@@ -57,6 +67,9 @@ export async function runDaemon(config: Config): Promise<number> {
     closables.push(images);
     const containers = await openContainerService(config, store, pods, images);
     closables.push(containers.oci, containers.service);
+    const observers = await startObservers(config.metrics.address, { pods, containers: containers.service, pulls: images.ctx.progress });
+    closables.push(observers);
+    metricsAddress = observers.metrics;
     server = createCriServer({
       runtime: { ...runtimeInfoHandlers(info), ...podHandlers(pods), ...containerHandlers(containers.service) },
       image: { ...imageHandlers(images) },
@@ -68,7 +81,7 @@ export async function runDaemon(config: Config): Promise<number> {
     throw err;
   }
   writeFileSync(pidFile, `${process.pid}\n`);
-  log.info({ socket: config.socket, root: config.root, state: config.state, ms: Math.round(performance.now() - t0) }, "berth ready");
+  log.info({ socket: config.socket, root: config.root, state: config.state, ...(metricsAddress ? { metrics: metricsAddress } : {}), ms: Math.round(performance.now() - t0) }, "berth ready");
 
   const signal = await new Promise<NodeJS.Signals>((resolve) => {
     process.once("SIGTERM", () => resolve("SIGTERM"));

@@ -9,6 +9,7 @@ import type { PullProgress } from "./progress.js";
 import type { AuthConfig } from "./registry/auth.js";
 import type { Descriptor } from "./registry/manifest.js";
 import { DEFAULT_APPLY_LIMITS, type BlobInput } from "./unpack/apply.js";
+import { withSpan } from "../trace/span.js";
 
 export interface LayerPlan {
   desc: Descriptor;
@@ -118,11 +119,11 @@ export async function fetchLayers(ctx: ImageContext, req: FetchLayers): Promise<
       if (failure) throw failure;
       if (!ing) continue;
       const chain = plans.slice(0, i).map((x) => x.chainId);
-      await ctx.layers.create({
+      await withSpan("image unpack", { "berth.layer.digest": p.desc.digest, "berth.layer.index": i, "berth.layer.size": p.desc.size }, () => ctx.layers.create({
         chainId: p.chainId, parent: chain[chain.length - 1], diffId: p.diffId, what: what(i),
         lowers: ctx.layers.lowerDirs(chain),
         tar: () => (current = layerTar(ing, p.desc.mediaType, DEFAULT_APPLY_LIMITS.maxBytes, what(i))),
-      });
+      }));
       current = undefined;
       progress.layer(i, p.desc.digest, p.desc.size, "done");
     }
