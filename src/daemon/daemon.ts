@@ -52,7 +52,7 @@ export async function runDaemon(config: Config): Promise<number> {
   let server: Server | undefined;
   let listener: NetServer | undefined;
   // Pods and containers publish lifecycle events here; GetContainerEvents subscribes.
-  const events = newEventBus();
+  const events = newEventBus(config.events.queueSize);
   try {
     const network = new CniNetwork({ confDirs: [config.network.confDir], binDirs: config.network.binDirs, cacheDir: join(config.root, "cni-cache") });
     const info = new RuntimeInfo(config, network);

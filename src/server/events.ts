@@ -12,6 +12,8 @@ export function eventHandlers(events: EventSource): Pick<RuntimeServiceServer, "
     getContainerEvents: serverStream("GetContainerEvents", async (_req, out, ctx) => {
       const sub = events.subscribe();
       ctx.signal.addEventListener("abort", () => sub.close(), { once: true });
+      // Headers go out once subscribed: a client that waits for them misses no later event.
+      out.ready();
       for await (const ev of sub) await out.write(ev);
     }),
   };

@@ -1,6 +1,6 @@
 // Wraps every server-streaming CRI handler the way `unary` wraps the others: log the call with
 // its duration and message count, map errors to gRPC statuses, honour back-pressure and cancel.
-import { status, type ServerWritableStream, type handleServerStreamingCall } from "@grpc/grpc-js";
+import { Metadata, status, type ServerWritableStream, type handleServerStreamingCall } from "@grpc/grpc-js";
 import { BerthError } from "../errors.js";
 import { logger } from "../util/log.js";
 import { toBerthError, type CallContext } from "./call.js";
@@ -10,6 +10,8 @@ const log = logger("cri");
 /** One message at a time; write resolves once the transport takes more (a 'drain' after a full buffer). */
 export interface StreamOut<Res> {
   write(msg: Res): Promise<void>;
+  /** Sends the response headers now (a client then knows the call is being served). */
+  ready(): void;
 }
 
 /** Items per message of the Stream* list RPCs (their responses carry repeated fields). */
@@ -26,6 +28,7 @@ export function serverStream<Req, Res>(rpc: string, fn: (req: Req, out: StreamOu
     const at = deadline instanceof Date ? deadline.getTime() : deadline;
     const ctx: CallContext = { signal: ac.signal, remainingMs: () => (Number.isFinite(at) && at > 0 ? at - Date.now() : Infinity) };
     const out: StreamOut<Res> = {
+      ready: () => call.sendMetadata(new Metadata()),
       write(msg) {
         if (ac.signal.aborted) return Promise.reject(ac.signal.reason as Error);
         sent++;
