@@ -18,6 +18,7 @@ export interface Config {
   runtime: { defaultHandler: string; cgroupDriver: "" | "cgroupfs" | "systemd"; runcPath: string; conmonPath: string };
   pods: { shmSize: number; cgroupParent: string };
   streaming: { address: string };
+  events: { queueSize: number };
   metrics: { address: string };
   /** Where the values came from, for `Status verbose` and error messages. */
   source: { file: string; fileFound: boolean };
@@ -167,6 +168,7 @@ function toConfig(v: Map<string, Value>, source: Config["source"]): Config {
     },
     pods: { shmSize: n("pods.shm_size"), cgroupParent: s("pods.cgroup_parent") },
     streaming: { address: s("streaming.address") },
+    events: { queueSize: n("events.queue_size") },
     metrics: { address: s("metrics.address") },
     source,
   };

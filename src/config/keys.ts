@@ -37,6 +37,7 @@ export const KEYS: readonly KeySpec[] = [
   { path: "pods.shm_size", type: { kind: "int", min: 1 << 20, max: 2 ** 40 }, default: 64 * 1024 * 1024, doc: "Size in bytes of each pod's /dev/shm tmpfs." },
   { path: "pods.cgroup_parent", type: { kind: "string" }, default: "", doc: "Where pod cgroups go when a pod names no cgroup_parent: a path (cgroupfs) or a slice (systemd); empty: /berth or berth.slice." },
   { path: "streaming.address", type: { kind: "address" }, default: "127.0.0.1:0", doc: "Listen address of the exec/attach/port-forward server; port 0 picks a free port." },
+  { path: "events.queue_size", type: { kind: "int", min: 16, max: 1_000_000 }, default: 1024, doc: "Events one GetContainerEvents subscriber may have queued; a subscriber that falls this far behind is cut off (RESOURCE_EXHAUSTED) and must re-list." },
   { path: "metrics.address", type: { kind: "address" }, default: "127.0.0.1:9464", doc: "Listen address of the Prometheus /metrics endpoint; empty disables it." },
 ];
 

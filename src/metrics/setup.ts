@@ -6,6 +6,7 @@ import type { ProgressFeed } from "../images/progress.js";
 import type { PodService } from "../pods/service.js";
 import type { CallObserver } from "../server/call.js";
 import { criCallMetrics } from "./cri.js";
+import { eventMetrics, type EventBusCounts } from "./events.js";
 import { installRegisteredMetrics } from "./hooks.js";
 import { pullMetrics } from "./images.js";
 import { serveMetrics } from "./server.js";
@@ -16,6 +17,7 @@ export interface MetricsSources {
   pods: PodService;
   containers: ContainerService;
   pulls: ProgressFeed;
+  events: EventBusCounts;
 }
 
 export interface Metrics {
@@ -31,6 +33,7 @@ export async function startMetrics(address: string, src: MetricsSources): Promis
   const observer = criCallMetrics(registry);
   const unsubscribe = pullMetrics(registry, src.pulls);
   stateMetrics(registry, src.pods, src.containers);
+  eventMetrics(registry, src.events);
   // Set by the streaming server (exec, attach, port-forward) through src/metrics/streaming.ts.
   new prom.Gauge({
     name: "berth_streaming_sessions",

@@ -22,6 +22,15 @@ test("/metrics after a pull and a pod run: CRI calls, pulls, pods, containers, c
   const { d } = env;
   const address = await metricsAddress(d);
   assert.match(address, /^127\.0\.0\.1:\d+$/, "loopback");
+  // One GetContainerEvents subscriber, so the event bus publishes (it skips building events for nobody).
+  const stream = d.client.runtime.getContainerEvents({});
+  const got: unknown[] = [];
+  stream.on("data", (e: unknown) => got.push(e));
+  stream.on("error", () => undefined); // the cancel below
+  for (let i = 0; valueOf((await scrape(address)).families, "berth_event_subscribers") !== 1; i++) {
+    assert.ok(i < 250, "the subscriber shows in berth_event_subscribers");
+    await new Promise((res) => setTimeout(res, 20));
+  }
   const { id } = await runCtr(env, { command: ["sleep", "1000"] });
   const c = d.client;
   await assert.rejects(call(c, c.runtime, c.runtime.containerStatus, { containerId: "no-such-container", verbose: false }), (e: ServiceError) => e.code === grpc.NOT_FOUND);
@@ -57,6 +66,11 @@ test("/metrics after a pull and a pod run: CRI calls, pulls, pods, containers, c
   assert.equal(valueOf(m, "berth_containers", { state: "exited" }), 0);
   assert.equal(valueOf(m, "berth_conmon_processes"), 1);
   for (const kind of ["exec", "attach", "port_forward"]) assert.equal(valueOf(m, "berth_streaming_sessions", { kind }), 0);
+  assert.equal(types["berth_events_published_total"], "counter");
+  assert.ok(valueOf(m, "berth_events_published_total") >= 2, "created and started, at least");
+  assert.equal(valueOf(m, "berth_events_dropped_total"), 0);
+  assert.equal(valueOf(m, "berth_event_subscribers_cut_off_total"), 0);
+  stream.cancel();
 
   assert.ok(valueOf(m, "process_resident_memory_bytes") > 10e6);
   assert.ok(valueOf(m, "nodejs_heap_size_used_bytes") > 1e6);
