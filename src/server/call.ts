@@ -36,6 +36,11 @@ export function setCallObserver(o: CallObserver | undefined): void {
   observer = o ?? { begin: () => UNOBSERVED };
 }
 
+/** The observer server-streaming calls report to as well (src/server/stream.ts). */
+export function callObserver(): CallObserver {
+  return observer;
+}
+
 export function unary<Req, Res>(rpc: string, fn: (req: Req, ctx: CallContext) => Promise<Res> | Res): handleUnaryCall<Req, Res> {
   return (call: ServerUnaryCall<Req, Res>, callback: sendUnaryData<Res>) => {
     const started = process.hrtime.bigint();

@@ -3,7 +3,7 @@
 import { Metadata, status, type ServerWritableStream, type handleServerStreamingCall } from "@grpc/grpc-js";
 import { BerthError } from "../errors.js";
 import { logger } from "../util/log.js";
-import { toBerthError, type CallContext } from "./call.js";
+import { callObserver, toBerthError, type CallContext } from "./call.js";
 
 const log = logger("cri");
 
@@ -20,6 +20,7 @@ export const STREAM_CHUNK = 100;
 export function serverStream<Req, Res>(rpc: string, fn: (req: Req, out: StreamOut<Res>, ctx: CallContext) => Promise<void>): handleServerStreamingCall<Req, Res> {
   return (call: ServerWritableStream<Req, Res>) => {
     const started = process.hrtime.bigint();
+    const watch = callObserver().begin(rpc);
     let sent = 0;
     const ac = new AbortController();
     const cancelled = () => ac.abort(new BerthError(status.CANCELLED, `${rpc}: call cancelled by the client`));
@@ -50,6 +51,7 @@ export function serverStream<Req, Res>(rpc: string, fn: (req: Req, out: StreamOu
     const finish = (err: BerthError | null) => {
       const ms = Number(process.hrtime.bigint() - started) / 1e6;
       call.off("cancelled", cancelled);
+      watch.end(ac.signal.aborted ? status.CANCELLED : err ? err.code : status.OK);
       if (ac.signal.aborted) {
         log.debug({ rpc, ms, sent }, "stream ended by the client");
         return;
@@ -66,7 +68,7 @@ export function serverStream<Req, Res>(rpc: string, fn: (req: Req, out: StreamOu
       }
     };
     Promise.resolve()
-      .then(() => fn(call.request, out, ctx))
+      .then(() => watch.run(() => fn(call.request, out, ctx)))
       .then(
         () => finish(null),
         (err: unknown) => finish(ac.signal.aborted ? null : toBerthError(rpc, err)),

@@ -81,6 +81,14 @@ test("/metrics after a pull and a pod run: CRI calls, pulls, pods, containers, c
   assert.equal(valueOf(m, "berth_containers", { state: "running" }), 0);
   assert.equal(valueOf(m, "berth_containers", { state: "exited" }), 1);
   assert.equal(valueOf(m, "berth_conmon_processes"), 0);
+  // Server streams are observed too: the cancelled GetContainerEvents ends as CANCELLED.
+  for (let i = 0; !m.get("berth_cri_request_errors_total")!.samples.some((x) => x.labels["rpc"] === "GetContainerEvents"); i++) {
+    assert.ok(i < 250, "the cancelled stream is counted");
+    await new Promise((res) => setTimeout(res, 20));
+    ({ families: m } = await scrape(address));
+  }
+  assert.equal(valueOf(m, "berth_cri_request_errors_total", { rpc: "GetContainerEvents", code: "CANCELLED" }), 1);
+  assert.equal(valueOf(m, "berth_cri_request_duration_seconds_count", { rpc: "GetContainerEvents" }), 1);
 
   assert.equal((await fetch(`http://${address}/`)).status, 404);
   assert.equal((await fetch(`http://${address}/metrics`, { method: "POST", body: "x" })).status, 405);
