@@ -32,13 +32,13 @@ function answer(res: ServerResponse, code: number, text: string, headers: Record
 
 export async function serveMetrics(address: string, registry: Registry): Promise<MetricsServer> {
   const handle = (req: IncomingMessage, res: ServerResponse): void => {
+    // No request here has a body: one that announces a body is refused and its connection closed unread.
+    const length = req.headers["content-length"];
+    if ((length !== undefined && length !== "0") || req.headers["transfer-encoding"] !== undefined)
+      return answer(res, 413, "requests to the metrics endpoint carry no body\n", { Connection: "close" });
     const path = (req.url ?? "").split("?")[0];
     if (path !== "/metrics") return answer(res, 404, "not found: the metrics are at /metrics\n");
     if (req.method !== "GET" && req.method !== "HEAD") return answer(res, 405, "only GET /metrics\n", { Allow: "GET, HEAD" });
-    // A scrape has no body: one that announces a body is refused and its connection closed unread.
-    const length = req.headers["content-length"];
-    if ((length !== undefined && length !== "0") || req.headers["transfer-encoding"] !== undefined)
-      return answer(res, 413, "a scrape request carries no body\n", { Connection: "close" });
     registry.metrics().then(
       (text) => {
         res.writeHead(200, { "Content-Type": registry.contentType });

@@ -91,7 +91,8 @@ test("/metrics after a pull and a pod run: CRI calls, pulls, pods, containers, c
   assert.equal(valueOf(m, "berth_cri_request_duration_seconds_count", { rpc: "GetContainerEvents" }), 1);
 
   assert.equal((await fetch(`http://${address}/`)).status, 404);
-  assert.equal((await fetch(`http://${address}/metrics`, { method: "POST", body: "x" })).status, 405);
+  assert.equal((await fetch(`http://${address}/metrics`, { method: "POST" })).status, 405);
+  assert.equal((await fetch(`http://${address}/metrics`, { method: "POST", body: "x" })).status, 413);
 });
 
 test("metrics are off with an empty metrics.address, and the endpoint closes at shutdown", async () => {

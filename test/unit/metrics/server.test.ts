@@ -1,5 +1,5 @@
 // The scrape endpoint: GET/HEAD /metrics answers the registry, every other path is 404, other
-// methods 405, a request with a body 413; close() ends kept-alive connections too.
+// methods 405, any request with a body 413; close() ends kept-alive connections too.
 import assert from "node:assert/strict";
 import { request } from "node:http";
 import { test } from "node:test";
@@ -36,7 +36,9 @@ test("only GET /metrics answers; the server closes", async () => {
   assert.equal((await send(s.address, "HEAD", "/metrics")).status, 200);
   assert.equal((await send(s.address, "GET", "/")).status, 404);
   assert.equal((await send(s.address, "GET", "/metrics/x")).status, 404);
-  assert.equal((await send(s.address, "POST", "/metrics", "x")).status, 405);
+  assert.equal((await send(s.address, "POST", "/metrics")).status, 405);
+  assert.equal((await send(s.address, "POST", "/metrics", "x")).status, 413);
+  assert.equal((await send(s.address, "PUT", "/elsewhere", "x".repeat(1 << 20))).status, 413, "refused before the path, unread");
   assert.equal((await send(s.address, "GET", "/metrics", "a body")).status, 413);
   await s.close();
   await assert.rejects(send(s.address, "GET", "/metrics"), /ECONNREFUSED/);
