@@ -17,7 +17,7 @@ export function pullMetrics(registry: Registry, feed: ProgressFeed): () => void 
   const inProgress = new Gauge({ name: "berth_image_pulls_in_progress", help: "Image pulls running now.", registers: [registry] });
   const finished = new Counter({ name: "berth_image_pulls_total", help: "Finished image pulls, by result (success or failure).", labelNames: ["result"] as const, registers: [registry] });
   const duration = new Histogram({ name: "berth_image_pull_duration_seconds", help: "Time from the start of an image pull to its end, by result.", labelNames: ["result"] as const, buckets: BUCKETS, registers: [registry] });
-  const bytes = new Counter({ name: "berth_image_pull_bytes_total", help: "Layer bytes received from registries by image pulls (a download two concurrent pulls share counts for each).", registers: [registry] });
+  const bytes = new Counter({ name: "berth_image_pull_bytes_total", help: "Layer bytes image pulls downloaded, counted per pull from the start of each layer download (a download two concurrent pulls share counts for each).", registers: [registry] });
   const layerDone = new Gauge({ name: "berth_image_pull_layer_downloaded_bytes", help: "Bytes of a layer downloaded so far, while its pull runs.", labelNames: ["image", "layer"] as const, registers: [registry] });
   const layerSize = new Gauge({ name: "berth_image_pull_layer_size_bytes", help: "Size of a layer being pulled, while its pull runs.", labelNames: ["image", "layer"] as const, registers: [registry] });
   for (const result of ["success", "failure"]) {
@@ -49,9 +49,9 @@ export function pullMetrics(registry: Registry, feed: ProgressFeed): () => void 
     const p = pulls.get(e.pull);
     if (!p) return;
     const last = p.seen.get(e.index);
-    // Only bytes that arrive while a download runs count: not a layer already present, nor what
-    // a resumed or earlier download had stored before this pull's download started.
-    const active = last?.phase === "downloading" || last?.phase === "resuming";
+    // Bytes count from the start of a layer's download (its first event may already carry some);
+    // a layer found complete in the store counts nothing, and a retry's resume counts no byte twice.
+    const active = last?.phase === "downloading" || last?.phase === "resuming" || (last?.phase === "waiting" && e.phase === "downloading");
     if (active && e.done > last.done) bytes.inc(e.done - last.done);
     p.seen.set(e.index, { done: e.done, phase: e.phase });
     p.layers.add(e.layer);
