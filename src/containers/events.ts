@@ -28,16 +28,20 @@ export function announce(ctx: ContainerContext, c: Container, removed = false): 
   const now = removed ? "deleted" : c.rec.phase;
   if (before === now) return;
   announced.set(c, now);
-  let type: ContainerEventType | undefined;
+  const types: ContainerEventType[] = [];
   if (removed) {
     // Never visible (a failed create, a half-made leftover): nobody heard of it.
     if (before === undefined || before === "creating") return;
-    type = ContainerEventType.CONTAINER_DELETED_EVENT;
+    // Removed before its exit was recorded (runc delete --force kills it; the late exit report
+    // is ignored): STOPPED is sent first, so every subscriber sees the same sequence.
+    if (before === "created" || before === "running") types.push(ContainerEventType.CONTAINER_STOPPED_EVENT);
+    types.push(ContainerEventType.CONTAINER_DELETED_EVENT);
   } else {
-    type = TYPE[c.rec.phase];
+    const type = TYPE[c.rec.phase];
+    if (type !== undefined) types.push(type);
   }
-  if (type === undefined || !sink?.wanted()) return;
-  sink.publish(containerEvent(ctx, c.rec.id, c.rec.podId, type));
+  if (types.length === 0 || !sink?.wanted()) return;
+  for (const type of types) sink.publish(containerEvent(ctx, c.rec.id, c.rec.podId, type));
 }
 
 export function containerEvent(ctx: ContainerContext, id: string, podId: string, type: ContainerEventType): ContainerEventResponse {
