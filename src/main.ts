@@ -13,6 +13,7 @@ import { networkInitCommand } from "./cli/commands/network.js";
 import { inspectpCommand, podsCommand, POD_OPTIONS, rmpCommand, runpCommand, stoppCommand } from "./cli/commands/pods.js";
 import * as ctr from "./cli/commands/containers.js";
 import { logsCommand } from "./cli/commands/container-logs.js";
+import { eventsCommand } from "./cli/commands/events.js";
 import { IMAGE_COMMANDS, IMAGE_OPTIONS, IMAGE_USAGE } from "./cli/commands/images.js";
 import { setLogLevel, logger } from "./util/log.js";
 import { BERTH_VERSION } from "./version.js";
@@ -43,6 +44,7 @@ Client (talks to a running daemon; -r/--runtime-endpoint, env BERTH_RUNTIME_ENDP
   berth stop [-t SECONDS] ID... stop containers (stop signal, then SIGKILL after the grace period; default 10)
   berth rm [-f] ID... | -a      remove containers (-f: also running ones)
   berth stats [-a] [--id ID] [--pod ID] [--label k=v]   CPU, memory and writable-layer usage
+  berth events [-o table|json] [--no-trunc]   watch container and pod sandbox events live (Ctrl-C ends)
   berth update [--memory 64m] [--cpu-quota N] [--cpu-period N] [--cpu-share N] [--cpuset-cpus L] [--cpuset-mems L] ID...
 
 ${IMAGE_USAGE}
@@ -72,6 +74,7 @@ const CLIENT_COMMANDS: Record<string, ClientCommand> = {
   rm: ctr.rmCommand,
   stats: ctr.statsCommand,
   update: ctr.updateCommand,
+  events: eventsCommand,
 };
 
 /** "--name" and "-n" for every option that takes a value. */
