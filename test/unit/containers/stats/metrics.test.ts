@@ -2,9 +2,9 @@
 // every metric named by a descriptor with as many label values as the descriptor has keys.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { MetricSet } from "../../../src/containers/stats/metrics.js";
-import type { Container } from "../../../src/containers/record.js";
-import type { Pod } from "../../../src/pods/record.js";
+import { MetricSet } from "../../../../src/containers/stats/metrics.js";
+import type { Container } from "../../../../src/containers/record.js";
+import type { Pod } from "../../../../src/pods/record.js";
 
 const ctr = { rec: { id: "c1", podId: "p1", phase: "running", image: { name: "busybox" } }, config: { metadata: { name: "app" } } } as unknown as Container;
 const pod = { rec: { id: "p1", phase: "ready" } } as unknown as Pod;
