@@ -10,11 +10,13 @@ import { h2FrontBench } from "./h2-front.js";
 import { unpackBench } from "./unpack.js";
 import { unpackTarBench } from "./unpack-tar.js";
 import { bombBench } from "./bomb.js";
+import { eventsBench } from "./events.js";
+import { observeBench } from "./observe.js";
 import { emit, type Emit } from "./emit.js";
 
 const BENCHES: Record<string, (emit: Emit) => Promise<void>> = {
   daemon: daemonBench, pull: pullBench, pods: podsBench, oci: ociBench, containers: containersBench, streaming: streamingBench,
-  h2: h2FrontBench, unpack: unpackBench, "unpack-tar": unpackTarBench, bomb: bombBench,
+  h2: h2FrontBench, unpack: unpackBench, "unpack-tar": unpackTarBench, bomb: bombBench, events: eventsBench, observe: observeBench,
 };
 
 const wanted = process.argv.slice(2);

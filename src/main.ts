@@ -13,6 +13,8 @@ import { networkInitCommand } from "./cli/commands/network.js";
 import { inspectpCommand, podsCommand, POD_OPTIONS, rmpCommand, runpCommand, stoppCommand } from "./cli/commands/pods.js";
 import * as ctr from "./cli/commands/containers.js";
 import { logsCommand } from "./cli/commands/container-logs.js";
+import { eventsCommand } from "./cli/commands/events.js";
+import { statspCommand, STATS_OPTIONS, watching } from "./cli/commands/stats.js";
 import { IMAGE_COMMANDS, IMAGE_OPTIONS, IMAGE_USAGE } from "./cli/commands/images.js";
 import { setLogLevel, logger } from "./util/log.js";
 import { BERTH_VERSION } from "./version.js";
@@ -42,14 +44,16 @@ Client (talks to a running daemon; -r/--runtime-endpoint, env BERTH_RUNTIME_ENDP
   berth exec ID CMD [ARG...]    run a command in a container and wait (exit code passed on)
   berth stop [-t SECONDS] ID... stop containers (stop signal, then SIGKILL after the grace period; default 10)
   berth rm [-f] ID... | -a      remove containers (-f: also running ones)
-  berth stats [-a] [--id ID] [--pod ID] [--label k=v]   CPU, memory and writable-layer usage
+  berth stats [-a] [--id ID] [--pod ID] [--label k=v] [-w [--seconds N]]   CPU, memory and writable-layer usage (-w: refresh until Ctrl-C)
+  berth statsp [--id ID] [--label k=v] [-w [--seconds N]]   CPU, memory and network per pod sandbox
+  berth events [-o table|json] [--no-trunc]   watch container and pod sandbox events live (Ctrl-C ends)
   berth update [--memory 64m] [--cpu-quota N] [--cpu-period N] [--cpu-share N] [--cpuset-cpus L] [--cpuset-mems L] ID...
 
 ${IMAGE_USAGE}
 Client flags: -r ENDPOINT  -o table|json|yaml  -t TIMEOUT (e.g. 10s)
 `;
 
-const OPTIONS = { ...CLIENT_OPTIONS, ...POD_OPTIONS, ...IMAGE_OPTIONS, ...ctr.CONTAINER_OPTIONS } as const;
+const OPTIONS = { ...CLIENT_OPTIONS, ...POD_OPTIONS, ...IMAGE_OPTIONS, ...ctr.CONTAINER_OPTIONS, ...STATS_OPTIONS } as const;
 type ClientCommand = (c: CriClient, args: ReturnType<typeof parse<typeof OPTIONS>>) => Promise<void>;
 
 const CLIENT_COMMANDS: Record<string, ClientCommand> = {
@@ -70,8 +74,10 @@ const CLIENT_COMMANDS: Record<string, ClientCommand> = {
   exec: ctr.execCommand,
   stop: ctr.stopCommand,
   rm: ctr.rmCommand,
-  stats: ctr.statsCommand,
+  stats: watching(ctr.statsCommand),
+  statsp: watching(statspCommand),
   update: ctr.updateCommand,
+  events: eventsCommand,
 };
 
 /** "--name" and "-n" for every option that takes a value. */

@@ -18,6 +18,7 @@ export interface Config {
   runtime: { defaultHandler: string; cgroupDriver: "" | "cgroupfs" | "systemd"; runcPath: string; conmonPath: string };
   pods: { shmSize: number; cgroupParent: string };
   streaming: { address: string; tlsCert: string; tlsKey: string; tlsClientCa: string; idleTimeoutMs: number; tokenTtlMs: number; maxSessions: number };
+  events: { queueSize: number };
   metrics: { address: string };
   /** Where the values came from, for `Status verbose` and error messages. */
   source: { file: string; fileFound: boolean };
@@ -204,6 +205,7 @@ function toConfig(v: Map<string, Value>, source: Config["source"]): Config {
       tokenTtlMs: parseDuration(s("streaming.token_ttl"))!,
       maxSessions: n("streaming.max_sessions"),
     },
+    events: { queueSize: n("events.queue_size") },
     metrics: { address: s("metrics.address") },
     source,
   };

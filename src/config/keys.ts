@@ -54,6 +54,7 @@ export const KEYS: readonly KeySpec[] = [
   { path: "streaming.idle_timeout", type: { kind: "duration" }, default: "4h", doc: "A streaming connection with no traffic for this long is closed." },
   { path: "streaming.token_ttl", type: { kind: "duration" }, default: "1m", doc: "How long an Exec/Attach/PortForward URL stays valid (single use)." },
   { path: "streaming.max_sessions", type: { kind: "int", min: 1, max: 100000 }, default: 256, doc: "Streaming connections served at once; more get 503." },
+  { path: "events.queue_size", type: { kind: "int", min: 16, max: 1_000_000 }, default: 1024, doc: "Events one GetContainerEvents subscriber may have queued; a subscriber that falls this far behind is cut off (RESOURCE_EXHAUSTED) and must re-list." },
   { path: "metrics.address", type: { kind: "address" }, default: "127.0.0.1:9464", doc: "Listen address of the Prometheus /metrics endpoint; empty disables it." },
 ];
 

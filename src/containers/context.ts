@@ -4,9 +4,12 @@ import type { PodCgroupDriver } from "../oci/cgroups-driver.js";
 import type { Hierarchy } from "../oci/cgroups-hierarchies.js";
 import type { OciRuntime } from "../oci/runtime.js";
 import type { Pod } from "../pods/record.js";
+import type { ContainerEventResponse, PodSandboxStatus } from "../generated/runtime/v1/api.js";
+import type { Publisher } from "../util/fanout.js";
 import { resolveId } from "../util/ids.js";
 import { KeyedMutex } from "../util/lock.js";
 import { notFound } from "../errors.js";
+import { announce, markLoaded } from "./events.js";
 import type { HostFacts } from "./host/facts.js";
 import type { ImageConfig } from "./spec/index.js";
 import { isVisible, type Container } from "./record.js";
@@ -19,6 +22,8 @@ export interface PodLookup {
   find(id: string): Pod | undefined;
   /** Every visible pod (stats). */
   all(): Pod[];
+  /** A visible pod's CRI status (events); undefined once it is gone. */
+  sandboxStatus(id: string): PodSandboxStatus | undefined;
 }
 
 /** An image as a container needs it. */
@@ -54,6 +59,8 @@ export interface ContainerDeps {
   };
   /** How long CreateContainer waits for runc create under conmon. */
   createTimeoutMs: number;
+  /** Where lifecycle events go (GetContainerEvents). */
+  events?: Publisher<ContainerEventResponse>;
 }
 
 export class ContainerContext {
@@ -73,18 +80,23 @@ export class ContainerContext {
     if (!this.containers.has(c.rec.id)) this.useLayers(c.rec.image.chainIds, 1);
     this.deps.store.put(c.rec);
     this.containers.set(c.rec.id, c);
+    announce(this, c);
   }
 
   drop(c: Container): void {
     this.unclaimed.delete(c.rec.id);
     this.deps.store.delete(c.rec.id);
-    if (this.containers.delete(c.rec.id)) this.useLayers(c.rec.image.chainIds, -1);
+    if (this.containers.delete(c.rec.id)) {
+      this.useLayers(c.rec.image.chainIds, -1);
+      announce(this, c, true);
+    }
   }
 
   /** Indexes a record loaded from the store (no write). */
   load(c: Container): void {
     if (!this.containers.has(c.rec.id)) this.useLayers(c.rec.image.chainIds, 1);
     this.containers.set(c.rec.id, c);
+    markLoaded(c);
   }
 
   layerInUse(chainId: string): boolean {

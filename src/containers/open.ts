@@ -12,6 +12,8 @@ import { defaultCgroupDriver, detectCgroupMode } from "../oci/cgroups.js";
 import { OciRuntime } from "../oci/runtime.js";
 import type { PodService } from "../pods/service.js";
 import type { Store } from "../store/db.js";
+import type { ContainerEventResponse } from "../generated/runtime/v1/api.js";
+import type { Publisher } from "../util/fanout.js";
 import type { ImageLookup, PodLookup, ResolvedImage } from "./context.js";
 import { readHostFacts } from "./host/facts.js";
 import { ContainerService } from "./service.js";
@@ -59,6 +61,7 @@ function podLookup(pods: PodService): PodLookup {
         return undefined;
       }
     },
+    sandboxStatus: (id) => pods.sandboxStatus(id),
     all: () => pods.list({ filter: undefined }).flatMap((p) => {
       try {
         return [pods.get(p.id)];
@@ -69,7 +72,7 @@ function podLookup(pods: PodService): PodLookup {
   };
 }
 
-export async function openContainerService(config: Config, store: Store, pods: PodService, images: ImageService): Promise<{ service: ContainerService; oci: OciRuntime }> {
+export async function openContainerService(config: Config, store: Store, pods: PodService, images: ImageService, events?: Publisher<ContainerEventResponse>): Promise<{ service: ContainerService; oci: OciRuntime }> {
   const mode = detectCgroupMode();
   const driver = config.runtime.cgroupDriver || defaultCgroupDriver();
   const [hierarchies, oci] = await Promise.all([
@@ -91,6 +94,7 @@ export async function openContainerService(config: Config, store: Store, pods: P
       facts,
       dirs: { bundles: join(config.state, "containers"), data: images.paths.containers },
       createTimeoutMs: CREATE_TIMEOUT_MS,
+      ...(events ? { events } : {}),
     });
     images.ctx.layers.addUser((chainId) => service.ctx.layerInUse(chainId));
     pods.setContainerHooks(service);

@@ -16,12 +16,16 @@ import { ImageService } from "../images/service.js";
 import { imageHandlers } from "../server/images.js";
 import { openContainerService } from "../containers/open.js";
 import { containerHandlers } from "../server/containers.js";
+import { newEventBus } from "../containers/events.js";
+import { eventHandlers } from "../server/events.js";
+import { imageStreamHandlers, listStreamHandlers } from "../server/lists.js";
 import { claimSocketPath, restrictSocket } from "./socket.js";
 import { startStreaming } from "./streaming.js";
 import { authorityFixingDuplex } from "../h2-front/index.js";
 import { createServer as createNetServer, type Server as NetServer } from "node:net";
 import { logger } from "../util/log.js";
 import { makePrivateDir } from "../util/private-dir.js";
+import { startObservers, startTracing } from "./observe.js";
 
 const log = logger("daemon");
 const SHUTDOWN_GRACE_MS = 10_000;
@@ -48,23 +52,38 @@ export async function runDaemon(config: Config): Promise<number> {
   });
 
   const closables: Closable[] = [];
-  const store = Store.open(join(config.root, "berth.db"));
+  const tracer = await startTracing(process.env);
+  if (tracer) closables.push(tracer);
+  let store: Store;
+  try {
+    store = Store.open(join(config.root, "berth.db"));
+  } catch (err) {
+    await closeAll(closables);
+    throw err;
+  }
   closables.push(store);
+  let metricsAddress: string | undefined;
   let server: Server | undefined;
   let listener: NetServer | undefined;
+  // Pods and containers publish lifecycle events here; GetContainerEvents subscribes.
+  const events = newEventBus(config.events.queueSize);
   try {
     const network = new CniNetwork({ confDirs: [config.network.confDir], binDirs: config.network.binDirs, cacheDir: join(config.root, "cni-cache") });
     const info = new RuntimeInfo(config, network);
-    const pods = await openPodService(config, store, network);
+    const pods = await openPodService(config, store, network, events);
     closables.push(pods);
     const images = await ImageService.open(config, store);
     closables.push(images);
-    const containers = await openContainerService(config, store, pods, images);
+    const containers = await openContainerService(config, store, pods, images, events);
     closables.push(containers.oci, containers.service);
     closables.push(await startStreaming(config, containers.service));
+    events.endRecovery();
+    const observers = await startObservers(config.metrics.address, { pods, containers: containers.service, pulls: images.ctx.progress, events });
+    closables.push(observers);
+    metricsAddress = observers.metrics;
     server = createCriServer({
-      runtime: { ...runtimeInfoHandlers(info), ...podHandlers(pods), ...containerHandlers(containers.service) },
-      image: { ...imageHandlers(images) },
+      runtime: { ...runtimeInfoHandlers(info), ...podHandlers(pods), ...containerHandlers(containers.service), ...eventHandlers(events), ...listStreamHandlers(pods, containers.service) },
+      image: { ...imageHandlers(images), ...imageStreamHandlers(images) },
     });
     listener = await bind(server, config.socket);
     restrictSocket(config.socket);
@@ -73,7 +92,7 @@ export async function runDaemon(config: Config): Promise<number> {
     throw err;
   }
   writeFileSync(pidFile, `${process.pid}\n`);
-  log.info({ socket: config.socket, root: config.root, state: config.state, ms: Math.round(performance.now() - t0) }, "berth ready");
+  log.info({ socket: config.socket, root: config.root, state: config.state, ...(metricsAddress ? { metrics: metricsAddress } : {}), ms: Math.round(performance.now() - t0) }, "berth ready");
 
   const signal = await new Promise<NodeJS.Signals>((resolve) => {
     process.once("SIGTERM", () => resolve("SIGTERM"));
@@ -81,6 +100,8 @@ export async function runDaemon(config: Config): Promise<number> {
   });
   log.info({ signal }, "shutting down; containers keep running");
   listener?.close();
+  // Event streams never end by themselves: ended first, so they do not hold the shutdown.
+  events.close();
   await shutdown(server);
   await closeAll(closables);
   rmSync(pidFile, { force: true });

@@ -10,6 +10,7 @@ import type { AuthConfig } from "./registry/auth.js";
 import type { Descriptor } from "./registry/manifest.js";
 import type { BlobInput, Usage3 } from "./unpack/apply.js";
 import { checkImage } from "./unpack/budget.js";
+import { withSpan } from "../trace/span.js";
 
 export interface LayerPlan {
   desc: Descriptor;
@@ -143,11 +144,11 @@ export async function fetchLayers(ctx: ImageContext, req: FetchLayers): Promise<
       for (let attempt = 0; ; attempt++) {
         const gen = ing.generation;
         try {
-          const rec = await ctx.layers.create({
+          const rec = await withSpan("image unpack", { "berth.layer.digest": p.desc.digest, "berth.layer.index": i, "berth.layer.size": p.desc.size }, () => ctx.layers.create({
             chainId: p.chainId, parent: chain[chain.length - 1], diffId: p.diffId, what: what(i),
             lowers: ctx.layers.lowerDirs(chain), limits, image: { max: imageMax, used: { ...used } },
             tar: () => (current = layerTar(ing.follow(), p.desc.mediaType, limits.maxBytes, what(i))),
-          });
+          }));
           account(i, rec);
           break;
         } catch (e) {

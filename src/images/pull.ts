@@ -10,6 +10,7 @@ import { checkConfigMatchesManifest, parseImageConfig } from "./registry/image-c
 import { MAX_CONFIG_BYTES } from "./registry/media-types.js";
 import { formatDigested, formatReference, formatTagged, parseReference, type Reference } from "./registry/reference.js";
 import type { ImageRecord, LayerRef } from "./store.js";
+import { withSpan } from "../trace/span.js";
 
 const log = logger("pull");
 
@@ -21,7 +22,11 @@ export interface PullOptions {
 // Failures that say nothing about the content: what was downloaded stays for the retry.
 const TRANSIENT = new Set<Code>([Code.UNAVAILABLE, Code.DEADLINE_EXCEEDED, Code.CANCELLED, Code.RESOURCE_EXHAUSTED]);
 
-export async function pullImage(ctx: ImageContext, input: string, opts: PullOptions = {}): Promise<ImageRecord> {
+export function pullImage(ctx: ImageContext, input: string, opts: PullOptions = {}): Promise<ImageRecord> {
+  return withSpan("image pull", { "berth.image.ref": input }, () => pull(ctx, input, opts));
+}
+
+async function pull(ctx: ImageContext, input: string, opts: PullOptions): Promise<ImageRecord> {
   const asked = parseReference(input);
   const progress = ctx.progress.start(formatReference(asked));
   const started = performance.now();

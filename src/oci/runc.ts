@@ -2,6 +2,7 @@
 // format so runc's own error message can be told apart from anything else and shown as-is.
 import { spawn } from "node:child_process";
 import { BerthError, Code, deadlineExceeded, internal, notFound } from "../errors.js";
+import { withSpan } from "../trace/span.js";
 
 const MAX_CAPTURE = 1 << 20;
 const DEFAULT_TIMEOUT_MS = 60_000;
@@ -96,6 +97,10 @@ export class Runc {
 
   /** Runs `runc <global> ...args`; resolves with the exit code and capped output, never rejects on a non-zero code. */
   run(args: readonly string[], opts: { input?: string | Buffer; timeoutMs?: number } = {}): Promise<RuncResult> {
+    return withSpan(`runc ${args[0] ?? ""}`, { "berth.runc.args": args.join(" ") }, () => this.exec(args, opts));
+  }
+
+  private exec(args: readonly string[], opts: { input?: string | Buffer; timeoutMs?: number }): Promise<RuncResult> {
     return new Promise((resolve, reject) => {
       const child = spawn(this.path, [...this.globalArgs(), ...args], {
         stdio: [opts.input === undefined ? "ignore" : "pipe", "pipe", "pipe"],

@@ -14,6 +14,7 @@ import { ExitWatcher, readExitFile, type ContainerExit } from "./exits.js";
 import { makeLogFile, reopenLog } from "./log-reopen.js";
 import { procStartTime, processAlive, signalPid } from "./proc.js";
 import { Runc, RuncError, type RuncState } from "./runc.js";
+import { withSpan } from "../trace/span.js";
 
 const log = logger("oci");
 
@@ -115,7 +116,7 @@ export class OciRuntime {
       await makeLogFile(req.logPath);
     }
     const started = performance.now();
-    const { pid, conmonPid } = await conmonCreate({
+    const { pid, conmonPid } = await withSpan("runc create", { "berth.container.id": req.id, "berth.runc.via": "conmon" }, () => conmonCreate({
       conmonPath: this.conmonPath,
       runc: this.runc,
       id: req.id,
@@ -132,7 +133,7 @@ export class OciRuntime {
       systemdCgroup: this.#opts.systemdCgroup ?? false,
       timeoutMs: req.timeoutMs ?? DEFAULT_CREATE_TIMEOUT_MS,
       placeConmon: req.placeConmon,
-    });
+    }));
     const [pidStartTime, conmonStartTime] = await Promise.all([procStartTime(pid), procStartTime(conmonPid)]);
     const rec: ContainerProcess = {
       id: req.id,

@@ -1,6 +1,8 @@
 // What every pod RPC shares: the drivers, the directories, the in-memory index (persisted on
 // each change), per-pod locks, and the hooks the container service plugs in.
-import type { ContainerStatus } from "../generated/runtime/v1/api.js";
+import type { ContainerEventResponse, ContainerStatus } from "../generated/runtime/v1/api.js";
+import type { Publisher } from "../util/fanout.js";
+import { announcePod } from "./events.js";
 import type { PodCgroupDriver } from "../oci/cgroups-driver.js";
 import type { AttachResult, PodNetwork } from "../network/cni/network.js";
 import type { PodRef } from "../network/cni/runtime-args.js";
@@ -42,6 +44,8 @@ export interface PodDeps {
   /** The host's files, copied for pods without their own DNS config or with host network. */
   hostResolvConf?: string;
   hostHosts?: string;
+  /** Where sandbox lifecycle events go (GetContainerEvents). */
+  events?: Publisher<ContainerEventResponse>;
 }
 
 export class PodContext {
@@ -54,11 +58,12 @@ export class PodContext {
   save(pod: Pod): void {
     this.deps.store.put(pod.rec);
     this.pods.set(pod.rec.id, pod);
+    announcePod(this, pod);
   }
 
   drop(pod: Pod): void {
     this.deps.store.delete(pod.rec.id);
-    this.pods.delete(pod.rec.id);
+    if (this.pods.delete(pod.rec.id)) announcePod(this, pod, true);
   }
 
   /** A visible pod by full ID or unique prefix; undefined when there is none. */

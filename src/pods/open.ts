@@ -5,6 +5,8 @@ import type { Config } from "../config/config.js";
 import { openCgroupDriver } from "../oci/cgroups-driver.js";
 import { defaultCgroupDriver, systemdRunning } from "../oci/cgroups.js";
 import type { Store } from "../store/db.js";
+import type { ContainerEventResponse } from "../generated/runtime/v1/api.js";
+import type { Publisher } from "../util/fanout.js";
 import { logger } from "../util/log.js";
 import type { PodNetworkDriver } from "./context.js";
 import { PodService } from "./service.js";
@@ -12,7 +14,7 @@ import { PodStore } from "./store.js";
 
 const log = logger("pods");
 
-export async function openPodService(config: Config, store: Store, network: PodNetworkDriver): Promise<PodService> {
+export async function openPodService(config: Config, store: Store, network: PodNetworkDriver, events?: Publisher<ContainerEventResponse>): Promise<PodService> {
   const driver = config.runtime.cgroupDriver || defaultCgroupDriver();
   if (driver === "systemd" && !systemdRunning()) {
     log.warn("runtime.cgroup_driver is systemd but systemd is not running: RunPodSandbox will fail until it is set to cgroupfs");
@@ -26,5 +28,6 @@ export async function openPodService(config: Config, store: Store, network: PodN
     shmSize: config.pods.shmSize,
     defaultHandler: config.runtime.defaultHandler,
     knownHandlers: [config.runtime.defaultHandler],
+    ...(events ? { events } : {}),
   });
 }

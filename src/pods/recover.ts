@@ -2,6 +2,7 @@
 // are gone — a reboot, a manual umount — becomes NOTREADY; half-made pods are cleaned up.
 import { logger } from "../util/log.js";
 import type { PodContext } from "./context.js";
+import { markLoaded } from "./events.js";
 import { isNamespaceFile } from "./namespaces.js";
 import { podFromRecord, type Pod } from "./record.js";
 import { infraRunning } from "./steps.js";
@@ -29,6 +30,7 @@ export async function loadPods(ctx: PodContext): Promise<Pod[]> {
       continue;
     }
     ctx.pods.set(rec.id, pod);
+    markLoaded(pod);
     if (rec.phase === "creating" || rec.phase === "failed") {
       leftovers.push(pod);
     } else if (rec.phase === "ready") {

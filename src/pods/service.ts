@@ -1,6 +1,6 @@
 // The pod sandbox service: RunPodSandbox (idempotent per pod metadata), Stop, Remove, Status
 // and List over the in-memory index, plus what the container service needs from a pod.
-import type { ListPodSandboxRequest, PodSandbox, PodSandboxStatusResponse, RunPodSandboxRequest } from "../generated/runtime/v1/api.js";
+import type { ListPodSandboxRequest, PodSandbox, PodSandboxStatus, PodSandboxStatusResponse, RunPodSandboxRequest } from "../generated/runtime/v1/api.js";
 import { BerthError, Code } from "../errors.js";
 import { logger } from "../util/log.js";
 import { PodContext, type ContainerHooks, type PodDeps } from "./context.js";
@@ -10,7 +10,7 @@ import { cleanUpLeftover, loadPods } from "./recover.js";
 import { removePodById } from "./remove.js";
 import { runPod } from "./run.js";
 import { podSpec } from "./spec.js";
-import { podStatus } from "./status.js";
+import { podStatus, sandboxStatus } from "./status.js";
 import { stopPodById } from "./stop.js";
 
 const log = logger("pods");
@@ -76,6 +76,12 @@ export class PodService {
 
   status(ref: string, verbose: boolean): PodSandboxStatusResponse {
     return podStatus(this.ctx, ref, verbose);
+  }
+
+  /** A visible pod's CRI status without its containers (container events carry those). */
+  sandboxStatus(id: string): PodSandboxStatus | undefined {
+    const pod = this.ctx.pods.get(id);
+    return pod && isVisible(pod) ? sandboxStatus(pod) : undefined;
   }
 
   list(req: ListPodSandboxRequest): PodSandbox[] {

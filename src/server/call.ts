@@ -24,11 +24,30 @@ function contextOf(call: ServerUnaryCall<unknown, unknown>): CallContext {
   };
 }
 
+/** Watches every call (metrics, tracing): `begin` at the start, `run` around the handler, `end` with the gRPC code. */
+export interface CallObserver {
+  begin(rpc: string): { run<T>(fn: () => T): T; end(code: status): void };
+}
+
+const UNOBSERVED = { run: <T>(fn: () => T): T => fn(), end: () => undefined };
+let observer: CallObserver = { begin: () => UNOBSERVED };
+
+export function setCallObserver(o: CallObserver | undefined): void {
+  observer = o ?? { begin: () => UNOBSERVED };
+}
+
+/** The observer server-streaming calls report to as well (src/server/stream.ts). */
+export function callObserver(): CallObserver {
+  return observer;
+}
+
 export function unary<Req, Res>(rpc: string, fn: (req: Req, ctx: CallContext) => Promise<Res> | Res): handleUnaryCall<Req, Res> {
   return (call: ServerUnaryCall<Req, Res>, callback: sendUnaryData<Res>) => {
     const started = process.hrtime.bigint();
+    const watch = observer.begin(rpc);
     const done = (err: BerthError | null, res?: Res) => {
       const ms = Number(process.hrtime.bigint() - started) / 1e6;
+      watch.end(err ? err.code : status.OK);
       if (err) {
         const level = err.code === status.INTERNAL || err.code === status.UNKNOWN ? "error" : "debug";
         log[level]({ rpc, ms, code: status[err.code], err: err.message }, "call failed");
@@ -47,7 +66,7 @@ export function unary<Req, Res>(rpc: string, fn: (req: Req, ctx: CallContext) =>
       return;
     }
     Promise.resolve()
-      .then(() => fn(call.request, ctx))
+      .then(() => watch.run(() => fn(call.request, ctx)))
       .then(
         (res) => done(null, res),
         (err: unknown) => done(toBerthError(rpc, err)),

@@ -9,7 +9,7 @@ import { unary } from "./call.js";
 
 type Handlers = Pick<ImageServiceServer, "pullImage" | "listImages" | "imageStatus" | "removeImage" | "imageFsInfo">;
 
-function toImage(v: ImageView): Image {
+export function toImage(v: ImageView): Image {
   return {
     id: v.id,
     repoTags: v.repoTags,

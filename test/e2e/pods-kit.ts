@@ -54,6 +54,8 @@ export interface PodEnvOptions {
   runtimeToml?: string;
   /** pods.cgroup_parent (default /berth-e2e-<id>, removed after the test). */
   cgroupParent?: string;
+  /** Extra environment for the daemon (e.g. BERTH_METRICS_ADDRESS, OTEL_*). */
+  env?: NodeJS.ProcessEnv;
 }
 
 export async function podEnv(t: TestContext, o: PodEnvOptions = {}): Promise<PodEnv> {
@@ -73,7 +75,7 @@ export async function podEnv(t: TestContext, o: PodEnvOptions = {}): Promise<Pod
     `[runtime]`,
     o.runtimeToml ?? "",
   ].join("\n");
-  const d0 = await startDaemon({ toml });
+  const d0 = await startDaemon({ toml, ...(o.env ? { env: o.env } : {}) });
   const owned: ChildProcess[] = [];
   const daemons: Daemon[] = [d0];
   const env: PodEnv = {
@@ -115,7 +117,7 @@ export async function podEnv(t: TestContext, o: PodEnvOptions = {}): Promise<Pod
         old.proc.kill("SIGTERM");
         await once(old.proc, "exit");
       }
-      const next = await startDaemon({ args: ["--root", d0.root, "--state", d0.state], toml, env: { BERTH_NETWORK_CONF_DIR: env.confDir } });
+      const next = await startDaemon({ args: ["--root", d0.root, "--state", d0.state], toml, env: { ...o.env, BERTH_NETWORK_CONF_DIR: env.confDir } });
       daemons.push(next);
       env.d = next;
       env.leaks.scope.dirs.push(next.dir);

@@ -1,14 +1,17 @@
 // The four stats RPCs over one shared snapshot: ContainerStats, ListContainerStats,
 // PodSandboxStats and ListPodSandboxStats, with CRI's ID (or unique prefix) and label filters.
-import type { ContainerStats, ContainerStatsFilter, PodSandboxStats, PodSandboxStatsFilter } from "../../generated/runtime/v1/api.js";
+import type { ContainerStats, ContainerStatsFilter, MetricDescriptor, PodSandboxMetrics, PodSandboxStats, PodSandboxStatsFilter } from "../../generated/runtime/v1/api.js";
 import { filterMatch } from "../../util/ids.js";
 import type { Pod } from "../../pods/record.js";
 import type { ContainerContext } from "../context.js";
 import { select } from "../list.js";
 import type { StatsCollector } from "./collector.js";
 import { containerStats, podStats } from "./cri.js";
+import { MetricSet } from "./metrics.js";
 
 export class StatsRpc {
+  private readonly metrics = new MetricSet();
+
   constructor(
     private readonly ctx: ContainerContext,
     private readonly collector: StatsCollector,
@@ -38,6 +41,18 @@ export class StatsRpc {
     const selector = Object.entries(filter?.labelSelector ?? {});
     const pods = all.filter((p) => p.rec.phase === "ready" && (!id || p.rec.id === id) && !selector.some(([k, v]) => p.config.labels[k] !== v));
     return Promise.all(pods.map((p) => this.podStats(p)));
+  }
+
+  /** ListMetricDescriptors: the same list for the daemon's life. */
+  metricDescriptors(): MetricDescriptor[] {
+    return this.metrics.descriptors;
+  }
+
+  /** ListPodSandboxMetrics: ready pods and their running containers. */
+  async podMetrics(): Promise<PodSandboxMetrics[]> {
+    const snap = await this.collector.snapshot();
+    const running = (podId: string) => select(this.ctx, { podSandboxId: podId }).filter((c) => c.rec.phase === "running");
+    return this.metrics.all(this.pods(), running, snap, this.ctx.deps.dirs.data);
   }
 
   private async podStats(pod: Pod): Promise<PodSandboxStats> {

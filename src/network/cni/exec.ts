@@ -6,6 +6,7 @@ import { join } from "node:path";
 import { Code, deadlineExceeded, failedPrecondition } from "../../errors.js";
 import { logger } from "../../util/log.js";
 import { CniPluginError, isJsonObject, type CniCommand, type CniResult, type JsonObject } from "./types.js";
+import { withSpan } from "../../trace/span.js";
 
 const log = logger("cni-exec");
 
@@ -74,7 +75,8 @@ export async function execPlugin(inv: PluginInvocation): Promise<CniResult | und
 
   const timeoutMs = inv.timeoutMs ?? DEFAULT_PLUGIN_TIMEOUT_MS;
   const started = performance.now();
-  const { code, stdout, stderr, timedOut } = await run(path, env, JSON.stringify(inv.netconf), timeoutMs);
+  const { code, stdout, stderr, timedOut } = await withSpan(`cni ${inv.command}`, { "berth.cni.plugin": inv.type, "berth.cni.network": String(inv.netconf["name"]), "berth.pod.id": inv.containerId }, () =>
+    run(path, env, JSON.stringify(inv.netconf), timeoutMs));
   log.debug({ plugin: inv.type, command: inv.command, id: inv.containerId, ms: performance.now() - started }, "CNI plugin ran");
   const what = `CNI plugin "${inv.type}" ${inv.command} for network "${String(inv.netconf["name"])}" (container ${inv.containerId})`;
 
