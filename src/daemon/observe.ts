@@ -2,7 +2,8 @@
 // and the Prometheus endpoint when metrics.address is set. Each is loaded only when on.
 import { status } from "@grpc/grpc-js";
 import type { MetricsSources } from "../metrics/setup.js";
-import { setCallObserver, type CallObserver } from "../server/call.js";
+import { setCallObserver } from "../server/call.js";
+import type { CallObserver } from "../util/call-observer.js";
 import { traceSettings } from "../trace/env.js";
 import { setTraceBackend, startSpan, tracing } from "../trace/span.js";
 import { logger } from "../util/log.js";

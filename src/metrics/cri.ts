@@ -2,7 +2,7 @@
 // gRPC code, fed by the server's call observer.
 import { status } from "@grpc/grpc-js";
 import { Counter, Histogram, type Registry } from "prom-client";
-import type { CallObserver } from "../server/call.js";
+import type { CallObserver } from "../util/call-observer.js";
 
 const BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300];
 

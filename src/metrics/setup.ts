@@ -4,7 +4,7 @@ import * as prom from "prom-client";
 import type { ContainerService } from "../containers/service.js";
 import type { ProgressFeed } from "../images/progress.js";
 import type { PodService } from "../pods/service.js";
-import type { CallObserver } from "../server/call.js";
+import type { CallObserver } from "../util/call-observer.js";
 import { criCallMetrics } from "./cri.js";
 import { eventMetrics, type EventBusCounts } from "./events.js";
 import { installRegisteredMetrics } from "./hooks.js";

@@ -2,6 +2,7 @@
 // into its gRPC status, and never let an unexpected throw crash the daemon or hang a call.
 import { Metadata, status, type ServerUnaryCall, type sendUnaryData, type handleUnaryCall } from "@grpc/grpc-js";
 import { BerthError, describe } from "../errors.js";
+import type { CallObserver } from "../util/call-observer.js";
 import { logger } from "../util/log.js";
 
 const log = logger("cri");
@@ -24,10 +25,6 @@ function contextOf(call: ServerUnaryCall<unknown, unknown>): CallContext {
   };
 }
 
-/** Watches every call (metrics, tracing): `begin` at the start, `run` around the handler, `end` with the gRPC code. */
-export interface CallObserver {
-  begin(rpc: string): { run<T>(fn: () => T): T; end(code: status): void };
-}
 
 const UNOBSERVED = { run: <T>(fn: () => T): T => fn(), end: () => undefined };
 let observer: CallObserver = { begin: () => UNOBSERVED };
