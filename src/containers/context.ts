@@ -4,16 +4,16 @@ import type { PodCgroupDriver } from "../oci/cgroups-driver.js";
 import type { Hierarchy } from "../oci/cgroups-hierarchies.js";
 import type { OciRuntime } from "../oci/runtime.js";
 import type { Pod } from "../pods/record.js";
-import type { ContainerEventResponse, PodSandboxStatus } from "../generated/runtime/v1/api.js";
-import type { Publisher } from "../util/fanout.js";
 import { resolveId } from "../pods/ids.js";
 import { KeyedMutex } from "../pods/lock.js";
 import { notFound } from "../errors.js";
-import { announce, markLoaded } from "./events.js";
 import type { HostFacts } from "./host/facts.js";
 import type { ImageConfig } from "./spec/index.js";
 import { isVisible, type Container } from "./record.js";
 import type { ContainerStore } from "./store.js";
+import type { ContainerEventResponse, PodSandboxStatus } from "../generated/runtime/v1/api.js";
+import type { Publisher } from "../util/fanout.js";
+import { announce, markLoaded } from "./events.js";
 
 /** The part of the pod service containers use. */
 export interface PodLookup {
