@@ -4,16 +4,15 @@ import type { PodCgroupDriver } from "../oci/cgroups-driver.js";
 import type { Hierarchy } from "../oci/cgroups-hierarchies.js";
 import type { OciRuntime } from "../oci/runtime.js";
 import type { Pod } from "../pods/record.js";
-import type { ContainerEventResponse, PodSandboxStatus } from "../generated/runtime/v1/api.js";
-import type { Publisher } from "../util/fanout.js";
 import { resolveId } from "../util/ids.js";
 import { KeyedMutex } from "../util/lock.js";
 import { notFound } from "../errors.js";
-import { announce, markLoaded } from "./events.js";
 import type { HostFacts } from "./host/facts.js";
 import type { ImageConfig } from "./spec/index.js";
 import { isVisible, type Container } from "./record.js";
 import type { ContainerStore } from "./store.js";
+import type { ContainerEventResponse, PodSandboxStatus } from "../generated/runtime/v1/api.js";
+import type { Publisher } from "../util/fanout.js";
 
 /** The part of the pod service containers use. */
 export interface PodLookup {
@@ -63,7 +62,14 @@ export interface ContainerDeps {
   events?: Publisher<ContainerEventResponse>;
 }
 
+/** Told of every container saved, dropped or loaded (lifecycle events); set by the service. */
+export interface ContainerWatcher {
+  changed(c: Container, removed: boolean): void;
+  loaded(c: Container): void;
+}
+
 export class ContainerContext {
+  watcher: ContainerWatcher = { changed: () => undefined, loaded: () => undefined };
   readonly containers = new Map<string, Container>();
   readonly locks = new KeyedMutex();
   /** pod/name/attempt keys of CreateContainer calls in flight (two at once must not both win). */
@@ -80,7 +86,7 @@ export class ContainerContext {
     if (!this.containers.has(c.rec.id)) this.useLayers(c.rec.image.chainIds, 1);
     this.deps.store.put(c.rec);
     this.containers.set(c.rec.id, c);
-    announce(this, c);
+    this.watcher.changed(c, false);
   }
 
   drop(c: Container): void {
@@ -88,7 +94,7 @@ export class ContainerContext {
     this.deps.store.delete(c.rec.id);
     if (this.containers.delete(c.rec.id)) {
       this.useLayers(c.rec.image.chainIds, -1);
-      announce(this, c, true);
+      this.watcher.changed(c, true);
     }
   }
 
@@ -96,7 +102,7 @@ export class ContainerContext {
   load(c: Container): void {
     if (!this.containers.has(c.rec.id)) this.useLayers(c.rec.image.chainIds, 1);
     this.containers.set(c.rec.id, c);
-    markLoaded(c);
+    this.watcher.loaded(c);
   }
 
   layerInUse(chainId: string): boolean {

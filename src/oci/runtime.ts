@@ -1,7 +1,7 @@
 // OciRuntime: what the container service calls to run containers — runc under conmon with
 // Berth's own runc root — so no caller needs to know a conmon flag, a pid file or an exit file.
 import { constants, existsSync } from "node:fs";
-import { access, mkdir, open, rm } from "node:fs/promises";
+import { mkdir, open, rm } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { Code, deadlineExceeded, failedPrecondition } from "../errors.js";
 import { logger } from "../util/log.js";
@@ -321,16 +321,9 @@ export class OciRuntime {
     return (await this.exits.readExit(rec.id)) ?? (await readExitFile(persistFiles(rec.persistDir).exit, rec.id));
   }
 
+  /** Two existence checks, synchronous: they sit between an exit and its event (see readExitFile). */
   async #oom(rec: ContainerProcess): Promise<boolean> {
-    for (const p of [persistFiles(rec.persistDir).oom, bundleFiles(rec.bundleDir).oom]) {
-      try {
-        await access(p);
-        return true;
-      } catch {
-        // not this one
-      }
-    }
-    return false;
+    return existsSync(persistFiles(rec.persistDir).oom) || existsSync(bundleFiles(rec.bundleDir).oom);
   }
 
   /** No exit after SIGKILL: if conmon is gone nobody will write one, so report what is known. */

@@ -2,7 +2,6 @@
 // each change), per-pod locks, and the hooks the container service plugs in.
 import type { ContainerEventResponse, ContainerStatus } from "../generated/runtime/v1/api.js";
 import type { Publisher } from "../util/fanout.js";
-import { announcePod } from "./events.js";
 import type { PodCgroupDriver } from "../oci/cgroups-driver.js";
 import type { AttachResult, PodNetwork } from "../network/cni/network.js";
 import type { PodRef } from "../network/cni/runtime-args.js";
@@ -48,7 +47,13 @@ export interface PodDeps {
   events?: Publisher<ContainerEventResponse>;
 }
 
+/** Told of every pod saved or dropped (sandbox events); set by the service. */
+export interface PodWatcher {
+  changed(pod: Pod, removed: boolean): void;
+}
+
 export class PodContext {
+  watcher: PodWatcher = { changed: () => undefined };
   readonly pods = new Map<string, Pod>();
   readonly locks = new KeyedMutex();
   hooks: ContainerHooks = { stopContainersOf: async () => undefined, removeContainersOf: async () => undefined, statusesOf: () => [] };
@@ -58,12 +63,12 @@ export class PodContext {
   save(pod: Pod): void {
     this.deps.store.put(pod.rec);
     this.pods.set(pod.rec.id, pod);
-    announcePod(this, pod);
+    this.watcher.changed(pod, false);
   }
 
   drop(pod: Pod): void {
     this.deps.store.delete(pod.rec.id);
-    if (this.pods.delete(pod.rec.id)) announcePod(this, pod, true);
+    if (this.pods.delete(pod.rec.id)) this.watcher.changed(pod, true);
   }
 
   /** A visible pod by full ID or unique prefix; undefined when there is none. */

@@ -11,6 +11,7 @@ import { removePodById } from "./remove.js";
 import { runPod } from "./run.js";
 import { podSpec } from "./spec.js";
 import { podStatus, sandboxStatus } from "./status.js";
+import { podEventWatcher } from "./events.js";
 import { stopPodById } from "./stop.js";
 
 const log = logger("pods");
@@ -25,6 +26,7 @@ export class PodService {
 
   private constructor(deps: PodDeps) {
     this.ctx = new PodContext(deps);
+    this.ctx.watcher = podEventWatcher(this.ctx);
   }
 
   /** Loads pods from the store; half-made ones are cleaned up in the background. */
