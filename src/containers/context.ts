@@ -26,12 +26,15 @@ export interface ResolvedImage {
   id: string;
   chainIds: string[];
   config: ImageConfig;
+  /** "name@sha256:<manifest digest>" (the ID when the image has no name): ContainerStatus's image_ref. */
+  digestedRef: string;
 }
 
 /** The part of the image service containers use. */
 export interface ImageLookup {
-  /** The image a reference names (tag, digest, ID or prefix); NotFound when not pulled. */
-  resolve(ref: string): Promise<ResolvedImage>;
+  /** The image a reference names (tag, digest, ID or prefix); NotFound when not pulled. `asked`: the
+   * name the user gave (kubelet's user_specified_image), whose repository the digested ref prefers. */
+  resolve(ref: string, asked?: string): Promise<ResolvedImage>;
   /** Overlay lower dirs for the layers (bottom first in), topmost first. */
   lowerDirs(chainIds: readonly string[]): string[];
   /** The layer store's directory (overlay mounts run there with relative lowerdirs). */

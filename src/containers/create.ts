@@ -98,7 +98,7 @@ function plan(ctx: ContainerContext, pod: Pod, config: ContainerConfig, image: R
     message: "",
     config: ContainerConfig.toJSON(config),
     resources: config.linux?.resources ? LinuxContainerResources.toJSON(config.linux.resources) : null,
-    image: { name: config.image!.image, id: image.id, chainIds: image.chainIds, ...(image.config.StopSignal ? { stopSignal: image.config.StopSignal } : {}) },
+    image: { name: config.image!.image, id: image.id, digestedRef: image.digestedRef, chainIds: image.chainIds, ...(image.config.StopSignal ? { stopSignal: image.config.StopSignal } : {}) },
     paths: { bundle: join(bundles, id), dir: join(data, id) },
     mounted: false,
     logPath: logDir && config.logPath ? join(logDir, config.logPath) : "",
@@ -107,6 +107,11 @@ function plan(ctx: ContainerContext, pod: Pod, config: ContainerConfig, image: R
     user: { uid: 0, gid: 0, additionalGids: [] },
   };
   return { rec, config, resources: config.linux?.resources };
+}
+
+/** runc's error when its init could not exec the command (not found, not executable), not any other failure. */
+function isExecFailure(err: unknown): boolean {
+  return err instanceof Error && /unable to start container process: exec: /.test(err.message);
 }
 
 /** The caller of CreateContainer: gone once its deadline passed or it cancelled. */
@@ -161,7 +166,7 @@ function podReady(ctx: ContainerContext, podId: string): boolean {
 
 /** Everything after the checks: plan, rootfs, spec, bundle, runc create; undone on any failure. */
 async function makeContainer(ctx: ContainerContext, pod: Pod, config: ContainerConfig): Promise<string> {
-  const image = await ctx.deps.images.resolve(config.image!.image);
+  const image = await ctx.deps.images.resolve(config.image!.image, config.image!.userSpecifiedImage);
   const target = targetPidNamespace(ctx, config, pod.rec.id);
   const c = plan(ctx, pod, config, image);
   // Held until the container is made or undone: a pod's Stop/Remove (which lock each container) waits for it.
@@ -256,7 +261,7 @@ async function build(ctx: ContainerContext, pod: Pod, config: ContainerConfig, i
 
   t = performance.now();
   const placement = await placing;
-  rec.process = await ctx.deps.oci.create({
+  const created = ctx.deps.oci.create({
     id: rec.id,
     bundleDir: rec.paths.bundle,
     logPath: rec.logPath || undefined,
@@ -267,6 +272,15 @@ async function build(ctx: ContainerContext, pod: Pod, config: ContainerConfig, i
     timeoutMs: ctx.deps.createTimeoutMs,
     placeConmon: placement ? (pid) => placement.adopt([pid]) : undefined,
   });
+  try {
+    rec.process = await created;
+  } catch (err) {
+    // runc 1.1 looks the command up during `runc create`; containerd only runs it at StartContainer,
+    // so a missing command is a StartError there (a Job then fails instead of retrying create forever).
+    if (!isExecFailure(err)) throw err;
+    rec.startError = (err as Error).message;
+    log.debug({ id: rec.id, err: rec.startError }, "the command cannot be executed: StartContainer will fail with StartError");
+  }
   mark("runc_create", t);
 
   // The pod went away while this ran (its Stop/Remove did not see a container yet): undo, not a leak.

@@ -4,6 +4,7 @@ import { join } from "node:path";
 import type { Config } from "../config/config.js";
 import { notFound } from "../errors.js";
 import type { ImageService } from "../images/service.js";
+import { digestedReference } from "../images/digested-ref.js";
 import { parseImageConfig } from "../images/registry/image-config.js";
 import { MAX_CONFIG_BYTES } from "../images/registry/media-types.js";
 import { openCgroupDriver } from "../oci/cgroups-driver.js";
@@ -24,7 +25,7 @@ function imageLookup(images: ImageService): ImageLookup {
   // Image configs never change for an ID: parse each once.
   const configs = new Map<string, ImageConfig>();
   return {
-    async resolve(ref) {
+    async resolve(ref, asked) {
       const rec = images.find(ref);
       if (!rec) throw notFound("image", ref);
       let config = configs.get(rec.id);
@@ -41,7 +42,8 @@ function imageLookup(images: ImageService): ImageLookup {
         };
         configs.set(rec.id, config);
       }
-      const out: ResolvedImage = { id: rec.id, chainIds: rec.layers.map((l) => l.chainId), config };
+      const digestedRef = digestedReference(rec, asked || ref);
+      const out: ResolvedImage = { id: rec.id, chainIds: rec.layers.map((l) => l.chainId), config, digestedRef };
       return out;
     },
     lowerDirs: (chainIds) => images.ctx.layers.lowerDirs(chainIds),

@@ -26,16 +26,22 @@ export function stateOf(c: Container): ContainerState {
   }
 }
 
-/** The ImageSpec as CreateContainer gave it (containerd's rule); image_ref is its own field. */
+/** The ImageSpec as CreateContainer gave it, its image the name the user asked for (kubelet sends the
+ * image ID plus user_specified_image; kubectl shows this field); image_ref is its own field. */
 export function imageSpecOf(c: Container): ImageSpec {
   const given = c.config.image;
   return {
-    image: c.rec.image.name,
+    image: given?.userSpecifiedImage || c.rec.image.name,
     annotations: given?.annotations ?? {},
     userSpecifiedImage: given?.userSpecifiedImage ?? "",
     runtimeHandler: given?.runtimeHandler ?? "",
     imageRef: given?.imageRef ?? "",
   };
+}
+
+/** The digested reference of the image in use (CRI: "name@sha256:<manifest digest>"); image_id is the ID. */
+export function imageRefOf(c: Container): string {
+  return c.rec.image.digestedRef ?? c.rec.image.id;
 }
 
 /** The entry ListContainers returns. */
@@ -45,7 +51,7 @@ export function listEntry(c: Container): CriContainer {
     podSandboxId: c.rec.podId,
     metadata: c.config.metadata,
     image: imageSpecOf(c),
-    imageRef: c.rec.image.id,
+    imageRef: imageRefOf(c),
     state: stateOf(c),
     createdAt: BigInt(c.rec.createdAt),
     labels: c.config.labels,
@@ -65,7 +71,7 @@ export function containerStatus(c: Container): ContainerStatus {
     finishedAt: BigInt(rec.finishedAt),
     exitCode: rec.exitCode,
     image: imageSpecOf(c),
-    imageRef: rec.image.id,
+    imageRef: imageRefOf(c),
     reason: rec.reason,
     message: rec.message,
     labels: c.config.labels,

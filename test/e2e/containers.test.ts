@@ -7,12 +7,15 @@ import { after, before, test } from "node:test";
 import { status as grpc, type ServiceError } from "@grpc/grpc-js";
 import { call } from "../../src/cli/client.js";
 import { ContainerState, CreateContainerRequest, Signal } from "../../src/generated/runtime/v1/api.js";
+import type { PushedImage } from "../fixtures/images.js";
 import { podStatus, removePod, stopPod } from "./pods-kit.js";
 import {
   createCtr, ctrConfig, ctrEnv, ctrStatus, exec, listCtrs, logText, removeCtr, runCtr, runPodWithLogs, sharedRegistry, startCtr, stopCtr, waitLog, waitState,
   type Registry,
 } from "./containers-kit.js";
 
+/** "registry/repo@sha256:<manifest digest>": what ContainerStatus.image_ref must be. */
+const digested = (img: PushedImage) => `${img.reference.replace(/[:@][^:/@]+$/, "")}@${img.manifestDigest}`;
 const code = (c: number, re?: RegExp) => (e: ServiceError) => e.code === c && (!re || re.test(e.details));
 
 let r: Registry & { stop(): Promise<void> };
@@ -29,7 +32,8 @@ test("a busybox container runs its command; logs, exec, stop and remove work", a
   const { id, podId } = await runCtr(env, { command: ["sh", "-c", "echo hello; echo oops >&2; exec sleep 1000"] });
   assert.match(id, /^[0-9a-f]{64}$/);
   const s = await waitState(d, id, ContainerState.CONTAINER_RUNNING);
-  assert.equal(s.status!.imageRef, r.busybox.configDigest, "image_ref is the image ID");
+  assert.equal(s.status!.imageRef, digested(r.busybox), "image_ref is the digested reference");
+  assert.equal(s.status!.imageId, r.busybox.configDigest, "image_id is the image ID");
   assert.equal(s.status!.image!.image, env.image);
   assert.ok(s.status!.startedAt >= s.status!.createdAt && s.status!.createdAt > 0n);
   assert.match(s.status!.logPath, new RegExp(`/logs/.+/c-[0-9a-f]{4}/0\\.log$`));
@@ -207,7 +211,8 @@ test("list filters by ID prefix, pod, state and labels; names are unique per pod
   assert.deepEqual(await ids({ state: { state: ContainerState.CONTAINER_RUNNING } }), [a]);
   assert.deepEqual(await ids({ state: { state: ContainerState.CONTAINER_CREATED } }), [b, c].sort());
   const list = await listCtrs(d, { id: a });
-  assert.equal(list[0]!.imageRef, r.busybox.configDigest);
+  assert.equal(list[0]!.imageRef, digested(r.busybox));
+  assert.equal(list[0]!.imageId, r.busybox.configDigest);
   assert.deepEqual(list[0]!.labels, { tier: "web" });
   assert.equal(list[0]!.annotations["test/owner"], "containers.test");
 
@@ -224,7 +229,7 @@ test("list filters by ID prefix, pod, state and labels; names are unique per pod
   await env.leaks.assertNoLeaks();
 });
 
-test("a create that fails (bad seccomp profile, missing binary, log path outside the pod's log dir) leaves nothing behind; a tty container runs", async (t) => {
+test("a create that fails (bad seccomp profile, log path outside the pod's log dir) leaves nothing behind; a tty container runs", async (t) => {
   const env = await ctrEnv(t, r);
   const { d } = env;
   const podId = await runPodWithLogs(env);
@@ -232,7 +237,6 @@ test("a create that fails (bad seccomp profile, missing binary, log path outside
     createCtr(env, podId, ctrConfig(env, { command: ["true"], linux: { securityContext: { seccomp: { profileType: 2, localhostRef: "/nonexistent/profile.json" } } } as never })),
     code(grpc.INVALID_ARGUMENT, /profile/),
   );
-  await assert.rejects(createCtr(env, podId, ctrConfig(env, { command: ["/no/such/binary"] })), (e: ServiceError) => /no such binary|no such file|not found/i.test(e.details));
   // A log path must stay inside the pod's log directory.
   for (const logPath of ["../../escape.log", "/etc/escape.log", "a/../../escape.log"]) {
     await assert.rejects(createCtr(env, podId, ctrConfig(env, { command: ["true"], logPath })), code(grpc.INVALID_ARGUMENT, /log_path .* stay inside it/));
@@ -264,7 +268,7 @@ test("PodSandboxStatus lists the pod's containers (evented PLEG reads containers
   assert.equal(byId.get(running)!.state, ContainerState.CONTAINER_RUNNING);
   assert.equal(byId.get(created)!.state, ContainerState.CONTAINER_CREATED);
   assert.deepEqual(byId.get(running)!.labels, { app: "x" });
-  assert.equal(byId.get(running)!.imageRef, r.busybox.configDigest);
+  assert.equal(byId.get(running)!.imageRef, digested(r.busybox));
   assert.ok(s.timestamp > 0n);
 
   for (const unknown of ["f".repeat(64), "nope"]) {
@@ -349,5 +353,60 @@ test("a CreateContainer retried after its deadline passed gets the container the
   }
   assert.ok(timedOut > 0, "at least one first call passed its deadline");
   await removePod(d, podId);
+  await env.leaks.assertNoLeaks();
+});
+
+test("created as kubelet does (image by ID + user_specified_image): status and list show the name asked for, the digested ref and the ID", async (t) => {
+  const env = await ctrEnv(t, r);
+  const { d } = env;
+  const podId = await runPodWithLogs(env);
+  const image = { image: r.busybox.configDigest, userSpecifiedImage: r.busybox.reference, annotations: {}, runtimeHandler: "", imageRef: "" };
+  const id = await createCtr(env, podId, ctrConfig(env, { image, command: ["sleep", "1000"] }));
+  await startCtr(d, id);
+  const s = (await waitState(d, id, ContainerState.CONTAINER_RUNNING)).status!;
+  assert.equal(s.image!.image, r.busybox.reference, "image.image: the name the user asked for, not the ID");
+  assert.equal(s.image!.userSpecifiedImage, r.busybox.reference);
+  assert.equal(s.imageRef, digested(r.busybox), "image_ref: name@sha256:<manifest digest>, pullable");
+  assert.equal(s.imageId, r.busybox.configDigest, "image_id: the image ID (PullImage's image_ref)");
+  const [l] = await listCtrs(d, { id });
+  assert.equal(l!.image!.image, r.busybox.reference);
+  assert.equal(l!.imageRef, digested(r.busybox));
+  assert.equal(l!.imageId, r.busybox.configDigest);
+  // Without user_specified_image (crictl): image.image is what the config named.
+  const byId = await createCtr(env, podId, ctrConfig(env, { image: { ...image, userSpecifiedImage: "" }, command: ["true"] }));
+  const s2 = (await ctrStatus(d, byId)).status!;
+  assert.equal(s2.image!.image, r.busybox.configDigest);
+  assert.equal(s2.imageRef, digested(r.busybox), "still the digested reference (the image's repo digest)");
+  await removePod(d, podId);
+  await env.leaks.assertNoLeaks();
+});
+
+test("a command that does not exist: CreateContainer succeeds, StartContainer fails, the container is EXITED with StartError and 128 (containerd)", async (t) => {
+  const env = await ctrEnv(t, r);
+  const { d } = env;
+  const podId = await runPodWithLogs(env);
+  for (const [command, why] of [[["/no/such/binary"], /no such file or directory/], [["nosuchcmd"], /executable file not found/]] as const) {
+    const id = await createCtr(env, podId, ctrConfig(env, { command: [...command] }));
+    assert.equal((await ctrStatus(d, id)).status!.state, ContainerState.CONTAINER_CREATED);
+    await assert.rejects(startCtr(d, id), (e: ServiceError) => why.test(e.details) && e.details.includes(command[0]));
+    const s = (await ctrStatus(d, id)).status!;
+    assert.equal(s.state, ContainerState.CONTAINER_EXITED);
+    assert.equal(s.reason, "StartError");
+    assert.equal(s.exitCode, 128);
+    assert.match(s.message, why);
+    assert.ok(s.finishedAt >= s.startedAt && s.finishedAt > 0n);
+    await assert.rejects(startCtr(d, id), code(grpc.FAILED_PRECONDITION, /exited/));
+    await removeCtr(d, id);
+  }
+  // Stopped before it was started: it can never run, so it ends the same way.
+  const never = await createCtr(env, podId, ctrConfig(env, { command: ["/no/such/binary"] }));
+  await stopCtr(d, never);
+  const s = (await ctrStatus(d, never)).status!;
+  assert.equal(s.state, ContainerState.CONTAINER_EXITED);
+  assert.equal(s.reason, "StartError");
+  await removePod(d, podId);
+  assert.deepEqual(await readdir(join(d.state, "containers")), []);
+  assert.deepEqual(await readdir(join(d.root, "containers")), []);
+  assert.doesNotMatch(await readFile("/proc/self/mountinfo", "utf8"), new RegExp(`${d.dir}\\S* .* - overlay `));
   await env.leaks.assertNoLeaks();
 });
