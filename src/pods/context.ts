@@ -22,6 +22,8 @@ export interface ContainerHooks {
   removeContainersOf(podId: string): Promise<void>;
   /** PodSandboxStatus.containers_statuses: kubelet's evented PLEG reads the pod's containers from it. */
   statusesOf(podId: string): ContainerStatus[];
+  /** Host pids of the pod's running containers, the earliest started first (verbose status `pid`). */
+  runningPidsOf(podId: string): number[];
 }
 
 export interface PodDeps {
@@ -47,7 +49,7 @@ export interface PodDeps {
 export class PodContext {
   readonly pods = new Map<string, Pod>();
   readonly locks = new KeyedMutex();
-  hooks: ContainerHooks = { stopContainersOf: async () => undefined, removeContainersOf: async () => undefined, statusesOf: () => [] };
+  hooks: ContainerHooks = { stopContainersOf: async () => undefined, removeContainersOf: async () => undefined, statusesOf: () => [], runningPidsOf: () => [] };
 
   constructor(readonly deps: PodDeps) {}
 

@@ -1,12 +1,13 @@
 // Containers end to end against the real daemon, runc, conmon, CNI and a registry: command, env,
 // workdir and user from the image and the CRI config; exit codes and reasons; stop, remove, list.
 import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
 import { readdir, readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { status as grpc, type ServiceError } from "@grpc/grpc-js";
 import { call } from "../../src/cli/client.js";
-import { ContainerState, CreateContainerRequest, Signal } from "../../src/generated/runtime/v1/api.js";
+import { ContainerState, CreateContainerRequest, NamespaceMode, Signal } from "../../src/generated/runtime/v1/api.js";
 import type { PushedImage } from "../fixtures/images.js";
 import { podStatus, removePod, stopPod } from "./pods-kit.js";
 import {
@@ -408,5 +409,31 @@ test("a command that does not exist: CreateContainer succeeds, StartContainer fa
   assert.deepEqual(await readdir(join(d.state, "containers")), []);
   assert.deepEqual(await readdir(join(d.root, "containers")), []);
   assert.doesNotMatch(await readFile("/proc/self/mountinfo", "utf8"), new RegExp(`${d.dir}\\S* .* - overlay `));
+  await env.leaks.assertNoLeaks();
+});
+
+test("verbose PodSandboxStatus carries a pid that nsenter can use: the earliest running container's, or the infra process'", async (t) => {
+  const env = await ctrEnv(t, r);
+  const { d } = env;
+  const pidOf = async (podId: string) => (JSON.parse((await podStatus(d, podId, true)).info["info"]!) as { pid: number }).pid;
+  const { podId, id } = await runCtr(env, { command: ["sleep", "1000"] });
+  await waitState(d, id, ContainerState.CONTAINER_RUNNING);
+  const ip = (await podStatus(d, podId, false)).status!.network!.ip;
+  assert.ok(ip !== "", "the pod has an IP");
+  const pid = await pidOf(podId);
+  assert.ok(pid > 0, "a pod with a running container has a pid");
+  const addrs = execFileSync("nsenter", ["-t", String(pid), "-n", "ip", "-o", "addr"], { encoding: "utf8" });
+  assert.ok(addrs.includes(` ${ip}/`), `nsenter -t ${pid} -n ip addr shows the pod IP ${ip}: ${addrs}`);
+  await stopCtr(d, id, 0n);
+  assert.equal(await pidOf(podId), 0, "nothing runs in the pod: 0 (netnsPath is there for nsenter --net=)");
+
+  // A shared-PID pod has its infra process from the start, before any container.
+  const shared = await runPodWithLogs(env, { pid: NamespaceMode.POD });
+  const infraPid = await pidOf(shared);
+  assert.ok(infraPid > 0);
+  const sharedIp = (await podStatus(d, shared, false)).status!.network!.ip;
+  assert.ok(execFileSync("nsenter", ["-t", String(infraPid), "-n", "ip", "-o", "addr"], { encoding: "utf8" }).includes(` ${sharedIp}/`));
+  await removePod(d, podId);
+  await removePod(d, shared);
   await env.leaks.assertNoLeaks();
 });
