@@ -9,6 +9,7 @@ import { status, Client, credentials, type ServiceError } from "@grpc/grpc-js";
 import { startDaemon, runBerth } from "../fixtures/daemon.js";
 import { call } from "../../src/cli/client.js";
 import { CgroupDriver } from "../../src/generated/runtime/v1/api.js";
+import { BERTH_VERSION } from "../../src/version.js";
 
 test("Version, Status, RuntimeConfig and UpdateRuntimeConfig answer over the socket", async (t) => {
   const d = await startDaemon();
@@ -19,6 +20,7 @@ test("Version, Status, RuntimeConfig and UpdateRuntimeConfig answer over the soc
   assert.equal(v.runtimeName, "berth");
   assert.equal(v.runtimeApiVersion, "v1");
   assert.match(v.runtimeVersion, /^\d+\.\d+\.\d+/);
+  assert.equal(v.runtimeVersion, BERTH_VERSION, "package.json's version");
 
   const s = await call(c, c.runtime, c.runtime.status, { verbose: true });
   const byType = new Map(s.status!.conditions.map((x) => [x.type, x]));
