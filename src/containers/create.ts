@@ -19,6 +19,7 @@ import { readFileInRoot } from "./rootfs/in-root.js";
 import { mountOverlay } from "./rootfs/overlay.js";
 import { makeImageVolumes } from "./rootfs/volumes.js";
 import { buildSpec, checkRunAsGroup, imageVolumePaths, MAX_ACCOUNT_FILE, resolveUser, userRequestFrom, type PodNamespacePaths } from "./spec/index.js";
+import { isKnownCriSignal } from "./signals.js";
 import { releaseContainer } from "./teardown.js";
 
 const log = logger("containers");
@@ -32,6 +33,7 @@ function checkRequest(req: CreateContainerRequest): ContainerConfig {
   if (name.length > 253 || /[\0-\x1f/]/.test(name)) throw invalid(`config.metadata.name ${JSON.stringify(name)} must be at most 253 characters without "/" or control characters`);
   if (!config.image?.image) throw invalid(`container "${name}": config.image.image is required (an image ID, tag or digest)`);
   checkRunAsGroup(config.linux?.securityContext, `container "${name}": linux.security_context`);
+  if (!isKnownCriSignal(config.stopSignal)) throw invalid(`container "${name}": stop_signal ${config.stopSignal} is not a CRI Signal value (0 RUNTIME_DEFAULT to 65 SIGRTMAX)`);
   // The log file lives under the pod's log_directory: a relative path that stays inside it.
   const logPath = config.logPath;
   if (logPath && (isAbsolute(logPath) || normalize(logPath).split("/").includes("..") || logPath.includes("\0"))) {

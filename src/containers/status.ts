@@ -12,6 +12,7 @@ import {
 } from "../generated/runtime/v1/api.js";
 import type { ContainerContext } from "./context.js";
 import type { Container } from "./record.js";
+import { effectiveStopSignal } from "./signals.js";
 
 export function stateOf(c: Container): ContainerState {
   switch (c.rec.phase) {
@@ -81,7 +82,7 @@ export function containerStatus(c: Container): ContainerStatus {
     resources: { linux: c.resources ?? LinuxContainerResources.fromPartial({}), windows: undefined },
     imageId: rec.image.id,
     user: { linux: { uid: BigInt(rec.user.uid), gid: BigInt(rec.user.gid), supplementalGroups: rec.user.additionalGids.map(BigInt) } },
-    stopSignal: c.config.stopSignal,
+    stopSignal: effectiveStopSignal(c.config.stopSignal, rec.image.stopSignal),
   };
 }
 

@@ -150,16 +150,20 @@ test("stop sends the image's StopSignal, or the CRI stop_signal, and escalates t
   await stopCtr(d, usr1, 30n);
   assert.ok(Date.now() - t0 < 5000, "the image's SIGUSR1 ended it long before the timeout");
   let s = await ctrStatus(d, usr1);
+  assert.equal(s.status!.stopSignal, Signal.SIGUSR1, "status reports the effective stop signal: the image's");
   assert.equal(s.status!.exitCode, 0);
   assert.match(await logText(s.status!.logPath), /got-USR1/);
 
   const usr2 = await start({ command: trap("USR2"), stopSignal: Signal.SIGUSR2 });
   await stopCtr(d, usr2, 30n);
   s = await ctrStatus(d, usr2);
+  assert.equal(s.status!.stopSignal, Signal.SIGUSR2, "the config's");
   assert.equal(s.status!.exitCode, 0);
   assert.match(await logText(s.status!.logPath), /got-USR2/);
 
   const stubborn = await start({ command: ["sh", "-c", "trap '' TERM; echo ready; while true; do sleep 0.05; done"] });
+  assert.equal((await ctrStatus(d, stubborn)).status!.stopSignal, Signal.SIGTERM, "neither: SIGTERM");
+  await assert.rejects(createCtr(env, podId, ctrConfig(env, { command: ["true"], stopSignal: 99 as Signal })), code(grpc.INVALID_ARGUMENT, /stop_signal 99/));
   t0 = Date.now();
   await stopCtr(d, stubborn, 2n);
   const took = Date.now() - t0;
