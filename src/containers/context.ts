@@ -2,6 +2,7 @@
 // interfaces), the directories, the in-memory index (persisted on each change) and per-container locks.
 import type { PodCgroupDriver } from "../oci/cgroups-driver.js";
 import type { Hierarchy } from "../oci/cgroups-hierarchies.js";
+import type { ProbedHandler } from "../oci/handlers.js";
 import type { OciRuntime } from "../oci/runtime.js";
 import type { Pod } from "../pods/record.js";
 import { resolveId } from "../pods/ids.js";
@@ -57,6 +58,8 @@ export interface ContainerDeps {
   };
   /** How long CreateContainer waits for runc create under conmon. */
   createTimeoutMs: number;
+  /** Runtime handlers by name, as probed at start (features decide e.g. rro per pod). */
+  handlers: ReadonlyMap<string, ProbedHandler>;
 }
 
 export class ContainerContext {

@@ -111,6 +111,12 @@ function plan(ctx: ContainerContext, pod: Pod, config: ContainerConfig, image: R
   return { rec, config, resources: config.linux?.resources };
 }
 
+/** Whether the pod's runtime handler takes `rro` mounts (probed at start); the host facts' for a pod from before handlers. */
+function handlerRro(ctx: ContainerContext, pod: Pod): boolean {
+  const h = ctx.deps.handlers.get(pod.rec.runtimeHandler);
+  return h ? h.features.recursiveReadOnlyMounts : ctx.deps.facts.recursiveReadOnlyMounts;
+}
+
 /** runc's error when its init could not exec the command (not found, not executable), not any other failure. */
 function isExecFailure(err: unknown): boolean {
   return err instanceof Error && /unable to start container process: exec: /.test(err.message);
@@ -256,7 +262,7 @@ async function build(ctx: ContainerContext, pod: Pod, config: ContainerConfig, i
         throw invalid(`seccomp profile ${p} cannot be read: ${(err as Error).message}`);
       }
     },
-    options: specOptions(ctx.deps.facts, privileged),
+    options: { ...specOptions(ctx.deps.facts, privileged), recursiveReadOnlyMounts: handlerRro(ctx, pod) },
   });
   await writeFile(join(rec.paths.bundle, "config.json"), JSON.stringify(spec), { mode: 0o600 });
   mark("spec", t);
@@ -273,6 +279,7 @@ async function build(ctx: ContainerContext, pod: Pod, config: ContainerConfig, i
     persistDir: rec.paths.dir,
     timeoutMs: ctx.deps.createTimeoutMs,
     placeConmon: placement ? (pid) => placement.adopt([pid]) : undefined,
+    handler: pod.rec.runtimeHandler || undefined,
   });
   try {
     rec.process = await created;

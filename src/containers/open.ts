@@ -10,6 +10,7 @@ import { MAX_CONFIG_BYTES } from "../images/registry/media-types.js";
 import { openCgroupDriver } from "../oci/cgroups-driver.js";
 import { cgroupHierarchies } from "../oci/cgroups-hierarchies.js";
 import { defaultCgroupDriver, detectCgroupMode } from "../oci/cgroups.js";
+import type { ProbedHandler } from "../oci/handlers.js";
 import { OciRuntime } from "../oci/runtime.js";
 import type { PodService } from "../pods/service.js";
 import type { Store } from "../store/db.js";
@@ -71,12 +72,24 @@ function podLookup(pods: PodService): PodLookup {
   };
 }
 
-export async function openContainerService(config: Config, store: Store, pods: PodService, images: ImageService): Promise<{ service: ContainerService; oci: OciRuntime }> {
+export async function openContainerService(
+  config: Config,
+  store: Store,
+  pods: PodService,
+  images: ImageService,
+  handlers: readonly ProbedHandler[],
+): Promise<{ service: ContainerService; oci: OciRuntime }> {
   const mode = detectCgroupMode();
   const driver = config.runtime.cgroupDriver || defaultCgroupDriver();
   const [hierarchies, oci] = await Promise.all([
     cgroupHierarchies(),
-    OciRuntime.open({ stateDir: config.state, runcPath: config.runtime.runcPath, conmonPath: config.runtime.conmonPath, systemdCgroup: driver === "systemd" }),
+    OciRuntime.open({
+      stateDir: config.state,
+      runcPath: config.runtime.runcPath,
+      conmonPath: config.runtime.conmonPath,
+      systemdCgroup: driver === "systemd",
+      handlers: handlers.filter((h) => h.usable).map((h) => ({ name: h.spec.name, path: h.path, root: h.spec.runtimeRoot, options: h.spec.options })),
+    }),
   ]);
   try {
     const [cgroups, facts] = await Promise.all([
@@ -93,6 +106,7 @@ export async function openContainerService(config: Config, store: Store, pods: P
       facts,
       dirs: { bundles: join(config.state, "containers"), data: images.paths.containers },
       createTimeoutMs: CREATE_TIMEOUT_MS,
+      handlers: new Map(handlers.map((h) => [h.spec.name, h])),
     });
     images.ctx.layers.addUser((chainId) => service.ctx.layerInUse(chainId));
     pods.setContainerHooks(service);

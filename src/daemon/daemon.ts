@@ -4,7 +4,7 @@
 import { ServerCredentials, type Server } from "@grpc/grpc-js";
 import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import type { Config } from "../config/config.js";
+import { ConfigError, type Config } from "../config/config.js";
 import { Store } from "../store/db.js";
 import { RuntimeInfo } from "../runtime/info.js";
 import { CniNetwork } from "../network/cni/network.js";
@@ -15,6 +15,8 @@ import { podHandlers } from "../server/pods.js";
 import { ImageService } from "../images/service.js";
 import { imageHandlers } from "../server/images.js";
 import { openContainerService } from "../containers/open.js";
+import { ociStateDirs } from "../oci/bundle.js";
+import { handlerSpecs, probeHandlers } from "../oci/handlers.js";
 import { containerHandlers } from "../server/containers.js";
 import { claimSocketPath, restrictSocket } from "./socket.js";
 import { authorityFixingDuplex } from "../h2-front/index.js";
@@ -53,12 +55,20 @@ export async function runDaemon(config: Config): Promise<number> {
   let listener: NetServer | undefined;
   try {
     const network = new CniNetwork({ confDirs: [config.network.confDir], binDirs: config.network.binDirs, cacheDir: join(config.root, "cni-cache") });
-    const info = new RuntimeInfo(config, network);
-    const pods = await openPodService(config, store, network);
+    // Every runtime handler runs a probe container once (~50 ms, in parallel): pods, containers and Status use the result.
+    const handlers = await probeHandlers(
+      handlerSpecs({ runcPath: config.runtime.runcPath, runcRoot: ociStateDirs(config.state).runcRoot, configured: config.runtime.handlers, runtimesDir: join(config.state, "runtimes") }),
+      join(config.state, "runtimes", "probe"),
+    );
+    if (!handlers.some((h) => h.spec.name === config.runtime.defaultHandler)) {
+      throw new ConfigError(`runtime.default_handler "${config.runtime.defaultHandler}" is not a runtime handler; known: ${handlers.map((h) => h.spec.name).join(", ")} (add [runtime.handlers.${config.runtime.defaultHandler}])`);
+    }
+    const info = new RuntimeInfo(config, network, handlers);
+    const pods = await openPodService(config, store, network, handlers);
     closables.push(pods);
     const images = await ImageService.open(config, store);
     closables.push(images);
-    const containers = await openContainerService(config, store, pods, images);
+    const containers = await openContainerService(config, store, pods, images, handlers);
     closables.push(containers.oci, containers.service);
     server = createCriServer({
       runtime: { ...runtimeInfoHandlers(info), ...podHandlers(pods), ...containerHandlers(containers.service) },

@@ -41,6 +41,8 @@ export interface PodDeps {
   shmSize: number;
   defaultHandler: string;
   knownHandlers: string[];
+  /** Handlers whose start-up probe failed → why. */
+  unusableHandlers?: ReadonlyMap<string, string>;
   /** The host's files, copied for pods without their own DNS config or with host network. */
   hostResolvConf?: string;
   hostHosts?: string;

@@ -3,6 +3,7 @@
 import { join } from "node:path";
 import type { Config } from "../config/config.js";
 import { openCgroupDriver } from "../oci/cgroups-driver.js";
+import type { ProbedHandler } from "../oci/handlers.js";
 import { defaultCgroupDriver, systemdRunning } from "../oci/cgroups.js";
 import type { Store } from "../store/db.js";
 import { logger } from "../util/log.js";
@@ -12,7 +13,7 @@ import { PodStore } from "./store.js";
 
 const log = logger("pods");
 
-export async function openPodService(config: Config, store: Store, network: PodNetworkDriver): Promise<PodService> {
+export async function openPodService(config: Config, store: Store, network: PodNetworkDriver, handlers: readonly ProbedHandler[]): Promise<PodService> {
   const driver = config.runtime.cgroupDriver || defaultCgroupDriver();
   if (driver === "systemd" && !systemdRunning()) {
     log.warn("runtime.cgroup_driver is systemd but systemd is not running: RunPodSandbox will fail until it is set to cgroupfs");
@@ -25,6 +26,7 @@ export async function openPodService(config: Config, store: Store, network: PodN
     dirs: { pins: join(config.state, "ns"), pods: join(config.state, "pods"), infraRoot: join(config.state, "infra", "root") },
     shmSize: config.pods.shmSize,
     defaultHandler: config.runtime.defaultHandler,
-    knownHandlers: [config.runtime.defaultHandler],
+    knownHandlers: handlers.map((h) => h.spec.name),
+    unusableHandlers: new Map(handlers.filter((h) => !h.usable).map((h) => [h.spec.name, h.reason])),
   });
 }

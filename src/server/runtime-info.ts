@@ -16,8 +16,8 @@ export function runtimeInfoHandlers(info: RuntimeInfo): Handlers {
     status: unary("Status", async (req) => ({
       status: { conditions: await info.conditions() },
       info: req.verbose ? info.verboseInfo() : {},
-      runtimeHandlers: [],
-      features: undefined,
+      runtimeHandlers: info.runtimeHandlers(),
+      features: info.features(),
     })),
     runtimeConfig: unary("RuntimeConfig", () => ({
       linux: { cgroupDriver: info.cgroupDriver === "systemd" ? CgroupDriver.SYSTEMD : CgroupDriver.CGROUPFS },
