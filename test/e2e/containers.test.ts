@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { status as grpc, type ServiceError } from "@grpc/grpc-js";
 import { call } from "../../src/cli/client.js";
-import { ContainerState, CreateContainerRequest, NamespaceMode, Signal } from "../../src/generated/runtime/v1/api.js";
+import { ContainerState, CreateContainerRequest, NamespaceMode, Signal, SupplementalGroupsPolicy } from "../../src/generated/runtime/v1/api.js";
 import type { PushedImage } from "../fixtures/images.js";
 import { podStatus, removePod, stopPod } from "./pods-kit.js";
 import {
@@ -83,7 +83,7 @@ test("command, args, env, working dir and user come from the image unless the CR
   const probe = ["sh", "-c", 'id; pwd; echo "$APP_MODE|$FOO|$HOSTNAME"; stat -c "%u %a" /data/vol; ls /data/vol'];
   const fromImage = await run({ command: probe });
   const [idLine, pwd, envLine, vol] = fromImage.split("\n");
-  assert.equal(idLine, "uid=1000(app) gid=1000(app) groups=1000(app)", "USER app from the image, groups from /etc/group");
+  assert.equal(idLine, "uid=1000(app) gid=1000(app) groups=50(staff),1000(app)", "USER app from the image, groups from /etc/group");
   assert.equal(pwd, "/data");
   assert.match(envLine!, /^test\|\|pod-[0-9a-f]{4}$/);
   assert.equal(vol, "1000 755", "the image volume is a fresh dir owned like the image's");
@@ -439,5 +439,29 @@ test("verbose PodSandboxStatus carries a pid that nsenter can use: the earliest 
   assert.ok(execFileSync("nsenter", ["-t", String(infraPid), "-n", "ip", "-o", "addr"], { encoding: "utf8" }).includes(` ${sharedIp}/`));
   await removePod(d, podId);
   await removePod(d, shared);
+  await env.leaks.assertNoLeaks();
+});
+
+test("supplemental groups: Merge adds the image's /etc/group memberships, Strict only what was asked; ContainerStatus.user is the effective user", async (t) => {
+  const env = await ctrEnv(t, r, { pull: [r.rich!.reference] });
+  const { d } = env;
+  const podId = await runPodWithLogs(env);
+  const rich = { image: r.rich!.reference, annotations: {}, userSpecifiedImage: "", runtimeHandler: "", imageRef: "" };
+  const run = async (policy: SupplementalGroupsPolicy) => {
+    const id = await createCtr(env, podId, ctrConfig(env, {
+      image: rich, command: ["id", "-G"],
+      linux: { securityContext: { supplementalGroups: [7n], supplementalGroupsPolicy: policy } } as never,
+    }));
+    await startCtr(d, id);
+    const s = (await waitState(d, id, ContainerState.CONTAINER_EXITED)).status!;
+    return { groups: (await logText(s.logPath)).trim().split(" ").map(Number).sort((a, b) => a - b), user: s.user!.linux! };
+  };
+  const merge = await run(SupplementalGroupsPolicy.Merge);
+  assert.deepEqual(merge.groups, [7, 50, 1000], "the image's app is in staff (50): Merge keeps it");
+  assert.deepEqual({ ...merge.user, supplementalGroups: [...merge.user.supplementalGroups].sort((a, b) => Number(a - b)) }, { uid: 1000n, gid: 1000n, supplementalGroups: [7n, 50n, 1000n] });
+  const strict = await run(SupplementalGroupsPolicy.Strict);
+  assert.deepEqual(strict.groups, [7, 1000], "Strict: only the primary group and the requested ones");
+  assert.deepEqual({ ...strict.user, supplementalGroups: [...strict.user.supplementalGroups].sort((a, b) => Number(a - b)) }, { uid: 1000n, gid: 1000n, supplementalGroups: [7n, 1000n] });
+  await removePod(d, podId);
   await env.leaks.assertNoLeaks();
 });
