@@ -86,6 +86,16 @@ export function containerStatus(c: Container): ContainerStatus {
   };
 }
 
+/** The runtime binary and root a container's handler uses (the default runc when it has none). */
+function runtimeOf(ctx: ContainerContext, handler: string | undefined): { runc: string; runcRoot: string } {
+  try {
+    const r = ctx.deps.oci.runcFor(handler);
+    return { runc: r.path, runcRoot: r.root };
+  } catch {
+    return { runc: "", runcRoot: "" };
+  }
+}
+
 /** What crictl inspect shows under "info" (one JSON document, as containerd does). */
 export async function verboseInfo(ctx: ContainerContext, c: Container): Promise<Record<string, string>> {
   const { rec } = c;
@@ -106,7 +116,7 @@ export async function verboseInfo(ctx: ContainerContext, c: Container): Promise<
       upperDir: join(rec.paths.dir, "upper"),
       imageLayers: rec.image.chainIds,
       runtimeType: "runc (conmon)",
-      runtime: { runc: ctx.deps.oci.runc.path, runcRoot: ctx.deps.oci.runc.root, conmon: ctx.deps.oci.conmonPath, conmonPid: rec.process?.conmonPid ?? 0 },
+      runtime: { handler: rec.process?.handler ?? "", ...runtimeOf(ctx, rec.process?.handler), conmon: ctx.deps.oci.conmonPath, conmonPid: rec.process?.conmonPid ?? 0 },
       bundle: rec.paths.bundle,
       cgroupsPath: rec.cgroupsPath,
       config: rec.config,

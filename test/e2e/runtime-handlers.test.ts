@@ -80,10 +80,13 @@ test("a pod runs on the handler it names (its own runtime root); unknown handler
   const other = await runCtr(env, { command: ["sleep", "1000"] });
   assert.equal((await podStatus(d, other.podId, false)).status!.runtimeHandler, "runc");
   assert.ok(list(join(d.state, "runc")).includes(other.id));
-  await removeCtr(d, id);
-  assert.deepEqual(list(env.altRoot), []);
-  await removePod(d, podId);
-  await removePod(d, other.podId);
+  // Across a daemon restart the container is still driven through its handler's root.
+  const d2 = await env.restart();
+  assert.equal((await exec(d2, id, ["echo", "again"])).stdout.toString(), "again\n");
+  await removeCtr(d2, id);
+  assert.deepEqual(list(env.altRoot), [], "runc delete went to the alt root");
+  await removePod(d2, podId);
+  await removePod(d2, other.podId);
   await env.leaks.assertNoLeaks();
 });
 
