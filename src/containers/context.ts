@@ -58,8 +58,9 @@ export interface ContainerDeps {
   };
   /** How long CreateContainer waits for runc create under conmon. */
   createTimeoutMs: number;
-  /** Runtime handlers by name, as probed at start (features decide e.g. rro per pod). */
+  /** Runtime handlers by name as probed at start (features decide e.g. rro per pod); filled once `handlersReady` resolves. */
   handlers: ReadonlyMap<string, ProbedHandler>;
+  handlersReady: Promise<void>;
 }
 
 export class ContainerContext {

@@ -174,6 +174,7 @@ function podReady(ctx: ContainerContext, podId: string): boolean {
 
 /** Everything after the checks: plan, rootfs, spec, bundle, runc create; undone on any failure. */
 async function makeContainer(ctx: ContainerContext, pod: Pod, config: ContainerConfig): Promise<string> {
+  await ctx.deps.handlersReady; // the handler's features (rro) come from the start-up probe
   const image = await ctx.deps.images.resolve(config.image!.image, config.image!.userSpecifiedImage);
   const target = targetPidNamespace(ctx, config, pod.rec.id);
   const c = plan(ctx, pod, config, image);

@@ -10,7 +10,7 @@ import { MAX_CONFIG_BYTES } from "../images/registry/media-types.js";
 import { openCgroupDriver } from "../oci/cgroups-driver.js";
 import { cgroupHierarchies } from "../oci/cgroups-hierarchies.js";
 import { defaultCgroupDriver, detectCgroupMode } from "../oci/cgroups.js";
-import type { ProbedHandler } from "../oci/handlers.js";
+import { runtimeBinary, type HandlerSpec, type ProbedHandler } from "../oci/handlers.js";
 import { OciRuntime } from "../oci/runtime.js";
 import type { PodService } from "../pods/service.js";
 import type { Store } from "../store/db.js";
@@ -77,7 +77,7 @@ export async function openContainerService(
   store: Store,
   pods: PodService,
   images: ImageService,
-  handlers: readonly ProbedHandler[],
+  handlers: { specs: readonly HandlerSpec[]; probed: ReadonlyMap<string, ProbedHandler>; ready: Promise<void> },
 ): Promise<{ service: ContainerService; oci: OciRuntime }> {
   const mode = detectCgroupMode();
   const driver = config.runtime.cgroupDriver || defaultCgroupDriver();
@@ -88,7 +88,9 @@ export async function openContainerService(
       runcPath: config.runtime.runcPath,
       conmonPath: config.runtime.conmonPath,
       systemdCgroup: driver === "systemd",
-      handlers: handlers.filter((h) => h.usable).map((h) => ({ name: h.spec.name, path: h.path, root: h.spec.runtimeRoot, options: h.spec.options })),
+      // Every handler, usable or not: containers are only created on usable ones (pods are refused
+      // otherwise), and one made before a restart must still be reached through its own root.
+      handlers: handlers.specs.map((h) => ({ name: h.name, path: runtimeBinary(h), root: h.runtimeRoot, options: h.options })),
     }),
   ]);
   try {
@@ -106,7 +108,8 @@ export async function openContainerService(
       facts,
       dirs: { bundles: join(config.state, "containers"), data: images.paths.containers },
       createTimeoutMs: CREATE_TIMEOUT_MS,
-      handlers: new Map(handlers.map((h) => [h.spec.name, h])),
+      handlers: handlers.probed,
+      handlersReady: handlers.ready,
     });
     images.ctx.layers.addUser((chainId) => service.ctx.layerInUse(chainId));
     pods.setContainerHooks(service);

@@ -16,7 +16,7 @@ import { ImageService } from "../images/service.js";
 import { imageHandlers } from "../server/images.js";
 import { openContainerService } from "../containers/open.js";
 import { ociStateDirs } from "../oci/bundle.js";
-import { handlerSpecs, probeHandlers } from "../oci/handlers.js";
+import { handlerSpecs, probeHandlers, type ProbedHandler } from "../oci/handlers.js";
 import { containerHandlers } from "../server/containers.js";
 import { claimSocketPath, restrictSocket } from "./socket.js";
 import { authorityFixingDuplex } from "../h2-front/index.js";
@@ -55,20 +55,27 @@ export async function runDaemon(config: Config): Promise<number> {
   let listener: NetServer | undefined;
   try {
     const network = new CniNetwork({ confDirs: [config.network.confDir], binDirs: config.network.binDirs, cacheDir: join(config.root, "cni-cache") });
-    // Every runtime handler runs a probe container once (~50 ms, in parallel): pods, containers and Status use the result.
-    const handlers = await probeHandlers(
-      handlerSpecs({ runcPath: config.runtime.runcPath, runcRoot: ociStateDirs(config.state).runcRoot, configured: config.runtime.handlers, runtimesDir: join(config.state, "runtimes") }),
-      join(config.state, "runtimes", "probe"),
-    );
-    if (!handlers.some((h) => h.spec.name === config.runtime.defaultHandler)) {
-      throw new ConfigError(`runtime.default_handler "${config.runtime.defaultHandler}" is not a runtime handler; known: ${handlers.map((h) => h.spec.name).join(", ")} (add [runtime.handlers.${config.runtime.defaultHandler}])`);
+    const specs = handlerSpecs({ runcPath: config.runtime.runcPath, runcRoot: ociStateDirs(config.state).runcRoot, configured: config.runtime.handlers, runtimesDir: join(config.state, "runtimes") });
+    if (!specs.some((h) => h.name === config.runtime.defaultHandler)) {
+      throw new ConfigError(`runtime.default_handler "${config.runtime.defaultHandler}" is not a runtime handler; known: ${specs.map((h) => h.name).join(", ")} (add [runtime.handlers.${config.runtime.defaultHandler}])`);
     }
-    const info = new RuntimeInfo(config, network, handlers);
-    const pods = await openPodService(config, store, network, handlers);
+    // Every handler runs a probe container once (~50-300 ms) in the background: Status,
+    // RunPodSandbox and CreateContainer wait for its verdict, nothing else does.
+    const probing = probeHandlers(specs, join(config.state, "runtimes", "probe"));
+    const unusable = new Map<string, string>();
+    const probed = new Map<string, ProbedHandler>();
+    const ready = probing.then((hs) => {
+      for (const h of hs) {
+        probed.set(h.spec.name, h);
+        if (!h.usable) unusable.set(h.spec.name, h.reason);
+      }
+    });
+    const info = new RuntimeInfo(config, network, probing);
+    const pods = await openPodService(config, store, network, { names: specs.map((h) => h.name), unusable, ready });
     closables.push(pods);
     const images = await ImageService.open(config, store);
     closables.push(images);
-    const containers = await openContainerService(config, store, pods, images, handlers);
+    const containers = await openContainerService(config, store, pods, images, { specs, probed, ready });
     closables.push(containers.oci, containers.service);
     server = createCriServer({
       runtime: { ...runtimeInfoHandlers(info), ...podHandlers(pods), ...containerHandlers(containers.service) },

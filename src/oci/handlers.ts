@@ -10,6 +10,11 @@ import { which } from "../util/which.js";
 const log = logger("handlers");
 const PROBE_TIMEOUT_MS = 20_000;
 
+/** The binary a handler's runtime_path names (absolute when found on PATH). */
+export function runtimeBinary(spec: HandlerSpec): string {
+  return which(spec.runtimePath) ?? spec.runtimePath;
+}
+
 /** One handler as configured (`[runtime.handlers.<name>]`) or as Berth adds it by default. */
 export interface HandlerSpec {
   name: string;
@@ -143,11 +148,19 @@ export async function probeHandler(spec: HandlerSpec, probeDir: string, catatoni
   return { spec, path: bin, version, usable: smoke.ok, reason: smoke.why, features };
 }
 
-/** Probes every handler in parallel; `probeDir` is a private scratch dir (made and emptied here). */
+/** Probes every handler in parallel; `probeDir` is a private scratch dir (made and emptied here). Never rejects. */
 export async function probeHandlers(specs: readonly HandlerSpec[], probeDir: string): Promise<ProbedHandler[]> {
-  await mkdir(probeDir, { recursive: true, mode: 0o700 });
   const catatonit = which("catatonit");
-  const out = await Promise.all(specs.map((s) => probeHandler(s, probeDir, catatonit)));
+  // Bundles left by a daemon stopped mid-probe go first.
+  await rm(probeDir, { recursive: true, force: true }).catch(() => undefined);
+  await mkdir(probeDir, { recursive: true, mode: 0o700 }).catch((err: unknown) => log.warn({ probeDir, err: (err as Error).message }, "cannot make the probe dir"));
+  const out = await Promise.all(
+    specs.map((s) =>
+      probeHandler(s, probeDir, catatonit).catch((err: unknown): ProbedHandler => ({
+        spec: s, path: "", version: "", usable: false, reason: `the probe could not run: ${(err as Error).message}`, features: { recursiveReadOnlyMounts: false, userNamespaces: false },
+      })),
+    ),
+  );
   for (const h of out) {
     const fields = { handler: h.spec.name, path: h.path, version: h.version, ...h.features };
     if (h.usable) log.info(fields, "runtime handler ready");

@@ -103,11 +103,11 @@ export class OciRuntime {
     for (const h of opts.handlers ?? []) this.#handlers.set(h.name, new Runc(h.path, h.root, h.options));
   }
 
-  /** The runtime a handler names (undefined: the default runc); FailedPrecondition for one not usable here. */
+  /** The runtime a handler names (undefined: the default runc); FailedPrecondition for a name that is not a handler. */
   runcFor(handler: string | undefined): Runc {
     if (handler === undefined) return this.runc;
     const r = this.#handlers.get(handler);
-    if (!r) throw failedPrecondition(`runtime handler "${handler}" is not usable on this node (see the daemon's start-up log)`);
+    if (!r) throw failedPrecondition(`runtime handler "${handler}" is not configured on this node`);
     return r;
   }
 

@@ -41,8 +41,9 @@ export interface PodDeps {
   shmSize: number;
   defaultHandler: string;
   knownHandlers: string[];
-  /** Handlers whose start-up probe failed → why. */
+  /** Handlers whose start-up probe failed → why; complete once `handlersReady` resolves. */
   unusableHandlers?: ReadonlyMap<string, string>;
+  handlersReady?: Promise<void>;
   /** The host's files, copied for pods without their own DNS config or with host network. */
   hostResolvConf?: string;
   hostHosts?: string;

@@ -3,7 +3,6 @@
 import { join } from "node:path";
 import type { Config } from "../config/config.js";
 import { openCgroupDriver } from "../oci/cgroups-driver.js";
-import type { ProbedHandler } from "../oci/handlers.js";
 import { defaultCgroupDriver, systemdRunning } from "../oci/cgroups.js";
 import type { Store } from "../store/db.js";
 import { logger } from "../util/log.js";
@@ -13,7 +12,14 @@ import { PodStore } from "./store.js";
 
 const log = logger("pods");
 
-export async function openPodService(config: Config, store: Store, network: PodNetworkDriver, handlers: readonly ProbedHandler[]): Promise<PodService> {
+/** `names`: every runtime handler; `unusable`: those whose start-up probe failed, with why, filled once `ready` resolves. */
+export interface PodHandlers {
+  names: string[];
+  unusable: ReadonlyMap<string, string>;
+  ready: Promise<void>;
+}
+
+export async function openPodService(config: Config, store: Store, network: PodNetworkDriver, handlers: PodHandlers): Promise<PodService> {
   const driver = config.runtime.cgroupDriver || defaultCgroupDriver();
   if (driver === "systemd" && !systemdRunning()) {
     log.warn("runtime.cgroup_driver is systemd but systemd is not running: RunPodSandbox will fail until it is set to cgroupfs");
@@ -26,7 +32,8 @@ export async function openPodService(config: Config, store: Store, network: PodN
     dirs: { pins: join(config.state, "ns"), pods: join(config.state, "pods"), infraRoot: join(config.state, "infra", "root") },
     shmSize: config.pods.shmSize,
     defaultHandler: config.runtime.defaultHandler,
-    knownHandlers: handlers.map((h) => h.spec.name),
-    unusableHandlers: new Map(handlers.filter((h) => !h.usable).map((h) => [h.spec.name, h.reason])),
+    knownHandlers: handlers.names,
+    unusableHandlers: handlers.unusable,
+    handlersReady: handlers.ready,
   });
 }

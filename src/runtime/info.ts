@@ -31,7 +31,8 @@ export class RuntimeInfo {
   constructor(
     private readonly config: Config,
     private readonly network: NetworkProbe,
-    private readonly handlers: readonly ProbedHandler[] = [],
+    /** The handlers' start-up probe (Status waits for it the first time). */
+    private readonly probed: Promise<readonly ProbedHandler[]> = Promise.resolve([]),
   ) {
     this.cgroupDriver = config.runtime.cgroupDriver || defaultCgroupDriver();
     this.cgroupMode = detectCgroupMode();
@@ -43,7 +44,7 @@ export class RuntimeInfo {
 
   async conditions(): Promise<Condition[]> {
     const missing = [this.config.runtime.runcPath, this.config.runtime.conmonPath].filter((b) => !which(b));
-    const def = this.handlers.find((h) => h.spec.name === this.config.runtime.defaultHandler);
+    const def = (await this.probed).find((h) => h.spec.name === this.config.runtime.defaultHandler);
     const runtime: Condition = missing.length
       ? { type: "RuntimeReady", status: false, reason: "RuntimeBinaryMissing", message: `not found: ${missing.join(", ")}; install them (scripts/setup.sh) or set runtime.runc_path / runtime.conmon_path` }
       : def && !def.usable
@@ -60,8 +61,8 @@ export class RuntimeInfo {
    * Status `runtime_handlers`: the default handler under the name "" (kubelet's RuntimeClass-less
    * pods), then every handler whose probe passed, with the features that probe saw.
    */
-  runtimeHandlers(): RuntimeHandlerView[] {
-    const usable = this.handlers.filter((h) => h.usable);
+  async runtimeHandlers(): Promise<RuntimeHandlerView[]> {
+    const usable = (await this.probed).filter((h) => h.usable);
     const def = usable.find((h) => h.spec.name === this.config.runtime.defaultHandler);
     const view = (name: string, h: ProbedHandler): RuntimeHandlerView => ({ name, features: { ...h.features } });
     return [...(def ? [view("", def)] : []), ...usable.map((h) => view(h.spec.name, h))];
@@ -77,13 +78,14 @@ export class RuntimeInfo {
   }
 
   /** The effective configuration and host facts, for Status verbose. */
-  verboseInfo(): Record<string, string> {
+  async verboseInfo(): Promise<Record<string, string>> {
     const { source, ...effective } = this.config;
+    const handlers = await this.probed;
     return {
       config: JSON.stringify({ ...effective, configFile: source.file, configFileFound: source.fileFound, podCidr: this.podCidr }),
       cgroup: JSON.stringify({ driver: this.cgroupDriver, mode: this.cgroupMode }),
       runtimeHandlers: JSON.stringify(
-        this.handlers.map((h) => ({ name: h.spec.name, path: h.path, version: h.version, root: h.spec.runtimeRoot, options: h.spec.options, usable: h.usable, reason: h.reason, features: h.features })),
+        handlers.map((h) => ({ name: h.spec.name, path: h.path, version: h.version, root: h.spec.runtimeRoot, options: h.spec.options, usable: h.usable, reason: h.reason, features: h.features })),
       ),
     };
   }
