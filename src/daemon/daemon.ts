@@ -70,6 +70,7 @@ export async function runDaemon(config: Config): Promise<number> {
         if (!h.usable) unusable.set(h.spec.name, h.reason);
       }
     });
+    closables.push({ close: () => ready }); // shutting down waits for the probe: no runc left behind
     const info = new RuntimeInfo(config, network, probing);
     const pods = await openPodService(config, store, network, { names: specs.map((h) => h.name), unusable, ready });
     closables.push(pods);

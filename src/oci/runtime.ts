@@ -29,7 +29,7 @@ export interface OciRuntimeOptions {
   /** conmon's own diagnostics level (to syslog when /dev/log exists). */
   conmonLogLevel?: "error" | "warning" | "info" | "debug" | "trace";
   systemdCgroup?: boolean;
-  /** Runtime handlers besides runc at runcPath (name → binary, root, global options); usable ones only. */
+  /** Runtime handlers (name → binary, root, global options), every configured one; none: only runc at runcPath. */
   handlers?: readonly RuntimeBinary[];
 }
 
