@@ -84,7 +84,8 @@ export class RuntimeInfo {
     return {
       config: JSON.stringify({ ...effective, configFile: source.file, configFileFound: source.fileFound, podCidr: this.podCidr }),
       cgroup: JSON.stringify({ driver: this.cgroupDriver, mode: this.cgroupMode }),
-      runtimeHandlers: JSON.stringify(
+      // Not "runtimeHandlers": crictl info prints the response field of that name beside these keys.
+      handlerProbes: JSON.stringify(
         handlers.map((h) => ({ name: h.spec.name, path: h.path, version: h.version, root: h.spec.runtimeRoot, options: h.spec.options, usable: h.usable, reason: h.reason, features: h.features })),
       ),
     };

@@ -163,6 +163,10 @@ test("berth version and berth info talk to the daemon; config default round-trip
   const info = await runBerth(["info", "-r", d.socket, "-o", "yaml"]);
   assert.equal(info.code, 0, info.stderr);
   assert.match(info.stdout, /RuntimeReady/);
+  const infoJson = JSON.parse((await runBerth(["info", "-r", d.socket, "-o", "json"])).stdout) as { runtimeHandlers: Array<{ name: string }>; features: { supplementalGroupsPolicy: boolean }; handlerProbes: Array<{ name: string; usable: boolean }> };
+  assert.deepEqual(infoJson.runtimeHandlers.map((h) => h.name).slice(0, 2), ["", "runc"], "the default handler as \"\", then runc");
+  assert.equal(infoJson.features.supplementalGroupsPolicy, true);
+  assert.equal(infoJson.handlerProbes.find((h) => h.name === "runc")?.usable, true);
   const down = await runBerth(["version", "-r", join(d.dir, "nothing.sock"), "-t", "2s"]);
   assert.equal(down.code, 1);
   assert.match(down.stderr, /berth: /);

@@ -55,7 +55,7 @@ test("Status lists the default handler as \"\" and every usable handler with pro
   const rro = hostHasRro();
   for (const name of ["", "runc", "alt"]) assert.deepEqual(byName.get(name), { recursiveReadOnlyMounts: rro, userNamespaces: false }, `handler "${name}"`);
   assert.deepEqual(s.features, { supplementalGroupsPolicy: true, userNamespacesHostNetwork: false });
-  const verbose = JSON.parse(s.info["runtimeHandlers"]!) as Array<{ name: string; usable: boolean; reason: string; version: string }>;
+  const verbose = JSON.parse(s.info["handlerProbes"]!) as Array<{ name: string; usable: boolean; reason: string; version: string }>;
   const refusing = verbose.find((h) => h.name === "refusing")!;
   assert.equal(refusing.usable, false);
   assert.match(refusing.reason, /cgroups hybrid mode not supported/);
