@@ -120,3 +120,17 @@ test("recursive read-only: a bind of a tree with a tmpfs submount is read-only a
   await removePod(d, podId);
   await env.leaks.assertNoLeaks();
 });
+
+test("a default handler that fails its probe: RuntimeReady is false saying why, and pods naming no handler are refused", async (t) => {
+  const runtimeToml = `default_handler = "refusing"\n[runtime.handlers.refusing]\nruntime_path = "${join(scratch, "refusing-runtime")}"`;
+  const env = await ctrEnv(t, r, { runtimeToml });
+  const c = env.d.client;
+  const s = await call(c, c.runtime, c.runtime.status, { verbose: false });
+  const ready = s.status!.conditions.find((x) => x.type === "RuntimeReady")!;
+  assert.equal(ready.status, false);
+  assert.equal(ready.reason, "RuntimeHandlerUnusable");
+  assert.match(ready.message, /default runtime handler "refusing" failed its start-up probe: .*cgroups hybrid mode not supported/);
+  assert.ok(!s.runtimeHandlers.some((h) => h.name === "" || h.name === "refusing"), "no default handler is offered");
+  await assert.rejects(runPodWithLogs(env), code(grpc.FAILED_PRECONDITION, /runtime handler "refusing" cannot run pods/));
+  await env.leaks.assertNoLeaks();
+});
