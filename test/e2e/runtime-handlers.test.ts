@@ -2,7 +2,7 @@
 // default as ""), with features probed on this host; pods run on the handler they name (its runc
 // root); unknown and unusable handlers are refused with clear errors; recursive read-only binds.
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawnSync } from "node:child_process";
 import { chmod, mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { release, tmpdir } from "node:os";
 import { join } from "node:path";
@@ -24,8 +24,11 @@ before(async () => {
   await writeFile(join(scratch, "refusing-runtime"), "#!/bin/sh\ncase \"$1\" in --version) echo 'refusing 0.1';; features) exit 1;; esac\necho 'cgroups hybrid mode not supported' >&2\nexit 1\n");
   await chmod(join(scratch, "refusing-runtime"), 0o755);
 });
+/** tmpfs submounts the rro test made (unmounted here even when a test hook failed first). */
+const submounts: string[] = [];
 after(async () => {
   await r.stop();
+  for (const m of submounts) spawnSync("umount", [m]);
   await rm(scratch, { recursive: true, force: true });
 });
 
@@ -96,9 +99,7 @@ test("recursive read-only: a bind of a tree with a tmpfs submount is read-only a
   const host = join(scratch, `tree-${Math.random().toString(16).slice(2, 8)}`);
   await mkdir(join(host, "sub"), { recursive: true });
   execFileSync("mount", ["-t", "tmpfs", "-o", "size=1m", "tmpfs", join(host, "sub")]);
-  t.after(() => {
-    execFileSync("umount", [join(host, "sub")]);
-  });
+  submounts.push(join(host, "sub"));
   const mount = (o: Partial<Mount>): Mount => ({
     containerPath: "/tree", hostPath: host, readonly: true, selinuxRelabel: false, propagation: MountPropagation.PROPAGATION_PRIVATE,
     uidMappings: [], gidMappings: [], recursiveReadOnly: true, image: undefined, imageSubPath: "", ...o,
