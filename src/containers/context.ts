@@ -2,6 +2,7 @@
 // interfaces), the directories, the in-memory index (persisted on each change) and per-container locks.
 import type { PodCgroupDriver } from "../oci/cgroups-driver.js";
 import type { Hierarchy } from "../oci/cgroups-hierarchies.js";
+import type { ProbedHandler } from "../oci/handlers.js";
 import type { OciRuntime } from "../oci/runtime.js";
 import type { Pod } from "../pods/record.js";
 import { resolveId } from "../util/ids.js";
@@ -30,12 +31,15 @@ export interface ResolvedImage {
   id: string;
   chainIds: string[];
   config: ImageConfig;
+  /** "name@sha256:<manifest digest>" (the ID when the image has no name): ContainerStatus's image_ref. */
+  digestedRef: string;
 }
 
 /** The part of the image service containers use. */
 export interface ImageLookup {
-  /** The image a reference names (tag, digest, ID or prefix); NotFound when not pulled. */
-  resolve(ref: string): Promise<ResolvedImage>;
+  /** The image a reference names (tag, digest, ID or prefix); NotFound when not pulled. `asked`: the
+   * name the user gave (kubelet's user_specified_image), whose repository the digested ref prefers. */
+  resolve(ref: string, asked?: string): Promise<ResolvedImage>;
   /** Overlay lower dirs for the layers (bottom first in), topmost first. */
   lowerDirs(chainIds: readonly string[]): string[];
   /** The layer store's directory (overlay mounts run there with relative lowerdirs). */
@@ -60,6 +64,9 @@ export interface ContainerDeps {
   createTimeoutMs: number;
   /** Where lifecycle events go (GetContainerEvents). */
   events?: Publisher<ContainerEventResponse>;
+  /** Runtime handlers by name as probed at start (features decide e.g. rro per pod); filled once `handlersReady` resolves. */
+  handlers: ReadonlyMap<string, ProbedHandler>;
+  handlersReady: Promise<void>;
 }
 
 /** Told of every container saved, dropped or loaded (lifecycle events); set by the service. */

@@ -135,6 +135,11 @@ export class ContainerService implements ContainerHooks {
     return this.ctx.ofPod(podId).filter(isVisible).map(containerStatus);
   }
 
+  runningPidsOf(podId: string): number[] {
+    const running = this.ctx.ofPod(podId).filter((c) => c.rec.phase === "running" && c.rec.process);
+    return running.sort((a, b) => (BigInt(a.rec.startedAt) < BigInt(b.rec.startedAt) ? -1 : 1)).map((c) => c.rec.process!.pid);
+  }
+
   /** RemovePodSandbox: every container of the pod is removed. */
   async removeContainersOf(podId: string): Promise<void> {
     await this.eachOf(podId, (c) => removeResolved(this.ctx, c));

@@ -23,6 +23,8 @@ export interface ContainerHooks {
   removeContainersOf(podId: string): Promise<void>;
   /** PodSandboxStatus.containers_statuses: kubelet's evented PLEG reads the pod's containers from it. */
   statusesOf(podId: string): ContainerStatus[];
+  /** Host pids of the pod's running containers, the earliest started first (verbose status `pid`). */
+  runningPidsOf(podId: string): number[];
 }
 
 export interface PodDeps {
@@ -40,6 +42,9 @@ export interface PodDeps {
   shmSize: number;
   defaultHandler: string;
   knownHandlers: string[];
+  /** Handlers whose start-up probe failed → why; complete once `handlersReady` resolves. */
+  unusableHandlers?: ReadonlyMap<string, string>;
+  handlersReady?: Promise<void>;
   /** The host's files, copied for pods without their own DNS config or with host network. */
   hostResolvConf?: string;
   hostHosts?: string;
@@ -56,7 +61,7 @@ export class PodContext {
   watcher: PodWatcher = { changed: () => undefined };
   readonly pods = new Map<string, Pod>();
   readonly locks = new KeyedMutex();
-  hooks: ContainerHooks = { stopContainersOf: async () => undefined, removeContainersOf: async () => undefined, statusesOf: () => [] };
+  hooks: ContainerHooks = { stopContainersOf: async () => undefined, removeContainersOf: async () => undefined, statusesOf: () => [], runningPidsOf: () => [] };
 
   constructor(readonly deps: PodDeps) {}
 
