@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { ContainerEventType as T, type ContainerEventResponse } from "../../../src/generated/runtime/v1/api.js";
 import { PodContext, type PodDeps } from "../../../src/pods/context.js";
-import { markLoaded } from "../../../src/pods/events.js";
+import { markLoaded, podEventWatcher } from "../../../src/pods/events.js";
 import { podFromRecord } from "../../../src/pods/record.js";
 import { pod, POD_A, POD_B, POD_C } from "./records-kit.js";
 
@@ -13,6 +13,7 @@ function setup() {
   const store = { put: () => undefined, delete: () => undefined };
   const events = { wanted: () => true, publish: (e: ContainerEventResponse) => got.push(e) };
   const ctx = new PodContext({ store, events } as unknown as PodDeps);
+  ctx.watcher = podEventWatcher(ctx);
   const seen = () => got.map((e) => [e.containerId.slice(0, 3), T[e.containerEventType]]);
   return { ctx, got, seen };
 }
