@@ -17,6 +17,7 @@ export interface Config {
   network: { confDir: string; binDirs: string[] };
   runtime: { defaultHandler: string; cgroupDriver: "" | "cgroupfs" | "systemd"; runcPath: string; conmonPath: string };
   pods: { shmSize: number; cgroupParent: string };
+  cdi: { specDirs: string[] };
   streaming: { address: string };
   metrics: { address: string };
   /** Where the values came from, for `Status verbose` and error messages. */
@@ -195,6 +196,7 @@ function toConfig(v: Map<string, Value>, source: Config["source"]): Config {
       conmonPath: s("runtime.conmon_path"),
     },
     pods: { shmSize: n("pods.shm_size"), cgroupParent: s("pods.cgroup_parent") },
+    cdi: { specDirs: v.get("cdi.spec_dirs") as string[] },
     streaming: { address: s("streaming.address") },
     metrics: { address: s("metrics.address") },
     source,

@@ -8,6 +8,7 @@ import { resolveId } from "../pods/ids.js";
 import { KeyedMutex } from "../pods/lock.js";
 import { notFound } from "../errors.js";
 import type { HostFacts } from "./host/facts.js";
+import type { CdiRegistry } from "./cdi/registry.js";
 import type { ImageConfig } from "./spec/index.js";
 import { isVisible, type Container } from "./record.js";
 import type { ContainerStore } from "./store.js";
@@ -54,6 +55,8 @@ export interface ContainerDeps {
   };
   /** How long CreateContainer waits for runc create under conmon. */
   createTimeoutMs: number;
+  /** CDI spec directories; absent: a container asking for CDI devices is refused. */
+  cdi?: CdiRegistry;
 }
 
 export class ContainerContext {

@@ -22,6 +22,7 @@ import {
   buildSpec, checkRunAsGroup, imageVolumePaths, localhostProfilePath, localhostWhere, MAX_ACCOUNT_FILE, MAX_SECCOMP_PROFILE_BYTES, resolveUser, userRequestFrom, type PodNamespacePaths,
 } from "./spec/index.js";
 import { releaseContainer } from "./teardown.js";
+import { resolveCdi } from "./cdi/registry.js";
 
 const log = logger("containers");
 
@@ -253,6 +254,7 @@ async function build(ctx: ContainerContext, pod: Pod, config: ContainerConfig, i
     user,
     imageVolumes,
     lookupDevice,
+    cdi: await resolveCdi(ctx.deps.cdi, config),
     lookupPropagation: propagationLookup(),
     readProfile: (p) => {
       if (p !== profile?.path) throw internal(`seccomp profile ${p} was not read before the spec was built`);

@@ -14,6 +14,7 @@ import type { PodService } from "../pods/service.js";
 import type { Store } from "../store/db.js";
 import type { ImageLookup, PodLookup, ResolvedImage } from "./context.js";
 import { readHostFacts } from "./host/facts.js";
+import { CdiRegistry } from "./cdi/registry.js";
 import { ContainerService } from "./service.js";
 import type { ImageConfig } from "./spec/index.js";
 import { ContainerStore } from "./store.js";
@@ -91,6 +92,7 @@ export async function openContainerService(config: Config, store: Store, pods: P
       facts,
       dirs: { bundles: join(config.state, "containers"), data: images.paths.containers },
       createTimeoutMs: CREATE_TIMEOUT_MS,
+      cdi: new CdiRegistry(config.cdi.specDirs),
     });
     images.ctx.layers.addUser((chainId) => service.ctx.layerInUse(chainId));
     pods.setContainerHooks(service);
