@@ -16,7 +16,6 @@ const log = logger("cdi");
 
 /** Vendors' generated specs (hundreds of mounts for a GPU driver) stay far below this. */
 export const MAX_CDI_SPEC_BYTES = 4 * 1024 * 1024;
-export const DEFAULT_CDI_SPEC_DIRS: readonly string[] = ["/etc/cdi", "/var/run/cdi"];
 
 interface Cached {
   /** dev, inode, size, mtime, ctime: a change in any re-reads the file. */
