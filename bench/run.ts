@@ -8,9 +8,10 @@ import { containersBench } from "./containers.js";
 import { h2FrontBench } from "./h2-front.js";
 import { unpackBench } from "./unpack.js";
 import { bombBench } from "./bomb.js";
+import { cdiBench } from "./cdi.js";
 
 export type Emit = (name: string, value: number, unit: string) => void;
-const BENCHES: Record<string, (emit: Emit) => Promise<void>> = { daemon: daemonBench, pull: pullBench, pods: podsBench, oci: ociBench, containers: containersBench, h2: h2FrontBench, unpack: unpackBench, bomb: bombBench };
+const BENCHES: Record<string, (emit: Emit) => Promise<void>> = { daemon: daemonBench, pull: pullBench, pods: podsBench, oci: ociBench, containers: containersBench, h2: h2FrontBench, unpack: unpackBench, bomb: bombBench, cdi: cdiBench };
 
 const emit: Emit = (name, value, unit) => process.stdout.write(`${name}: ${Number.isInteger(value) ? value : value.toFixed(2)} ${unit}\n`);
 const wanted = process.argv.slice(2);
