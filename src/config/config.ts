@@ -17,6 +17,7 @@ export interface Config {
   network: { confDir: string; binDirs: string[] };
   runtime: { defaultHandler: string; cgroupDriver: "" | "cgroupfs" | "systemd"; runcPath: string; conmonPath: string; handlers: Record<string, HandlerConfig> };
   pods: { shmSize: number; cgroupParent: string };
+  cdi: { specDirs: string[] };
   streaming: { address: string; tlsCert: string; tlsKey: string; tlsClientCa: string; idleTimeoutMs: number; tokenTtlMs: number; maxSessions: number };
   events: { queueSize: number };
   metrics: { address: string };
@@ -244,6 +245,7 @@ function toConfig(v: Map<string, Value>, source: Config["source"]): Config {
       handlers: v.get("runtime.handlers") as Record<string, HandlerConfig>,
     },
     pods: { shmSize: n("pods.shm_size"), cgroupParent: s("pods.cgroup_parent") },
+    cdi: { specDirs: v.get("cdi.spec_dirs") as string[] },
     streaming: {
       address: s("streaming.address"),
       tlsCert: s("streaming.tls_cert"),

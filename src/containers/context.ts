@@ -9,6 +9,7 @@ import { resolveId } from "../util/ids.js";
 import { KeyedMutex } from "../util/lock.js";
 import { notFound } from "../errors.js";
 import type { HostFacts } from "./host/facts.js";
+import type { CdiRegistry } from "./cdi/registry.js";
 import type { ImageConfig } from "./spec/index.js";
 import { isVisible, type Container } from "./record.js";
 import type { ContainerStore } from "./store.js";
@@ -67,6 +68,8 @@ export interface ContainerDeps {
   /** Runtime handlers by name as probed at start (features decide e.g. rro per pod); filled once `handlersReady` resolves. */
   handlers: ReadonlyMap<string, ProbedHandler>;
   handlersReady: Promise<void>;
+  /** CDI spec directories; absent: a container asking for CDI devices is refused. */
+  cdi?: CdiRegistry;
 }
 
 /** Told of every container saved, dropped or loaded (lifecycle events); set by the service. */

@@ -24,6 +24,7 @@ import {
 } from "./spec/index.js";
 import { isKnownCriSignal } from "./signals.js";
 import { releaseContainer } from "./teardown.js";
+import { resolveCdi } from "./cdi/registry.js";
 
 const log = logger("containers");
 
@@ -299,6 +300,7 @@ async function writeSpec(ctx: ContainerContext, pod: Pod, config: ContainerConfi
     user,
     imageVolumes,
     lookupDevice,
+    cdi: await resolveCdi(ctx.deps.cdi, config),
     lookupPropagation: propagationLookup(),
     readProfile: (p) => {
       if (p !== profile?.path) throw internal(`seccomp profile ${p} was not read before the spec was built`);

@@ -18,6 +18,7 @@ import type { ContainerEventResponse } from "../generated/runtime/v1/api.js";
 import type { Publisher } from "../util/fanout.js";
 import type { ImageLookup, PodLookup, ResolvedImage } from "./context.js";
 import { readHostFacts } from "./host/facts.js";
+import { CdiRegistry } from "./cdi/registry.js";
 import { ContainerService } from "./service.js";
 import type { ImageConfig } from "./spec/index.js";
 import { ContainerStore } from "./store.js";
@@ -115,6 +116,7 @@ export async function openContainerService(
       ...(events ? { events } : {}),
       handlers: handlers.probed,
       handlersReady: handlers.ready,
+      cdi: new CdiRegistry(config.cdi.specDirs),
     });
     images.ctx.layers.addUser((chainId) => service.ctx.layerInUse(chainId));
     pods.setContainerHooks(service);
