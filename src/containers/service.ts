@@ -16,6 +16,7 @@ import { ContainerContext, type ContainerDeps } from "./context.js";
 import { createContainer, type CreateCaller } from "./create.js";
 import { execSync, reopenLog } from "./exec.js";
 import { onExit } from "./exits.js";
+import { MonitorSweep } from "./monitors.js";
 import { listContainers } from "./list.js";
 import { isVisible, type Container } from "./record.js";
 import { cleanUpLeftover, loadContainers } from "./recover.js";
@@ -36,10 +37,12 @@ export class ContainerService implements ContainerHooks {
   private background: Promise<unknown> = Promise.resolve();
   readonly stats: StatsRpc;
   private readonly exitListener;
+  private readonly monitors: MonitorSweep;
 
   private constructor(deps: ContainerDeps) {
     this.ctx = new ContainerContext(deps);
     this.exitListener = onExit(this.ctx);
+    this.monitors = new MonitorSweep(this.ctx);
     const pods = () => deps.pods.all();
     const reader = new CgroupReader(deps.hierarchies, deps.facts.cgroupMode === "v2");
     this.stats = new StatsRpc(this.ctx, new StatsCollector(this.ctx, reader, pods), pods);
@@ -51,6 +54,7 @@ export class ContainerService implements ContainerHooks {
     deps.oci.exits.on("exit", s.exitListener);
     const leftovers = await loadContainers(s.ctx);
     s.background = Promise.all(leftovers.map((c) => cleanUpLeftover(s.ctx, c)));
+    s.monitors.start();
     return s;
   }
 
@@ -128,6 +132,7 @@ export class ContainerService implements ContainerHooks {
 
   async close(): Promise<void> {
     this.ctx.deps.oci.exits.off("exit", this.exitListener);
+    await this.monitors.stop();
     await this.background.catch(() => undefined);
     log.debug("container service closed");
   }

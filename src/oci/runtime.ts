@@ -13,12 +13,15 @@ import { ExitWatcher, readExitFile, type ContainerExit } from "./exits.js";
 import { makeLogFile, reopenLog } from "./log-reopen.js";
 import { procStartTime, processAlive, signalPid } from "./proc.js";
 import { Runc, RuncError, type RuncState } from "./runc.js";
+import { monitorAlive, unmonitoredEnd, type UnmonitoredEnd } from "./unmonitored.js";
 
 const log = logger("oci");
 
 /** How long a SIGKILLed container gets to be reported by conmon before stop/delete give up. */
 const KILL_WAIT_MS = 10_000;
 const DEFAULT_CREATE_TIMEOUT_MS = 60_000;
+/** How often a wait for an exit looks whether conmon is still there to report it. */
+const UNMONITORED_POLL_MS = 200;
 
 export interface OciRuntimeOptions {
   /** Berth's runtime state dir (config `state`); the driver's dirs go under it. */
@@ -189,10 +192,10 @@ export class OciRuntime {
   async stop(id: string, signal: NodeJS.Signals | number, timeoutMs: number): Promise<ContainerExit> {
     let exit = await this.exits.readExit(id);
     if (exit) return exit;
-    if (await this.kill(id, signal)) exit = await this.exits.waitForExit(id, timeoutMs);
+    if (await this.kill(id, signal)) exit = await this.#waitEnd(id, timeoutMs, signal === "SIGKILL" || signal === 9 ? 137 : undefined);
     if (!exit) {
       await this.kill(id, "SIGKILL");
-      exit = await this.exits.waitForExit(id, KILL_WAIT_MS);
+      exit = await this.#waitEnd(id, KILL_WAIT_MS, 137);
     }
     if (!exit) exit = await this.#lostMonitorExit(id);
     return exit;
@@ -217,7 +220,7 @@ export class OciRuntime {
         }
       }
       signalPid(rec.pid, "SIGKILL");
-      if (!(await this.exits.waitForExit(id, KILL_WAIT_MS))) log.warn({ id }, "no exit reported after SIGKILL; deleting anyway");
+      if (!(await this.#waitEnd(id, KILL_WAIT_MS, 137))) log.warn({ id }, "no exit reported after SIGKILL; deleting anyway");
     }
     try {
       await this.runc.delete(id);
@@ -276,6 +279,41 @@ export class OciRuntime {
 
   known(id: string): ContainerProcess | undefined {
     return this.#known.get(id);
+  }
+
+  /** Whether the container's conmon still runs; true for a container this driver does not know. */
+  async monitorAlive(id: string): Promise<boolean> {
+    const rec = this.#known.get(id);
+    return !rec || monitorAlive(rec);
+  }
+
+  /**
+   * For a container whose conmon died: undefined while conmon runs (it reports the exit) or the
+   * container process still does; otherwise how it ended, as well as can be learned.
+   */
+  async unmonitoredEnd(id: string): Promise<UnmonitoredEnd | undefined> {
+    const rec = this.#known.get(id);
+    if (!rec || (await monitorAlive(rec))) return undefined;
+    return unmonitoredEnd(rec, () => this.#exitOf(rec));
+  }
+
+  /**
+   * The exit within ms: conmon's report, or, once conmon is found gone (even mid-wait), the end
+   * read from /proc; ifGone is the code to report for a process gone without a trace.
+   */
+  async #waitEnd(id: string, ms: number, ifGone?: number): Promise<ContainerExit | undefined> {
+    const deadline = Date.now() + ms;
+    for (;;) {
+      const left = deadline - Date.now();
+      const exit = await this.exits.waitForExit(id, Math.max(0, Math.min(left, UNMONITORED_POLL_MS)));
+      if (exit) return exit;
+      const rec = this.#known.get(id);
+      if (rec && !(await monitorAlive(rec))) {
+        const end = await unmonitoredEnd(rec, () => this.#exitOf(rec), ifGone);
+        if (end) return end.exit;
+      }
+      if (left <= UNMONITORED_POLL_MS) return undefined;
+    }
   }
 
   #require(id: string): ContainerProcess {
