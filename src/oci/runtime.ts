@@ -258,14 +258,14 @@ export class OciRuntime {
     return execSync(this.runc, this.dirs.execDir, id, cmd, opts);
   }
 
-  /** After kubelet renamed the log away: conmon opens a new file at the same path. */
+  /** After kubelet renamed the log away: conmon opens a new file at the same path (no rename: nothing to do). */
   async reopenLog(id: string, timeoutMs?: number): Promise<void> {
     const rec = this.#require(id);
     if (!rec.logPath) throw failedPrecondition(`container "${id}" has no log file to reopen`);
     if (!(await processAlive(rec.conmonPid, rec.conmonStartTime || undefined))) {
       throw failedPrecondition(`container "${id}" is not running: its log cannot be reopened`);
     }
-    await reopenLog(id, bundleFiles(rec.bundleDir).ctl, rec.logPath, timeoutMs);
+    await reopenLog(id, bundleFiles(rec.bundleDir).ctl, rec.logPath, rec.conmonPid, timeoutMs);
   }
 
   /** True once conmon saw a cgroup OOM event for the container (v1 eventfd, v2 memory.events). */
