@@ -7,6 +7,7 @@ import { PodContext, type ContainerHooks, type PodDeps } from "./context.js";
 import { listPods } from "./list.js";
 import { isVisible, type Pod } from "./record.js";
 import { cleanUpLeftover, loadPods } from "./recover.js";
+import { killOrphanInfras } from "./infra-orphans.js";
 import { removePodById } from "./remove.js";
 import { runPod } from "./run.js";
 import { podSpec } from "./spec.js";
@@ -31,6 +32,7 @@ export class PodService {
   static async open(deps: PodDeps): Promise<PodService> {
     const s = new PodService(deps);
     const leftovers = await loadPods(s.ctx);
+    await killOrphanInfras(s.ctx).catch((err: unknown) => log.warn({ err: (err as Error).message }, "looking for orphaned infra processes failed"));
     s.background = Promise.all(leftovers.map((p) => cleanUpLeftover(s.ctx, p)));
     return s;
   }
