@@ -54,6 +54,8 @@ export interface ContainerDeps {
   };
   /** How long CreateContainer waits for runc create under conmon. */
   createTimeoutMs: number;
+  /** Set when the host rebooted since the records were written (why): no recorded pid is trusted. */
+  rebooted?: string;
 }
 
 export class ContainerContext {

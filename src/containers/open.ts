@@ -69,7 +69,7 @@ function podLookup(pods: PodService): PodLookup {
   };
 }
 
-export async function openContainerService(config: Config, store: Store, pods: PodService, images: ImageService): Promise<{ service: ContainerService; oci: OciRuntime }> {
+export async function openContainerService(config: Config, store: Store, pods: PodService, images: ImageService, rebooted?: string): Promise<{ service: ContainerService; oci: OciRuntime }> {
   const mode = detectCgroupMode();
   const driver = config.runtime.cgroupDriver || defaultCgroupDriver();
   const [hierarchies, oci] = await Promise.all([
@@ -91,6 +91,7 @@ export async function openContainerService(config: Config, store: Store, pods: P
       facts,
       dirs: { bundles: join(config.state, "containers"), data: images.paths.containers },
       createTimeoutMs: CREATE_TIMEOUT_MS,
+      ...(rebooted ? { rebooted } : {}),
     });
     images.ctx.layers.addUser((chainId) => service.ctx.layerInUse(chainId));
     pods.setContainerHooks(service);

@@ -21,6 +21,7 @@ import { authorityFixingDuplex } from "../h2-front/index.js";
 import { createServer as createNetServer, type Server as NetServer } from "node:net";
 import { logger } from "../util/log.js";
 import { makePrivateDir } from "../util/private-dir.js";
+import { checkBoot } from "./boot.js";
 
 const log = logger("daemon");
 const SHUTDOWN_GRACE_MS = 10_000;
@@ -54,12 +55,15 @@ export async function runDaemon(config: Config): Promise<number> {
   try {
     const network = new CniNetwork({ confDirs: [config.network.confDir], binDirs: config.network.binDirs, cacheDir: join(config.root, "cni-cache") });
     const info = new RuntimeInfo(config, network);
-    const pods = await openPodService(config, store, network);
+    const boot = await checkBoot(config.state);
+    if (boot.rebooted) log.warn({ why: boot.rebooted }, "reboot detected: every container is exited and every pod NOTREADY; no pid of the earlier boot is trusted");
+    const pods = await openPodService(config, store, network, boot.rebooted);
     closables.push(pods);
     const images = await ImageService.open(config, store);
     closables.push(images);
-    const containers = await openContainerService(config, store, pods, images);
+    const containers = await openContainerService(config, store, pods, images, boot.rebooted);
     closables.push(containers.oci, containers.service);
+    await boot.commit();
     server = createCriServer({
       runtime: { ...runtimeInfoHandlers(info), ...podHandlers(pods), ...containerHandlers(containers.service) },
       image: { ...imageHandlers(images) },

@@ -42,6 +42,8 @@ export interface PodDeps {
   /** The host's files, copied for pods without their own DNS config or with host network. */
   hostResolvConf?: string;
   hostHosts?: string;
+  /** Set when the host rebooted since the records were written (why): no recorded pid is trusted. */
+  rebooted?: string;
 }
 
 export class PodContext {

@@ -13,7 +13,7 @@ import { PodStore } from "./store.js";
 
 const log = logger("pods");
 
-export async function openPodService(config: Config, store: Store, network: PodNetworkDriver): Promise<PodService> {
+export async function openPodService(config: Config, store: Store, network: PodNetworkDriver, rebooted?: string): Promise<PodService> {
   const driver = config.runtime.cgroupDriver || defaultCgroupDriver();
   if (driver === "systemd" && !systemdRunning()) {
     log.warn("runtime.cgroup_driver is systemd but systemd is not running: RunPodSandbox will fail until it is set to cgroupfs");
@@ -30,5 +30,6 @@ export async function openPodService(config: Config, store: Store, network: PodN
     shmSize: config.pods.shmSize,
     defaultHandler: config.runtime.defaultHandler,
     knownHandlers: [config.runtime.defaultHandler],
+    ...(rebooted ? { rebooted } : {}),
   });
 }
