@@ -9,15 +9,17 @@ const log = logger("pods");
 
 /** Stops an already-resolved pod (caller holds its lock). */
 export async function stopPod(ctx: PodContext, pod: Pod): Promise<void> {
+  // NOTREADY before anything is stopped, and saved: a daemon killed mid-Stop must not come back
+  // with a READY pod whose infra it had already killed. Even when a step fails the pod stays
+  // NOTREADY; kubelet retries Stop, and whatever is still attached (network.attached) goes then.
+  if (pod.rec.phase === "ready") {
+    pod.rec.phase = "notready";
+    pod.rec.reason = "stopped";
+    ctx.save(pod);
+  }
   try {
     await stopSteps(ctx, pod);
   } finally {
-    // NOTREADY even when a step failed: the infra may be gone already; kubelet retries Stop, and
-    // whatever is still attached (network.attached) is torn down then.
-    if (pod.rec.phase === "ready") {
-      pod.rec.phase = "notready";
-      pod.rec.reason = "stopped";
-    }
     ctx.save(pod);
   }
 }
