@@ -6,9 +6,10 @@ import { podsBench } from "./pods.js";
 import { ociBench } from "./oci.js";
 import { containersBench } from "./containers.js";
 import { h2FrontBench } from "./h2-front.js";
+import { recoveryBench } from "./recovery.js";
 
 export type Emit = (name: string, value: number, unit: string) => void;
-const BENCHES: Record<string, (emit: Emit) => Promise<void>> = { daemon: daemonBench, pull: pullBench, pods: podsBench, oci: ociBench, containers: containersBench, h2: h2FrontBench };
+const BENCHES: Record<string, (emit: Emit) => Promise<void>> = { daemon: daemonBench, pull: pullBench, pods: podsBench, oci: ociBench, containers: containersBench, h2: h2FrontBench, recovery: recoveryBench };
 
 const emit: Emit = (name, value, unit) => process.stdout.write(`${name}: ${Number.isInteger(value) ? value : value.toFixed(2)} ${unit}\n`);
 const wanted = process.argv.slice(2);

@@ -96,6 +96,8 @@ export class OciRuntime {
     const conmon = which(opts.conmonPath);
     if (!conmon) throw failedPrecondition(`conmon not found at "${opts.conmonPath}": install conmon or set runtime.conmon_path`);
     const rt = new OciRuntime(opts, runc, conmon);
+    // ExecSync pid files are scratch of one daemon's calls: any found at start is a dead daemon's.
+    await rm(rt.dirs.execDir, { recursive: true, force: true });
     for (const d of [rt.dirs.runcRoot, rt.dirs.socketDir, rt.dirs.execDir]) await mkdir(d, { recursive: true, mode: 0o700 });
     await rt.exits.start();
     return rt;

@@ -12,7 +12,7 @@ import { removePodById } from "./remove.js";
 import { runPod } from "./run.js";
 import { podSpec } from "./spec.js";
 import { podStatus } from "./status.js";
-import { stopPodById } from "./stop.js";
+import { finishInterruptedStops, stopPodById } from "./stop.js";
 
 const log = logger("pods");
 
@@ -37,8 +37,11 @@ export class PodService {
     return s;
   }
 
+  /** Also finishes, in the background, Stops a daemon death cut short (they need the containers). */
   setContainerHooks(h: ContainerHooks): void {
     this.ctx.hooks = h;
+    const prior = this.background;
+    this.background = Promise.all([prior, finishInterruptedStops(this.ctx)]);
   }
 
   /** Same metadata (name, namespace, uid, attempt) gives the same pod: in flight, made, or retried after a failure. */
