@@ -265,7 +265,8 @@ export class OciRuntime {
     const rec = this.#require(id);
     if (!rec.logPath) throw failedPrecondition(`container "${id}" has no log file to reopen`);
     if (!(await processAlive(rec.conmonPid, rec.conmonStartTime || undefined))) {
-      throw failedPrecondition(`container "${id}" is not running: its log cannot be reopened`);
+      const why = (await processAlive(rec.pid, rec.pidStartTime || undefined)) ? "its monitor (conmon) died, so nothing writes its log" : "it is not running";
+      throw failedPrecondition(`container "${id}": ${why}; its log cannot be reopened`);
     }
     await reopenLog(id, bundleFiles(rec.bundleDir).ctl, rec.logPath, rec.conmonPid, timeoutMs);
   }

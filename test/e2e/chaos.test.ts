@@ -1,4 +1,4 @@
-// The kill -9 chaos test: random run pod / create / start / exec / stop / remove with the daemon
+// The kill -9 chaos test: random run pod / create / start / exec / stop / remove / pull / rmi with the daemon
 // SIGKILLed at random points and restarted; after each restart what Berth reports must match the
 // host, running containers must keep running, and at the end nothing may be left.
 // BERTH_CHAOS_STEPS sets the number of steps (default 24; thousands on demand).
@@ -12,8 +12,9 @@ import { ContainerState, ListPodSandboxRequest, NamespaceMode, PodSandboxState }
 import { findInfraProcesses } from "../../src/oci/infra-scan.js";
 import type { Daemon } from "../fixtures/daemon.js";
 import { podInfo, removePod, stopPod } from "./pods-kit.js";
+import { list as listImages, remove as removeImage, status as imageStatus } from "./images-kit.js";
 import {
-  createCtr, ctrConfig, ctrEnv, ctrStatus, exec, listCtrs, removeCtr, runPodWithLogs, sharedRegistry, startCtr, stopCtr, type CtrEnv, type Registry,
+  createCtr, ctrConfig, ctrEnv, ctrStatus, exec, listCtrs, pull, removeCtr, runPodWithLogs, sharedRegistry, startCtr, stopCtr, type CtrEnv, type Registry,
 } from "./containers-kit.js";
 
 const STEPS = Number(process.env["BERTH_CHAOS_STEPS"] ?? 24);
@@ -24,7 +25,7 @@ const MAX_KILL_DELAY_MS = 250;
 
 let r: Registry & { stop(): Promise<void> };
 before(async () => {
-  r = await sharedRegistry();
+  r = await sharedRegistry({ rich: true });
 });
 after(async () => {
   await r.stop();
@@ -150,12 +151,17 @@ test(`chaos: ${STEPS} random steps, about half cut by SIGKILL of the daemon; Ber
     if (c2) choices.push(["exec", () => exec(d, c2.id, ["true"])], ["stop", () => stopCtr(d, c2.id, 1n)]);
     const c3 = pick(ctrs);
     if (c3 && ctrs.length > 3) choices.push(["remove", () => removeCtr(d, c3.id)]);
+    // A second image, used by no container: pulled and removed, cut by kills like the rest.
+    const rich = r.rich!.reference;
+    choices.push(["pull", () => pull(d, rich)], ["rmi", () => removeImage(d, rich)]);
     const [name, fn] = pick(choices)!;
     ops[name] = (ops[name] ?? 0) + 1;
     const call = fn();
     call.catch(() => undefined);
     if (Math.random() >= KILL_SHARE) {
-      await call.catch(() => undefined);
+      // Image calls must work whatever an earlier kill cut short (no poisoned blob, layer or record).
+      if (name === "pull" || name === "rmi") await call;
+      else await call.catch(() => undefined);
       continue;
     }
     // Containers running before the kill that this step does not touch must still run after it.
@@ -176,6 +182,11 @@ test(`chaos: ${STEPS} random steps, about half cut by SIGKILL of the daemon; Ber
     }
   }
   await assertMatchesHost(env, state, "at the end");
+  // The image store survived every kill: the second image can be removed, pulled and read again.
+  const rich = r.rich!.reference;
+  if ((await listImages(env.d, rich)).length > 0) await removeImage(env.d, rich);
+  await pull(env.d, rich);
+  assert.ok((await imageStatus(env.d, rich)).image, "the second image is pulled again after the chaos");
   t.diagnostic(`ops ${JSON.stringify(ops)}, kills ${kills}`);
   for (const p of await pods(env.d)) await removePod(env.d, p.id);
   assert.equal((await listCtrs(env.d)).length, 0);

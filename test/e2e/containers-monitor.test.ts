@@ -3,6 +3,8 @@
 import assert from "node:assert/strict";
 import { readFile } from "node:fs/promises";
 import { after, before, test } from "node:test";
+import { status as grpc, type ServiceError } from "@grpc/grpc-js";
+import { call } from "../../src/cli/client.js";
 import { ContainerState } from "../../src/generated/runtime/v1/api.js";
 import { removePod } from "./pods-kit.js";
 import { ctrEnv, ctrStatus, exec, listCtrs, removeCtr, runCtr, sharedRegistry, stopCtr, waitState, type Registry } from "./containers-kit.js";
@@ -51,6 +53,8 @@ test("conmon killed under a running container: still running, its exit recorded,
   // Reported as it is: still running, and usable.
   assert.equal((await ctrStatus(d, a.id)).status!.state, ContainerState.CONTAINER_RUNNING);
   assert.equal((await exec(d, a.id, ["echo", "alive"])).stdout.toString(), "alive\n");
+  const c = d.client;
+  await assert.rejects(call(c, c.runtime, c.runtime.reopenContainerLog, { containerId: a.id }), (e: ServiceError) => e.code === grpc.FAILED_PRECONDITION && /monitor \(conmon\) died/.test(e.details));
 
   // Its own exit, with nobody left to write the exit file, is recorded.
   process.kill(ia.pid, "SIGTERM");
