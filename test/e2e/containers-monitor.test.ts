@@ -66,11 +66,11 @@ test("conmon killed under a running container: still running, its exit recorded,
   assert.equal(sa.status!.reason, "Error");
   assert.ok(sa.status!.finishedAt >= sa.status!.startedAt);
 
-  // Stop works without conmon (and without waiting out a timeout for a report that never comes).
-  await stopCtr(d, b.id, 30n);
+  // Stop works without conmon: sleep, PID 1 of its namespace, ignores SIGTERM, so SIGKILL ends it.
+  await stopCtr(d, b.id, 2n);
   const sb = await ctrStatus(d, b.id);
   assert.equal(sb.status!.state, ContainerState.CONTAINER_EXITED);
-  assert.ok([137, 143, 255].includes(sb.status!.exitCode), `exit code ${sb.status!.exitCode}`);
+  assert.equal(sb.status!.exitCode, 137);
   assert.equal(await procState(ib.pid) === undefined || (await procState(ib.pid)) === "Z", true);
 
   await removeCtr(d, a.id);
