@@ -1,7 +1,5 @@
-// The kill -9 chaos test: random run pod / create / start / exec / stop / remove / pull / rmi with the daemon
-// SIGKILLed at random points and restarted; after each restart what Berth reports must match the
-// host, running containers must keep running, and at the end nothing may be left.
-// BERTH_CHAOS_STEPS sets the number of steps (default 24; thousands on demand).
+// The kill -9 chaos test (BERTH_CHAOS_STEPS steps, default 24): random pod, container and image calls, many cut
+// by a SIGKILL of the daemon; after each restart Berth matches the host, running containers run on, nothing leaks.
 import assert from "node:assert/strict";
 import { once } from "node:events";
 import { readdir, readFile } from "node:fs/promises";

@@ -1,6 +1,5 @@
-// A host reboot as Berth sees it: every process gone, the state dir (tmpfs /run) emptied, cgroups
-// gone, the root dir kept. After it every pod is NOTREADY, every container EXITED with a reason,
-// and Stop and Remove work and leave nothing (IP leases and CNI cache included).
+// A host reboot as Berth sees it (processes, state dir, cgroups gone; root kept, or a new boot id): every pod
+// NOTREADY, every container EXITED with a reason, no old pid trusted; Stop and Remove leave nothing.
 import assert from "node:assert/strict";
 import { once } from "node:events";
 import { readdir, readFile, rm, rmdir, writeFile } from "node:fs/promises";
@@ -9,7 +8,7 @@ import { after, before, test } from "node:test";
 import { ContainerState, NamespaceMode, PodSandboxState } from "../../src/generated/runtime/v1/api.js";
 import { findInfraProcesses } from "../../src/oci/infra-scan.js";
 import { podStatus, removePod, run, stopPod } from "./pods-kit.js";
-import { createCtr, ctrConfig, ctrEnv, ctrStatus, listCtrs, removeCtr, runCtr, sharedRegistry, stopCtr, waitState, type Registry } from "./containers-kit.js";
+import { createCtr, ctrConfig, ctrEnv, ctrStatus, listCtrs, removeCtr, runCtr, sharedRegistry, startCtr, stopCtr, waitState, type Registry } from "./containers-kit.js";
 
 let r: Registry & { stop(): Promise<void> };
 before(async () => {
@@ -60,7 +59,6 @@ test("after a reboot (processes gone, state dir emptied): pods NOTREADY, contain
   const a = await runCtr(env, { name: "a", command: ["sleep", "1000"] }, { pid: NamespaceMode.POD });
   const b = await runCtr(env, { name: "b", command: ["sleep", "1000"] });
   const done = await createCtr(env, b.podId, ctrConfig(env, { name: "done", command: ["sh", "-c", "exit 3"] }));
-  const { startCtr } = await import("./containers-kit.js");
   await startCtr(d1, done);
   await waitState(d1, done, ContainerState.CONTAINER_EXITED);
   const created = await createCtr(env, b.podId, ctrConfig(env, { name: "created", command: ["sleep", "1000"] }));
