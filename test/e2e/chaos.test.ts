@@ -9,7 +9,8 @@ import { call } from "../../src/cli/client.js";
 import { ContainerState, ListPodSandboxRequest, NamespaceMode, PodSandboxState } from "../../src/generated/runtime/v1/api.js";
 import { findInfraProcesses } from "../../src/oci/infra-scan.js";
 import type { Daemon } from "../fixtures/daemon.js";
-import { podInfo, removePod, stopPod } from "./pods-kit.js";
+import { findLeaks } from "../fixtures/leaks.js";
+import { podInfo, removePod, stopPod, type PodEnv } from "./pods-kit.js";
 import { list as listImages, remove as removeImage, status as imageStatus } from "./images-kit.js";
 import {
   createCtr, ctrConfig, ctrEnv, ctrStatus, exec, listCtrs, pull, removeCtr, runPodWithLogs, sharedRegistry, startCtr, stopCtr, type CtrEnv, type Registry,
@@ -28,6 +29,12 @@ before(async () => {
 after(async () => {
   await r.stop();
 });
+
+/** A start cleans half-made pods and containers up in the background: wait (bounded) for that, then check. */
+async function assertNoLeaksOnceSettled(env: PodEnv): Promise<void> {
+  for (let i = 0; i < 100 && (await findLeaks(env.leaks.scope, env.leaks.before)).length > 0; i++) await new Promise((r) => setTimeout(r, 100));
+  await assertNoLeaksOnceSettled(env);
+}
 
 const pick = <T>(xs: readonly T[]): T | undefined => xs[Math.floor(Math.random() * xs.length)];
 
