@@ -32,7 +32,7 @@ interface Started {
   ms: number;
 }
 
-async function runToStarted(d: Daemon, image: string, logRoot: string, name: string): Promise<Started> {
+export async function runToStarted(d: Daemon, image: string, logRoot: string, name: string): Promise<Started> {
   const c = d.client;
   // kubelet's shape: own network, IPC and UTS, PID per container, cluster DNS, a log dir.
   const podReq = podRequest({ name, config: { logDirectory: join(logRoot, name), dnsConfig: { servers: ["10.96.0.10"], searches: ["default.svc.cluster.local"], options: ["ndots:5"] } } });
@@ -50,7 +50,7 @@ async function runToStarted(d: Daemon, image: string, logRoot: string, name: str
   return { pod, ctr, ms: performance.now() - t0 };
 }
 
-async function stopRemovePod(d: Daemon, id: string): Promise<number> {
+export async function stopRemovePod(d: Daemon, id: string): Promise<number> {
   const c = d.client;
   const t0 = performance.now();
   await call(c, c.runtime, c.runtime.stopPodSandbox, { podSandboxId: id }, 60_000);

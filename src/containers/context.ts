@@ -70,6 +70,8 @@ export interface ContainerDeps {
   handlersReady: Promise<void>;
   /** CDI spec directories; absent: a container asking for CDI devices is refused. */
   cdi?: CdiRegistry;
+  /** Set when the host rebooted since the records were written (why): no recorded pid is trusted. */
+  rebooted?: string;
 }
 
 /** Told of every container saved, dropped or loaded (lifecycle events); set by the service. */

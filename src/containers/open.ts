@@ -83,6 +83,7 @@ export async function openContainerService(
   images: ImageService,
   handlers: { specs: readonly HandlerSpec[]; probed: ReadonlyMap<string, ProbedHandler>; ready: Promise<void> },
   events?: Publisher<ContainerEventResponse>,
+  rebooted?: string,
 ): Promise<{ service: ContainerService; oci: OciRuntime }> {
   const mode = detectCgroupMode();
   const driver = config.runtime.cgroupDriver || defaultCgroupDriver();
@@ -117,6 +118,7 @@ export async function openContainerService(
       handlers: handlers.probed,
       handlersReady: handlers.ready,
       cdi: new CdiRegistry(config.cdi.specDirs),
+      ...(rebooted ? { rebooted } : {}),
     });
     images.ctx.layers.addUser((chainId) => service.ctx.layerInUse(chainId));
     pods.setContainerHooks(service);

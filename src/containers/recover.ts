@@ -13,6 +13,10 @@ const LOST_CODE = 255;
 async function reconcile(ctx: ContainerContext, c: Container): Promise<void> {
   const { rec } = c;
   if (rec.phase !== "created" && rec.phase !== "running") return;
+  if (ctx.deps.rebooted) {
+    recordExit(ctx, c, { code: LOST_CODE, timestampNs: nowNs() }, false, ctx.deps.rebooted);
+    return;
+  }
   if (rec.phase === "created" && rec.startError !== undefined) return; // no process by design: Start reports it
   if (!rec.process) {
     recordExit(ctx, c, { code: LOST_CODE, timestampNs: nowNs() }, false, "the container has no recorded process");
@@ -48,6 +52,12 @@ export async function loadContainers(ctx: ContainerContext): Promise<Container[]
       continue;
     }
     ctx.load(c);
+    if (ctx.deps.rebooted && rec.process) {
+      // Its pids may name other processes in this boot: forget them, so nothing signals them.
+      c.startRequested = rec.phase === "running";
+      delete rec.process;
+      ctx.save(c);
+    }
     if (rec.phase === "creating" || !ctx.deps.pods.find(rec.podId)) {
       leftovers.push(c);
       continue;

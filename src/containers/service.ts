@@ -21,6 +21,7 @@ import { execSync, reopenLog } from "./exec.js";
 import { attachUrl, execUrl, runAttach, runExec, type StreamIssuer } from "./stream.js";
 import type { RemoteCommandSession, SessionResult } from "../streaming/remotecommand/session.js";
 import { onExit } from "./exits.js";
+import { MonitorSweep } from "./monitors.js";
 import { listContainers } from "./list.js";
 import { isVisible, type Container } from "./record.js";
 import { cleanUpLeftover, loadContainers } from "./recover.js";
@@ -42,11 +43,13 @@ export class ContainerService implements ContainerHooks {
   readonly stats: StatsRpc;
   private streaming: StreamIssuer | undefined;
   private readonly exitListener;
+  private readonly monitors: MonitorSweep;
 
   private constructor(deps: ContainerDeps) {
     this.ctx = new ContainerContext(deps);
     this.ctx.watcher = eventWatcher(this.ctx);
     this.exitListener = onExit(this.ctx);
+    this.monitors = new MonitorSweep(this.ctx);
     const pods = () => deps.pods.all();
     const reader = new CgroupReader(deps.hierarchies, deps.facts.cgroupMode === "v2");
     this.stats = new StatsRpc(this.ctx, new StatsCollector(this.ctx, reader, pods), pods);
@@ -58,6 +61,7 @@ export class ContainerService implements ContainerHooks {
     deps.oci.exits.on("exit", s.exitListener);
     const leftovers = await loadContainers(s.ctx);
     s.background = Promise.all(leftovers.map((c) => cleanUpLeftover(s.ctx, c)));
+    s.monitors.start();
     return s;
   }
 
@@ -161,6 +165,7 @@ export class ContainerService implements ContainerHooks {
 
   async close(): Promise<void> {
     this.ctx.deps.oci.exits.off("exit", this.exitListener);
+    await this.monitors.stop();
     await this.background.catch(() => undefined);
     log.debug("container service closed");
   }

@@ -28,6 +28,7 @@ import { createServer as createNetServer, type Server as NetServer } from "node:
 import { logger } from "../util/log.js";
 import { makePrivateDir } from "../util/private-dir.js";
 import { startObservers, startTracing } from "./observe.js";
+import { checkBoot } from "./boot.js";
 
 const log = logger("daemon");
 const SHUTDOWN_GRACE_MS = 10_000;
@@ -88,12 +89,15 @@ export async function runDaemon(config: Config): Promise<number> {
     });
     closables.push({ close: () => ready }); // shutting down waits for the probe: no runc left behind
     const info = new RuntimeInfo(config, network, probing);
-    const pods = await openPodService(config, store, network, { names: specs.map((h) => h.name), unusable, ready }, events);
+    const boot = await checkBoot(config.state);
+    if (boot.rebooted) log.warn({ why: boot.rebooted }, "reboot detected: every container is exited and every pod NOTREADY; no pid of the earlier boot is trusted");
+    const pods = await openPodService(config, store, network, { names: specs.map((h) => h.name), unusable, ready }, events, boot.rebooted);
     closables.push(pods);
     const images = await ImageService.open(config, store);
     closables.push(images);
-    const containers = await openContainerService(config, store, pods, images, { specs, probed, ready }, events);
+    const containers = await openContainerService(config, store, pods, images, { specs, probed, ready }, events, boot.rebooted);
     closables.push(containers.oci, containers.service);
+    await boot.commit();
     closables.push(await startStreaming(config, containers.service));
     events.endRecovery();
     const observers = await startObservers(config.metrics.address, { pods, containers: containers.service, pulls: images.ctx.progress, events });

@@ -1,9 +1,13 @@
 // ReopenContainerLog through conmon's control fifo: write "2 0 0" and wait until the log path
 // exists again (kubelet renamed the old file away), watching the directory rather than polling.
+// conmon 2.1.6 reopens by creating "<log>.tmp" with O_TRUNC and renaming it over the path, which
+// would throw away a file still there: so conmon is asked only when the path is empty; when it
+// already holds conmon's own file nothing needs reopening (lines keep being appended to it).
 import { constants, watch } from "node:fs";
 import { access, chmod, open } from "node:fs/promises";
 import { basename, dirname } from "node:path";
 import { deadlineExceeded, describe, failedPrecondition } from "../errors.js";
+import { fileIdentity, holdsOpen } from "./open-files.js";
 
 const REOPEN_LOGS = "2 0 0\n";
 /**
@@ -31,8 +35,19 @@ async function exists(path: string): Promise<boolean> {
   }
 }
 
-/** Asks conmon (through ctlPath) to reopen logPath and resolves once the file is there. */
-export async function reopenLog(id: string, ctlPath: string, logPath: string, timeoutMs = 10_000): Promise<void> {
+/**
+ * Asks conmon (through ctlPath) to reopen logPath and resolves once the file is there. When the
+ * path holds the file conmon (conmonPid) writes, this does nothing; when it holds another file
+ * conmon would replace, it refuses and the file is kept.
+ */
+export async function reopenLog(id: string, ctlPath: string, logPath: string, conmonPid: number, timeoutMs = 10_000): Promise<void> {
+  const present = await fileIdentity(logPath);
+  if (present) {
+    if (await holdsOpen(conmonPid, present)) return;
+    throw failedPrecondition(
+      `reopen log of container "${id}": ${logPath} is not the file its monitor writes, and reopening would replace it (conmon truncates); move it away first`,
+    );
+  }
   const dir = dirname(logPath);
   const name = basename(logPath);
   let watcher: ReturnType<typeof watch> | undefined;

@@ -119,3 +119,16 @@ export function signalPid(pid: number, signal: NodeJS.Signals | number): boolean
     throw err;
   }
 }
+
+/**
+ * The wait status a zombie left (proc(5) field 52) as a shell-style code (status, or 128+signal),
+ * while pid is a zombie that started at startTime; undefined once reaped (or not a zombie).
+ */
+export async function zombieExitCode(pid: number, startTime: string): Promise<number | undefined> {
+  const f = await statFields(pid);
+  if (f?.[0] !== "Z" || f[19] !== startTime) return undefined;
+  const status = Number(f[49]);
+  if (!Number.isInteger(status) || status < 0) return undefined;
+  const signal = status & 0x7f;
+  return signal === 0 ? (status >> 8) & 0xff : 128 + signal;
+}

@@ -15,12 +15,15 @@ import { makeLogFile, reopenLog } from "./log-reopen.js";
 import { procStartTime, processAlive, signalPid } from "./proc.js";
 import { Runc, RuncError, type RuncState } from "./runc.js";
 import { withSpan } from "../trace/span.js";
+import { monitorAlive, unmonitoredEnd, type UnmonitoredEnd } from "./unmonitored.js";
 
 const log = logger("oci");
 
 /** How long a SIGKILLed container gets to be reported by conmon before stop/delete give up. */
 const KILL_WAIT_MS = 10_000;
 const DEFAULT_CREATE_TIMEOUT_MS = 60_000;
+/** How often a wait for an exit looks whether conmon is still there to report it. */
+const UNMONITORED_POLL_MS = 200;
 
 export interface OciRuntimeOptions {
   /** Berth's runtime state dir (config `state`); the driver's dirs go under it. */
@@ -61,20 +64,8 @@ export interface CreateContainerRequest {
   handler?: string | undefined;
 }
 
-/** What the service persists per container so a restarted Berth can adopt it (JSON-safe). */
-export interface ContainerProcess {
-  id: string;
-  bundleDir: string;
-  persistDir: string;
-  logPath?: string | undefined;
-  /** Container init (host pid) and its /proc start time. */
-  pid: number;
-  pidStartTime: string;
-  conmonPid: number;
-  conmonStartTime: string;
-  /** The runtime handler it was created with (absent: the default runc). */
-  handler?: string;
-}
+import type { ContainerProcess } from "./container-process.js";
+export type { ContainerProcess };
 
 /** A container's liveness as seen after a restart (or any time). */
 export interface MonitorReport {
@@ -126,6 +117,8 @@ export class OciRuntime {
     const conmon = which(opts.conmonPath);
     if (!conmon) throw failedPrecondition(`conmon not found at "${opts.conmonPath}": install conmon or set runtime.conmon_path`);
     const rt = new OciRuntime(opts, runc, conmon);
+    // ExecSync pid files are scratch of one daemon's calls: any found at start is a dead daemon's.
+    await rm(rt.dirs.execDir, { recursive: true, force: true });
     for (const d of [rt.dirs.runcRoot, rt.dirs.socketDir, rt.dirs.execDir, ...[...rt.#handlers.values()].map((r) => r.root)]) await mkdir(d, { recursive: true, mode: 0o700 });
     await rt.exits.start();
     return rt;
@@ -224,10 +217,10 @@ export class OciRuntime {
   async stop(id: string, signal: NodeJS.Signals | number, timeoutMs: number): Promise<ContainerExit> {
     let exit = await this.exits.readExit(id);
     if (exit) return exit;
-    if (await this.kill(id, signal)) exit = await this.exits.waitForExit(id, timeoutMs);
+    if (await this.kill(id, signal)) exit = await this.#waitEnd(id, timeoutMs, signal === "SIGKILL" || signal === 9 ? 137 : undefined);
     if (!exit) {
       await this.kill(id, "SIGKILL");
-      exit = await this.exits.waitForExit(id, KILL_WAIT_MS);
+      exit = await this.#waitEnd(id, KILL_WAIT_MS, 137);
     }
     if (!exit) exit = await this.#lostMonitorExit(id);
     return exit;
@@ -252,7 +245,7 @@ export class OciRuntime {
         }
       }
       signalPid(rec.pid, "SIGKILL");
-      if (!(await this.exits.waitForExit(id, KILL_WAIT_MS))) log.warn({ id }, "no exit reported after SIGKILL; deleting anyway");
+      if (!(await this.#waitEnd(id, KILL_WAIT_MS, 137))) log.warn({ id }, "no exit reported after SIGKILL; deleting anyway");
     }
     try {
       await this.#runcOf(id).delete(id);
@@ -290,14 +283,15 @@ export class OciRuntime {
     return execSync(this.#runcOf(id), this.dirs.execDir, id, cmd, opts);
   }
 
-  /** After kubelet renamed the log away: conmon opens a new file at the same path. */
+  /** After kubelet renamed the log away: conmon opens a new file at the same path (no rename: nothing to do). */
   async reopenLog(id: string, timeoutMs?: number): Promise<void> {
     const rec = this.#require(id);
     if (!rec.logPath) throw failedPrecondition(`container "${id}" has no log file to reopen`);
     if (!(await processAlive(rec.conmonPid, rec.conmonStartTime || undefined))) {
-      throw failedPrecondition(`container "${id}" is not running: its log cannot be reopened`);
+      const why = (await processAlive(rec.pid, rec.pidStartTime || undefined)) ? "its monitor (conmon) died, so nothing writes its log" : "it is not running";
+      throw failedPrecondition(`container "${id}": ${why}; its log cannot be reopened`);
     }
-    await reopenLog(id, bundleFiles(rec.bundleDir).ctl, rec.logPath, timeoutMs);
+    await reopenLog(id, bundleFiles(rec.bundleDir).ctl, rec.logPath, rec.conmonPid, timeoutMs);
   }
 
   /** True once conmon saw a cgroup OOM event for the container (v1 eventfd, v2 memory.events). */
@@ -342,6 +336,41 @@ export class OciRuntime {
 
   known(id: string): ContainerProcess | undefined {
     return this.#known.get(id);
+  }
+
+  /** Whether the container's conmon still runs; true for a container this driver does not know. */
+  async monitorAlive(id: string): Promise<boolean> {
+    const rec = this.#known.get(id);
+    return !rec || monitorAlive(rec);
+  }
+
+  /**
+   * For a container whose conmon died: undefined while conmon runs (it reports the exit) or the
+   * container process still does; otherwise how it ended, as well as can be learned.
+   */
+  async unmonitoredEnd(id: string): Promise<UnmonitoredEnd | undefined> {
+    const rec = this.#known.get(id);
+    if (!rec || (await monitorAlive(rec))) return undefined;
+    return unmonitoredEnd(rec, () => this.#exitOf(rec));
+  }
+
+  /**
+   * The exit within ms: conmon's report, or, once conmon is found gone (even mid-wait), the end
+   * read from /proc; ifGone is the code to report for a process gone without a trace.
+   */
+  async #waitEnd(id: string, ms: number, ifGone?: number): Promise<ContainerExit | undefined> {
+    const deadline = Date.now() + ms;
+    for (;;) {
+      const left = deadline - Date.now();
+      const exit = await this.exits.waitForExit(id, Math.max(0, Math.min(left, UNMONITORED_POLL_MS)));
+      if (exit) return exit;
+      const rec = this.#known.get(id);
+      if (rec && !(await monitorAlive(rec))) {
+        const end = await unmonitoredEnd(rec, () => this.#exitOf(rec), ifGone);
+        if (end) return end.exit;
+      }
+      if (left <= UNMONITORED_POLL_MS) return undefined;
+    }
   }
 
   #require(id: string): ContainerProcess {

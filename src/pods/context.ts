@@ -50,6 +50,8 @@ export interface PodDeps {
   hostHosts?: string;
   /** Where sandbox lifecycle events go (GetContainerEvents). */
   events?: Publisher<ContainerEventResponse>;
+  /** Set when the host rebooted since the records were written (why): no recorded pid is trusted. */
+  rebooted?: string;
 }
 
 /** Told of every pod saved or dropped (sandbox events); set by the service. */

@@ -2,6 +2,7 @@
 // host (or config) calls for, the CNI driver, and the directories under the state dir.
 import { join } from "node:path";
 import type { Config } from "../config/config.js";
+import { removeStaleTemps } from "../network/cni/cache.js";
 import { openCgroupDriver } from "../oci/cgroups-driver.js";
 import { defaultCgroupDriver, systemdRunning } from "../oci/cgroups.js";
 import type { Store } from "../store/db.js";
@@ -21,11 +22,14 @@ export interface PodHandlers {
   ready: Promise<void>;
 }
 
-export async function openPodService(config: Config, store: Store, network: PodNetworkDriver, handlers: PodHandlers, events?: Publisher<ContainerEventResponse>): Promise<PodService> {
+export async function openPodService(config: Config, store: Store, network: PodNetworkDriver, handlers: PodHandlers, events?: Publisher<ContainerEventResponse>, rebooted?: string): Promise<PodService> {
   const driver = config.runtime.cgroupDriver || defaultCgroupDriver();
   if (driver === "systemd" && !systemdRunning()) {
     log.warn("runtime.cgroup_driver is systemd but systemd is not running: RunPodSandbox will fail until it is set to cgroupfs");
   }
+  // Nothing writes the CNI cache before the pod service serves: a temp file there is a dead daemon's.
+  const stale = await removeStaleTemps(join(config.root, "cni-cache"));
+  if (stale.length > 0) log.info({ files: stale }, "removed CNI cache temp files left by an interrupted write");
   const cgroups = await openCgroupDriver({ name: driver, defaultParent: config.pods.cgroupParent });
   return PodService.open({
     store: new PodStore(store),
@@ -38,5 +42,6 @@ export async function openPodService(config: Config, store: Store, network: PodN
     unusableHandlers: handlers.unusable,
     handlersReady: handlers.ready,
     ...(events ? { events } : {}),
+    ...(rebooted ? { rebooted } : {}),
   });
 }

@@ -10,7 +10,8 @@ import { releaseAll } from "./teardown.js";
 
 const log = logger("pods");
 
-async function whyNotReady(pod: Pod): Promise<string | undefined> {
+async function whyNotReady(ctx: PodContext, pod: Pod): Promise<string | undefined> {
+  if (ctx.deps.rebooted) return ctx.deps.rebooted;
   for (const [kind, path] of Object.entries(pod.rec.pins)) {
     if (path && !(await isNamespaceFile(path))) return `${kind} namespace pin ${path} is gone`;
   }
@@ -31,10 +32,15 @@ export async function loadPods(ctx: PodContext): Promise<Pod[]> {
     }
     ctx.pods.set(rec.id, pod);
     markLoaded(pod);
+    if (ctx.deps.rebooted && rec.infra) {
+      // Its pid may name another process in this boot: never signal it.
+      delete rec.infra;
+      ctx.save(pod);
+    }
     if (rec.phase === "creating" || rec.phase === "failed") {
       leftovers.push(pod);
     } else if (rec.phase === "ready") {
-      const why = await whyNotReady(pod);
+      const why = await whyNotReady(ctx, pod);
       if (why) {
         rec.phase = "notready";
         rec.reason = why;

@@ -7,12 +7,13 @@ import { PodContext, type ContainerHooks, type PodDeps } from "./context.js";
 import { listPods } from "./list.js";
 import { isVisible, type Pod } from "./record.js";
 import { cleanUpLeftover, loadPods } from "./recover.js";
+import { killOrphanInfras } from "./infra-orphans.js";
 import { removePodById } from "./remove.js";
 import { runPod } from "./run.js";
 import { podSpec } from "./spec.js";
 import { podStatus, sandboxStatus } from "./status.js";
 import { podEventWatcher } from "./events.js";
-import { stopPodById } from "./stop.js";
+import { finishInterruptedStops, stopPodById } from "./stop.js";
 
 const log = logger("pods");
 
@@ -35,12 +36,16 @@ export class PodService {
   static async open(deps: PodDeps): Promise<PodService> {
     const s = new PodService(deps);
     const leftovers = await loadPods(s.ctx);
+    await killOrphanInfras(s.ctx).catch((err: unknown) => log.warn({ err: (err as Error).message }, "looking for orphaned infra processes failed"));
     s.background = Promise.all(leftovers.map((p) => cleanUpLeftover(s.ctx, p)));
     return s;
   }
 
+  /** Also finishes, in the background, Stops a daemon death cut short (they need the containers). */
   setContainerHooks(h: ContainerHooks): void {
     this.ctx.hooks = h;
+    const prior = this.background;
+    this.background = Promise.all([prior, finishInterruptedStops(this.ctx)]);
   }
 
   /** Same metadata (name, namespace, uid, attempt) gives the same pod: in flight, made, or retried after a failure. */

@@ -82,3 +82,11 @@ export async function findCaches(dir: string, containerId: string, ifName: strin
 export async function removeCache(dir: string, networkName: string, containerId: string, ifName: string): Promise<void> {
   await rm(cachePath(dir, networkName, containerId, ifName), { force: true });
 }
+
+/** Temp files of writes cut short by a daemon death (writeFileAtomic's `.<name>.<hex>.tmp`); call at start only. */
+export async function removeStaleTemps(dir: string): Promise<string[]> {
+  const names = await readdir(dir).catch(() => [] as string[]);
+  const stale = names.filter((n) => /^\..+\.[0-9a-f]{12}\.tmp$/.test(n));
+  await Promise.all(stale.map((n) => rm(join(dir, n), { force: true })));
+  return stale;
+}
