@@ -43,6 +43,9 @@ class NetnsHelper {
   private stderr = "";
   private gone: Error | undefined;
   readonly exited: Promise<void>;
+  /** Settles when the helper said it runs in the namespace, or failed to get there. */
+  private readonly ready: Promise<void>;
+  private markReady: () => void = () => undefined;
 
   constructor(readonly netns: string) {
     // The pin path is on the command line too, so process listings (and leak checks) see whose it is.
@@ -53,6 +56,7 @@ class NetnsHelper {
     this.child.stderr!.on("data", (b: Buffer) => {
       if (this.stderr.length < 2048) this.stderr += b.toString("utf8");
     });
+    this.ready = new Promise((resolve) => (this.markReady = resolve));
     this.child.on("message", (m: unknown, handle: unknown) => this.answer(m, handle));
     this.exited = new Promise((resolve) => {
       this.child.once("error", (err) => {
@@ -70,8 +74,9 @@ class NetnsHelper {
     return this.gone === undefined;
   }
 
-  dial(port: number): Promise<Socket> {
-    if (this.gone) return Promise.reject(this.gone);
+  async dial(port: number): Promise<Socket> {
+    await this.ready;
+    if (this.gone) throw this.gone;
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
@@ -80,13 +85,15 @@ class NetnsHelper {
       }, ANSWER_TIMEOUT_MS);
       this.pending.set(id, { resolve, reject, timer });
       this.child.send({ id, port }, (err) => {
-        if (err) this.settle(id, undefined, new Error(`dial helper in ${this.netns}: ${err.message}`));
+        // The channel broke: the helper is exiting, and its exit says why.
+        if (err) void this.exited.then(() => this.settle(id, undefined, this.gone ?? err));
       });
     });
   }
 
   private answer(m: unknown, handle: unknown): void {
-    const a = m as { id?: unknown; ok?: unknown; error?: unknown } | null;
+    const a = m as { id?: unknown; ok?: unknown; error?: unknown; ready?: unknown } | null;
+    if (typeof a === "object" && a !== null && a.ready === true) this.markReady();
     if (typeof a !== "object" || a === null || typeof a.id !== "number") return;
     if (a.ok === true && handle && typeof (handle as Socket).pipe === "function") this.settle(a.id, handle as Socket);
     else this.settle(a.id, undefined, new Error(typeof a.error === "string" ? a.error : "the dial helper answered without a socket"));
@@ -106,6 +113,7 @@ class NetnsHelper {
 
   private fail(err: Error): void {
     this.gone ??= err;
+    this.markReady();
     for (const id of [...this.pending.keys()]) this.settle(id, undefined, err);
   }
 
