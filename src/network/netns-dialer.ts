@@ -174,6 +174,8 @@ export class PodDialers {
       s.destroy();
       throw new Error(`pod sandbox ${podId} was stopped`);
     }
+    // Half-close passes through: the client's FIN ends our writing, not the pod's answer.
+    s.allowHalfOpen = true;
     e.sockets.add(s);
     s.once("close", () => e.sockets.delete(s));
     return s;
