@@ -46,16 +46,24 @@ export class ChannelStream extends Duplex {
 export class WsChannels {
   readonly streams: ChannelStream[];
   readonly closed: Promise<void>;
+  private idleTimer: NodeJS.Timeout | undefined;
 
+  /** `idleTimeoutMs`: no message either way for this long closes the connection (0: never). */
   constructor(
     private readonly ws: WebSocket,
     readonly protocol: WsProtocol,
     modes: readonly ChannelMode[],
+    private readonly idleTimeoutMs = 0,
   ) {
     this.streams = modes.map((m, i) => new ChannelStream(this, i, m));
-    ws.on("message", (data, isBinary) => this.receive(toBuffer(data), isBinary));
+    ws.on("message", (data, isBinary) => {
+      this.touch();
+      this.receive(toBuffer(data), isBinary);
+    });
+    this.touch();
     this.closed = new Promise((resolve) => {
       ws.once("close", () => {
+        clearTimeout(this.idleTimer);
         for (const s of this.streams) {
           if (!s.readableEnded) s.push(null);
           // Nothing more can be sent: a writer still going gets an error, not a hang.
@@ -64,6 +72,17 @@ export class WsChannels {
         resolve();
       });
     });
+  }
+
+  private touch(): void {
+    if (this.idleTimeoutMs <= 0) return;
+    clearTimeout(this.idleTimer);
+    this.idleTimer = setTimeout(() => {
+      log.debug({ idleMs: this.idleTimeoutMs }, "WebSocket idle; closing");
+      this.close(1000, "idle timeout");
+      // A peer that does not answer the close handshake is cut.
+      setTimeout(() => this.terminate(), 5000).unref();
+    }, this.idleTimeoutMs);
   }
 
   private receive(msg: Buffer, _isBinary: boolean): void {
@@ -93,6 +112,7 @@ export class WsChannels {
 
   send(channel: number, data: Buffer, cb: (err?: Error | null) => void): void {
     if (this.ws.readyState !== this.ws.OPEN) return cb(new Error("the WebSocket is closed"));
+    this.touch();
     const frame = encodeMessage(this.protocol.codec, channel, data);
     this.ws.send(frame, { binary: typeof frame !== "string" }, (err) => cb(err ?? null));
   }
