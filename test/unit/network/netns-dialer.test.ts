@@ -140,6 +140,10 @@ test("a host-network pod is dialed on the host, without a helper", async (t) => 
   const s = await lease.dial(port);
   let got = "";
   s.setEncoding("utf8").on("data", (d: string) => (got += d));
+  // Half-close passes through: the pod's FIN does not end our side by itself.
+  await once(s, "end");
+  assert.equal(s.writable, true);
+  s.end();
   await once(s, "close");
   assert.equal(got, "host-side\n");
   assert.equal(dialers.helperCount(), 0);
