@@ -58,6 +58,30 @@ fi
 log "building"
 node node_modules/typescript/bin/tsc -p tsconfig.json
 
+# crictl v1.26.1, the Go reference client the interop tests run, from the shared tools beside the
+# checkout (CI: ../shared/tools/crictl.gz); unpacked into the ignored .tools/cri-tools and verified.
+if [ -n "${BERTH_SETUP_TEST:-}" ]; then
+  crictl_gz="$repo/../shared/tools/crictl.gz"
+  crictl_bin="$repo/.tools/cri-tools/crictl"
+  crictl_sha=053b899776014bf5f5042c5af56445472847bfe816b90981af8f1031dbeaddef
+  if ! echo "$crictl_sha  $crictl_bin" | sha256sum -c --status 2>/dev/null; then
+    if [ -f "$crictl_gz" ]; then
+      log "unpacking crictl from $crictl_gz"
+      mkdir -p "$(dirname "$crictl_bin")"
+      gunzip -c "$crictl_gz" > "$crictl_bin.tmp"
+      if ! echo "$crictl_sha  $crictl_bin.tmp" | sha256sum -c --status; then
+        rm -f "$crictl_bin.tmp"
+        echo "setup: $crictl_gz does not unpack to crictl v1.26.1 (sha256 mismatch)" >&2
+        exit 1
+      fi
+      chmod 755 "$crictl_bin.tmp"
+      mv "$crictl_bin.tmp" "$crictl_bin"
+    else
+      log "no $crictl_gz: the crictl interop tests will skip (and fail under CI=true)"
+    fi
+  fi
+fi
+
 # `berth` on PATH for users and scripts.
 if [ "$(id -u)" = 0 ]; then ln -sf "$repo/bin/berth" /usr/local/bin/berth; "$repo/bin/berth" network init >&2; fi
 

@@ -17,7 +17,7 @@ export interface Config {
   network: { confDir: string; binDirs: string[] };
   runtime: { defaultHandler: string; cgroupDriver: "" | "cgroupfs" | "systemd"; runcPath: string; conmonPath: string };
   pods: { shmSize: number; cgroupParent: string };
-  streaming: { address: string };
+  streaming: { address: string; tlsCert: string; tlsKey: string; tlsClientCa: string; idleTimeoutMs: number; tokenTtlMs: number; maxSessions: number };
   metrics: { address: string };
   /** Where the values came from, for `Status verbose` and error messages. */
   source: { file: string; fileFound: boolean };
@@ -166,7 +166,15 @@ function toConfig(v: Map<string, Value>, source: Config["source"]): Config {
       conmonPath: s("runtime.conmon_path"),
     },
     pods: { shmSize: n("pods.shm_size"), cgroupParent: s("pods.cgroup_parent") },
-    streaming: { address: s("streaming.address") },
+    streaming: {
+      address: s("streaming.address"),
+      tlsCert: s("streaming.tls_cert"),
+      tlsKey: s("streaming.tls_key"),
+      tlsClientCa: s("streaming.tls_client_ca"),
+      idleTimeoutMs: parseDuration(s("streaming.idle_timeout"))!,
+      tokenTtlMs: parseDuration(s("streaming.token_ttl"))!,
+      maxSessions: n("streaming.max_sessions"),
+    },
     metrics: { address: s("metrics.address") },
     source,
   };

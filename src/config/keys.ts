@@ -37,6 +37,12 @@ export const KEYS: readonly KeySpec[] = [
   { path: "pods.shm_size", type: { kind: "int", min: 1 << 20, max: 2 ** 40 }, default: 64 * 1024 * 1024, doc: "Size in bytes of each pod's /dev/shm tmpfs." },
   { path: "pods.cgroup_parent", type: { kind: "string" }, default: "", doc: "Where pod cgroups go when a pod names no cgroup_parent: a path (cgroupfs) or a slice (systemd); empty: /berth or berth.slice." },
   { path: "streaming.address", type: { kind: "address" }, default: "127.0.0.1:0", doc: "Listen address of the exec/attach/port-forward server; port 0 picks a free port." },
+  { path: "streaming.tls_cert", type: { kind: "string" }, default: "", doc: "PEM certificate (absolute path) for the streaming server; empty: plain http. Needs streaming.tls_key." },
+  { path: "streaming.tls_key", type: { kind: "string" }, default: "", doc: "PEM private key (absolute path) for streaming.tls_cert." },
+  { path: "streaming.tls_client_ca", type: { kind: "string" }, default: "", doc: "PEM CA bundle (absolute path): with TLS, clients must present a certificate it signed." },
+  { path: "streaming.idle_timeout", type: { kind: "duration" }, default: "4h", doc: "A streaming connection with no traffic for this long is closed." },
+  { path: "streaming.token_ttl", type: { kind: "duration" }, default: "1m", doc: "How long an Exec/Attach/PortForward URL stays valid (single use)." },
+  { path: "streaming.max_sessions", type: { kind: "int", min: 1, max: 100000 }, default: 256, doc: "Streaming connections served at once; more get 503." },
   { path: "metrics.address", type: { kind: "address" }, default: "127.0.0.1:9464", doc: "Listen address of the Prometheus /metrics endpoint; empty disables it." },
 ];
 

@@ -1,6 +1,8 @@
 // The container service: CreateContainer, Start, Stop, Remove, Status, List, ExecSync,
 // ReopenContainerLog and resource updates over the in-memory index, plus the pod service's hooks.
 import type {
+  AttachRequest,
+  ExecRequest,
   Container as CriContainer,
   ContainerFilter,
   ContainerStatus,
@@ -15,6 +17,8 @@ import { logger } from "../util/log.js";
 import { ContainerContext, type ContainerDeps } from "./context.js";
 import { createContainer, type CreateCaller } from "./create.js";
 import { execSync, reopenLog } from "./exec.js";
+import { attachUrl, execUrl, runAttach, runExec, type StreamIssuer } from "./stream.js";
+import type { RemoteCommandSession, SessionResult } from "../streaming/remotecommand/session.js";
 import { onExit } from "./exits.js";
 import { listContainers } from "./list.js";
 import { isVisible, type Container } from "./record.js";
@@ -35,6 +39,7 @@ export class ContainerService implements ContainerHooks {
   readonly ctx: ContainerContext;
   private background: Promise<unknown> = Promise.resolve();
   readonly stats: StatsRpc;
+  private streaming: StreamIssuer | undefined;
   private readonly exitListener;
 
   private constructor(deps: ContainerDeps) {
@@ -52,6 +57,27 @@ export class ContainerService implements ContainerHooks {
     const leftovers = await loadContainers(s.ctx);
     s.background = Promise.all(leftovers.map((c) => cleanUpLeftover(s.ctx, c)));
     return s;
+  }
+
+  /** The streaming server the Exec and Attach URLs come from (set once it listens). */
+  setStreaming(issuer: StreamIssuer): void {
+    this.streaming = issuer;
+  }
+
+  execUrl(req: ExecRequest): Promise<string> {
+    return execUrl(this.ctx, this.streaming, req);
+  }
+
+  attachUrl(req: AttachRequest): Promise<string> {
+    return attachUrl(this.ctx, this.streaming, req);
+  }
+
+  runExec(req: ExecRequest, session: RemoteCommandSession): Promise<SessionResult> {
+    return runExec(this.ctx, req, session);
+  }
+
+  runAttach(req: AttachRequest, session: RemoteCommandSession): Promise<SessionResult> {
+    return runAttach(this.ctx, req, session);
   }
 
   create(req: CreateContainerRequest, caller?: CreateCaller): Promise<string> {

@@ -17,6 +17,7 @@ import { imageHandlers } from "../server/images.js";
 import { openContainerService } from "../containers/open.js";
 import { containerHandlers } from "../server/containers.js";
 import { claimSocketPath, restrictSocket } from "./socket.js";
+import { startStreaming } from "./streaming.js";
 import { authorityFixingDuplex } from "../server/h2-authority.js";
 import { createServer as createNetServer, type Server as NetServer } from "node:net";
 import { logger } from "../util/log.js";
@@ -57,6 +58,7 @@ export async function runDaemon(config: Config): Promise<number> {
     closables.push(images);
     const containers = await openContainerService(config, store, pods, images);
     closables.push(containers.oci, containers.service);
+    closables.push(await startStreaming(config, containers.service));
     server = createCriServer({
       runtime: { ...runtimeInfoHandlers(info), ...podHandlers(pods), ...containerHandlers(containers.service) },
       image: { ...imageHandlers(images) },

@@ -1,13 +1,14 @@
 // OciRuntime: what the container service calls to run containers — runc under conmon with
 // Berth's own runc root — so no caller needs to know a conmon flag, a pid file or an exit file.
-import { existsSync } from "node:fs";
-import { access, mkdir, rm } from "node:fs/promises";
+import { constants, existsSync } from "node:fs";
+import { access, mkdir, open, rm } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { Code, deadlineExceeded, failedPrecondition } from "../errors.js";
 import { logger } from "../util/log.js";
 import { which } from "../util/which.js";
 import { attachSocketPath, bundleFiles, ociStateDirs, persistFiles, type OciStateDirs } from "./bundle.js";
 import { conmonCreate } from "./conmon.js";
+import { ExecAttach } from "./exec-attach.js";
 import { execSync, type ExecSyncOptions, type ExecSyncResult } from "./exec-sync.js";
 import { ExitWatcher, readExitFile, type ContainerExit } from "./exits.js";
 import { reopenLog } from "./log-reopen.js";
@@ -263,6 +264,37 @@ export class OciRuntime {
   /** True once conmon saw a cgroup OOM event for the container (v1 eventfd, v2 memory.events). */
   async oomKilled(id: string): Promise<boolean> {
     return this.#oom(this.#require(id));
+  }
+
+  /** Starts cmd in container id under `conmon --exec-attach`, attached; see ExecAttach. */
+  async execAttach(id: string, o: { cmd: readonly string[]; tty: boolean; stdin: boolean; initialSize?: { width: number; height: number } | undefined }): Promise<ExecAttach> {
+    const rec = this.#require(id);
+    return ExecAttach.start({
+      conmonPath: this.conmonPath,
+      runc: this.runc,
+      containerId: id,
+      containerBundle: rec.bundleDir,
+      execRoot: this.dirs.execDir,
+      socketDir: this.dirs.socketDir,
+      cmd: o.cmd,
+      tty: o.tty,
+      stdin: o.stdin,
+      logLevel: this.#opts.conmonLogLevel ?? "error",
+      syslog: this.#syslog,
+      systemdCgroup: this.#opts.systemdCgroup ?? false,
+      initialSize: o.initialSize,
+    });
+  }
+
+  /** Resizes the container's own terminal through conmon's ctl fifo ("1 <height> <width>"). */
+  async resizeTerminal(id: string, width: number, height: number): Promise<void> {
+    const rec = this.#require(id);
+    const fh = await open(bundleFiles(rec.bundleDir).ctl, constants.O_WRONLY | constants.O_NONBLOCK);
+    try {
+      await fh.write(`1 ${Math.trunc(height)} ${Math.trunc(width)}\n`);
+    } finally {
+      await fh.close();
+    }
   }
 
   attachSocketPath(id: string): string {

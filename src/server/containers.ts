@@ -14,6 +14,8 @@ type Handlers = Pick<
   | "containerStatus"
   | "listContainers"
   | "execSync"
+  | "exec"
+  | "attach"
   | "reopenContainerLog"
   | "updateContainerResources"
   | "updatePodSandboxResources"
@@ -49,6 +51,8 @@ export function containerHandlers(containers: ContainerService): Handlers {
     containerStatus: unary("ContainerStatus", (req) => containers.status(containerId(req.containerId, "ContainerStatus"), req.verbose)),
     listContainers: unary("ListContainers", (req) => ({ containers: containers.list(req.filter) })),
     execSync: unary("ExecSync", (req) => containers.execSync(containerId(req.containerId, "ExecSync"), req.cmd, req.timeout)),
+    exec: unary("Exec", async (req) => ({ url: await containers.execUrl({ ...req, containerId: containerId(req.containerId, "Exec") }) })),
+    attach: unary("Attach", async (req) => ({ url: await containers.attachUrl({ ...req, containerId: containerId(req.containerId, "Attach") }) })),
     reopenContainerLog: unary("ReopenContainerLog", async (req) => {
       await containers.reopenLog(containerId(req.containerId, "ReopenContainerLog"));
       return {};

@@ -1,10 +1,8 @@
 // The reference Go client against Berth for images and pod sandboxes: crictl 1.26.1 pulls
 // through a hosts.toml mirror, lists, inspects and removes images, and runs pods on real CNI.
-// crictl is built from cri-tools on developer machines only (never by CI or this repo), so
-// this file skips where the binary is absent; the same paths are covered through grpc-js.
+// crictl comes from scripts/setup.sh (test/fixtures/crictl.ts): skipped where absent, failed under CI=true.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { existsSync } from "node:fs";
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -12,10 +10,11 @@ import { podEnv, run } from "./pods-kit.js";
 import { startRegistry } from "../fixtures/registry.js";
 import { pushBusybox } from "../fixtures/images.js";
 
-const CRICTL = "/opt/cri-tools/bin/crictl";
+import { crictlOrSkip } from "../fixtures/crictl.js";
 
 test("crictl pull, images, inspecti, imagefsinfo, runp, pods, inspectp, stopp, rmp, rmi", async (t) => {
-  if (!existsSync(CRICTL)) return t.skip(`reference client not built on this machine: ${CRICTL}`);
+  const CRICTL = crictlOrSkip(t);
+  if (!CRICTL) return;
   const reg = await startRegistry({});
   t.after(() => reg.stop());
   const pushed = await pushBusybox(reg, "library/busybox", "latest");

@@ -3,7 +3,6 @@
 import { test, type TestContext } from "node:test";
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
-import { existsSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import net from "node:net";
 import { tmpdir } from "node:os";
@@ -14,7 +13,9 @@ import { RuntimeServiceClient, RuntimeServiceService, type VersionResponse } fro
 import { unimplementedService } from "../../../src/server/unimplemented.js";
 import { authorityFixingDuplex } from "../../../src/server/h2-authority.js";
 
-const CRICTL = "/opt/cri-tools/bin/crictl";
+import { crictlOrSkip } from "../../fixtures/crictl.js";
+
+let CRICTL = "";
 
 interface Served {
   path: string;
@@ -68,10 +69,9 @@ function crictl(path: string, ...args: string[]): Promise<{ code: number; stdout
 }
 
 test("crictl 1.26.1 (grpc-go 1.51, :authority = socket path) works through the Duplex", async (t) => {
-  if (!existsSync(CRICTL)) {
-    t.skip("crictl not built on this machine: /opt/cri-tools/bin/crictl");
-    return;
-  }
+  const found = crictlOrSkip(t);
+  if (!found) return;
+  CRICTL = found;
   // Without the Duplex: the bug, every call refused by nghttp2.
   const raw = await serve(t, false);
   const bad = await crictl(raw.path, "version");
