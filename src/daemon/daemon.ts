@@ -18,6 +18,7 @@ import { openContainerService } from "../containers/open.js";
 import { containerHandlers } from "../server/containers.js";
 import { claimSocketPath, restrictSocket } from "./socket.js";
 import { startStreaming } from "./streaming.js";
+import { portForwardHandlers } from "../server/portforward.js";
 import { authorityFixingDuplex } from "../server/h2-authority.js";
 import { createServer as createNetServer, type Server as NetServer } from "node:net";
 import { logger } from "../util/log.js";
@@ -58,9 +59,10 @@ export async function runDaemon(config: Config): Promise<number> {
     closables.push(images);
     const containers = await openContainerService(config, store, pods, images);
     closables.push(containers.oci, containers.service);
-    closables.push(await startStreaming(config, containers.service));
+    const streaming = await startStreaming(config, containers.service, pods);
+    closables.push(streaming);
     server = createCriServer({
-      runtime: { ...runtimeInfoHandlers(info), ...podHandlers(pods), ...containerHandlers(containers.service) },
+      runtime: { ...runtimeInfoHandlers(info), ...podHandlers(pods), ...containerHandlers(containers.service), ...portForwardHandlers(streaming.portForward) },
       image: { ...imageHandlers(images) },
     });
     listener = await bind(server, config.socket);

@@ -6,9 +6,9 @@ import { parseDuration } from "../../config/config.js";
 import { call, type CriClient } from "../client.js";
 import { UsageError } from "../output.js";
 import { splitExecArgs } from "./containers.js";
-import { DEFAULT_DETACH_KEYS, parseDetachKeys } from "../stream/detach-keys.js";
+import { runRemoteCommand } from "../../streaming/remotecommand/client.js";
+import { DEFAULT_DETACH_KEYS, DetachStream, parseDetachKeys } from "../stream/detach-keys.js";
 import { parsePortMapping, startPortForward } from "../stream/port-forward.js";
-import { runRemoteCommand } from "../stream/remotecommand.js";
 import { openTerminal, type LocalTerminal } from "../stream/terminal.js";
 
 export const STREAM_USAGE = `  berth exec [-i] [-t] [--detach-keys KEYS] ID CMD [ARG...]   run a command in a container; without -i/-t it waits and passes the exit code on (ExecSync)
@@ -76,26 +76,40 @@ export function parseStreamArgs(cmd: StreamCommand, args: readonly string[]): St
   };
 }
 
-/** Runs a session with the local terminal in raw mode when -t and stdin is a terminal. */
+/**
+ * Runs a session with Berth's SPDY client; with -t at a terminal, in raw mode with resizes.
+ * Typing the detach keys (-i) cuts the connection and leaves the process running.
+ */
 async function session(url: string, a: StreamArgs): Promise<number> {
   const terminal: LocalTerminal | undefined = a.tty && process.stdin.isTTY ? openTerminal() : undefined;
+  let detached = false;
+  let abort: (() => void) | undefined;
+  const stdin = a.interactive
+    ? process.stdin.pipe(new DetachStream(a.detachKeys, () => {
+        detached = true;
+        abort?.();
+      }))
+    : undefined;
   try {
     const r = await runRemoteCommand(url, {
-      stdin: a.interactive ? process.stdin : null,
+      stdin,
       stdout: process.stdout,
-      stderr: a.tty ? null : process.stderr,
+      stderr: a.tty ? undefined : process.stderr,
       tty: a.tty,
-      terminal,
-      detachKeys: a.interactive ? a.detachKeys : Buffer.alloc(0),
+      resizes: terminal?.sizes(),
+      onReady: (cut) => (abort = cut),
     });
-    if ("detached" in r) {
+    if (detached) {
       terminal?.restore();
-      process.stderr.write("\r\nberth: detached (the container keeps running)\n");
+      process.stderr.write("\r\nberth: detached (the process keeps running)\n");
       return 0;
     }
+    if ("error" in r) throw new Error(r.error);
     return r.exitCode;
   } finally {
     terminal?.restore();
+    process.stdin.unpipe();
+    process.stdin.pause();
   }
 }
 

@@ -1,5 +1,6 @@
 // Detach keys for `berth exec -it` / `berth attach` (docker's and crictl's syntax, default
 // ctrl-p,ctrl-q): parsing, and a filter over stdin bytes that holds a partial match back.
+import { Transform, type TransformCallback } from "node:stream";
 
 export const DEFAULT_DETACH_KEYS = "ctrl-p,ctrl-q";
 
@@ -54,5 +55,27 @@ export class DetachFilter {
       if (this.held === this.keys.length) return { forward: Buffer.from(out), detach: true };
     }
     return { forward: Buffer.from(out), detach: false };
+  }
+}
+
+/** stdin with the detach sequence taken out: `onDetach` runs once it is typed, and the stream ends. */
+export class DetachStream extends Transform {
+  readonly #keys: DetachFilter;
+  private detached = false;
+
+  constructor(keys: Buffer, private readonly onDetach: () => void) {
+    super();
+    this.#keys = new DetachFilter(keys);
+  }
+
+  override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
+    if (this.detached) return cb();
+    const r = this.#keys.push(chunk);
+    if (r.forward.length > 0) this.push(r.forward);
+    if (r.detach) {
+      this.detached = true;
+      this.onDetach();
+    }
+    cb();
   }
 }

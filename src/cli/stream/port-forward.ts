@@ -3,8 +3,8 @@
 // requestid) on one upgraded connection, as kubectl does.
 import { once } from "node:events";
 import { createServer, type Server, type Socket } from "node:net";
-import { SpdyConnection } from "../../streaming/spdy/connection.js";
-import { upgradeToSpdy } from "./upgrade.js";
+import type { SpdyConnection } from "../../streaming/spdy/connection.js";
+import { dialSpdy } from "../../streaming/spdy/dial.js";
 
 export const PORTFORWARD_PROTOCOL = "portforward.k8s.io";
 
@@ -38,8 +38,7 @@ export interface PortForwardSession {
  * `log` gets kubectl's lines ("Forwarding from …", "Handling connection for …", errors).
  */
 export async function startPortForward(url: string, mappings: readonly PortMapping[], address: string, log: (line: string) => void): Promise<PortForwardSession> {
-  const up = await upgradeToSpdy(url, [PORTFORWARD_PROTOCOL]);
-  const conn = new SpdyConnection(up.socket, { server: false, head: up.head });
+  const { conn } = await dialSpdy(url, { protocols: [PORTFORWARD_PROTOCOL] });
   const servers: Server[] = [];
   const sockets = new Set<Socket>();
   let nextRequest = 0;

@@ -12,6 +12,8 @@ export interface LocalTerminal {
   size(): TerminalSize | undefined;
   /** Calls `fn` with the new size on every window change until restore(). */
   onResize(fn: (s: TerminalSize) => void): void;
+  /** The size now, then each change, until restore() (what the resize stream sends). */
+  sizes(): AsyncIterable<TerminalSize>;
   /** Leaves raw mode and stops watching; safe to repeat. */
   restore(): void;
 }
@@ -25,25 +27,43 @@ export function openTerminal(stdin: NodeJS.ReadStream = process.stdin, stdout: N
   const listeners: Array<() => void> = [];
   const size = (): TerminalSize | undefined => (output.isTTY && output.columns > 0 ? { width: output.columns, height: output.rows } : undefined);
   let restored = false;
+  let waiting: (() => void) | undefined;
+  const wake = () => {
+    const w = waiting;
+    waiting = undefined;
+    w?.();
+  };
   const restore = () => {
     if (restored) return;
     restored = true;
+    wake();
     if (input.isTTY) input.setRawMode(wasRaw);
     for (const l of listeners) process.off("SIGWINCH", l);
     process.off("exit", restore);
   };
   // Whatever ends the process, the user's terminal is not left raw.
   process.once("exit", restore);
-  return {
-    size,
-    onResize(fn) {
-      const l = () => {
-        const s = size();
-        if (s) fn(s);
-      };
-      listeners.push(l);
-      process.on("SIGWINCH", l);
-    },
-    restore,
+  const onResize = (fn: (s: TerminalSize) => void) => {
+    const l = () => {
+      const s = size();
+      if (s) fn(s);
+    };
+    listeners.push(l);
+    process.on("SIGWINCH", l);
   };
+  async function* sizes(): AsyncGenerator<TerminalSize> {
+    const queue: TerminalSize[] = [];
+    const first = size();
+    if (first) queue.push(first);
+    onResize((s) => {
+      queue.push(s);
+      wake();
+    });
+    while (!restored) {
+      const next = queue.shift();
+      if (next) yield next;
+      else await new Promise<void>((r) => (waiting = r));
+    }
+  }
+  return { size, onResize, sizes, restore };
 }

@@ -6,7 +6,13 @@ import { isPort } from "../../network/localhost-dial.js";
 import type { PodDialers } from "../../network/netns-dialer.js";
 import type { PodService } from "../../pods/service.js";
 import type { Pod } from "../../pods/record.js";
+import type { StreamKind, StreamRequests } from "../server.js";
 import type { PortForwardTarget } from "./spdy.js";
+
+/** Where the RPC stores the request and gets the URL (the streaming server). */
+export interface PortForwardIssuer {
+  issue<K extends StreamKind>(kind: K, request: StreamRequests[K]): string;
+}
 
 export interface PortForwardSessionTarget extends PortForwardTarget {
   /** The session ended: the pod's helper may go when no other session needs it. */
@@ -17,6 +23,7 @@ export class PortForwardPods {
   constructor(
     private readonly pods: PodService,
     private readonly dialers: PodDialers,
+    private readonly issuer: PortForwardIssuer,
   ) {
     // A stopped pod's forwarded connections and helper go before its network does.
     pods.onStop((id) => this.dialers.closePod(id));
@@ -37,6 +44,12 @@ export class PortForwardPods {
       if (!isPort(p)) throw invalid(`PortForward: port ${p} is not a TCP port (1-65535)`);
     }
     return this.ready(req.podSandboxId).rec.id;
+  }
+
+  /** PortForward: checks, then a single-use URL for the pod's full ID and the ports. */
+  url(req: PortForwardRequest): string {
+    const podSandboxId = this.validate(req);
+    return this.issuer.issue("portforward", { podSandboxId, port: [...req.port] });
   }
 
   /** At connection time (the pod may have stopped since the RPC): a dial target for one session. */

@@ -3,6 +3,8 @@
 import { EventEmitter } from "node:events";
 import type { Readable, Writable } from "node:stream";
 import type { RemoteCommandSession, SessionEvents, SessionResult, TerminalSize } from "../remotecommand/session.js";
+import { ResizeDecoder } from "../remotecommand/resize.js";
+import { statusText, statusV4 } from "../remotecommand/status.js";
 import type { ChannelMode, WsChannels } from "./channel-streams.js";
 
 export const STDIN = 0;
@@ -10,9 +12,6 @@ export const STDOUT = 1;
 export const STDERR = 2;
 export const ERROR = 3;
 export const RESIZE = 4;
-
-/** Resize text held while waiting for a complete JSON object; a client sending more is cut. */
-const MAX_RESIZE_BUFFER = 4096;
 
 export interface WsSessionOptions {
   stdin: boolean;
@@ -31,64 +30,6 @@ export function remoteCommandChannels(o: WsSessionOptions): ChannelMode[] {
     { read: false, write: true },
     { read: true, write: false },
   ];
-}
-
-/**
- * The remotecommand Status the error channel carries at the end (v4 and v5), as kubelet's
- * errorDecoderV4 expects it; v1 carries only the error text.
- */
-export function statusMessage(result: SessionResult, version: 1 | 4 | 5): string {
-  if ("exitCode" in result && result.exitCode === 0) return version >= 4 ? JSON.stringify({ metadata: {}, status: "Success" }) : "";
-  if ("exitCode" in result) {
-    const message = `command terminated with non-zero exit code: exit status ${result.exitCode}`;
-    if (version < 4) return message;
-    return JSON.stringify({
-      metadata: {},
-      status: "Failure",
-      message,
-      reason: "NonZeroExitCode",
-      details: { causes: [{ reason: "ExitCode", message: String(result.exitCode) }] },
-    });
-  }
-  if (version < 4) return result.error;
-  return JSON.stringify({
-    metadata: {},
-    status: "Failure",
-    message: `Internal error occurred: ${result.error}`,
-    reason: "InternalError",
-    details: { causes: [{ message: result.error }] },
-    code: 500,
-  });
-}
-
-/** Splits concatenated / newline-separated JSON resize objects; returns the sizes and the unfinished rest. */
-export function parseResizes(text: string): { sizes: TerminalSize[]; rest: string } {
-  const sizes: TerminalSize[] = [];
-  let depth = 0;
-  let start = -1;
-  let inString = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i];
-    if (inString) {
-      if (c === "\\") i++;
-      else if (c === '"') inString = false;
-      continue;
-    }
-    if (c === '"') inString = true;
-    else if (c === "{") {
-      if (depth++ === 0) start = i;
-    } else if (c === "}" && depth > 0 && --depth === 0) {
-      try {
-        const o = JSON.parse(text.slice(start, i + 1)) as { Width?: unknown; Height?: unknown };
-        const w = Number(o.Width);
-        const h = Number(o.Height);
-        if (Number.isInteger(w) && Number.isInteger(h) && w >= 0 && h >= 0 && w <= 65535 && h <= 65535) sizes.push({ width: w, height: h });
-      } catch {
-        // not JSON: ignored, as kubelet logs and skips a bad resize
-      }
-    }
-  }
-  return { sizes, rest: depth > 0 ? text.slice(start) : "" };
 }
 
 export class WsRemoteCommandSession implements RemoteCommandSession {
@@ -110,17 +51,10 @@ export class WsRemoteCommandSession implements RemoteCommandSession {
     this.stderr = o.stderr && !o.tty ? s[STDERR]! : null;
     this.tty = o.tty;
     this.stdinOnce = o.stdinOnce ?? false;
-    let pending = "";
-    s[RESIZE]!.setEncoding("utf8");
-    s[RESIZE]!.on("data", (chunk: string) => {
+    const sizes = new ResizeDecoder();
+    s[RESIZE]!.on("data", (chunk: Buffer) => {
       if (!this.tty) return;
-      const r = parseResizes(pending + chunk);
-      pending = r.rest;
-      if (pending.length > MAX_RESIZE_BUFFER) {
-        ch.close(1009, "resize message too large");
-        return;
-      }
-      for (const size of r.sizes) {
+      for (const size of sizes.push(chunk)) {
         this.lastSize = size;
         this.events.emit("resize", size);
       }
@@ -139,7 +73,7 @@ export class WsRemoteCommandSession implements RemoteCommandSession {
     if (this.finished) return;
     this.finished = true;
     const s = this.ch.streams;
-    const text = statusMessage(result, this.ch.protocol.version);
+    const text = this.ch.protocol.version >= 4 ? statusV4(result) : statusText(result);
     if (text !== "" && !this.isGone) await new Promise<void>((resolve) => s[ERROR]!.write(text, () => resolve()));
     this.ch.close(1000);
     await this.ch.closed;

@@ -9,7 +9,7 @@ import { WebSocket } from "ws";
 import type { RemoteCommandSession, SessionResult } from "../../../../src/streaming/remotecommand/session.js";
 import { WsChannels } from "../../../../src/streaming/websocket/channel-streams.js";
 import { REMOTECOMMAND_WS_PROTOCOLS } from "../../../../src/streaming/websocket/channels.js";
-import { parseResizes, remoteCommandChannels, statusMessage, WsRemoteCommandSession, type WsSessionOptions } from "../../../../src/streaming/websocket/remotecommand.js";
+import { remoteCommandChannels, WsRemoteCommandSession, type WsSessionOptions } from "../../../../src/streaming/websocket/remotecommand.js";
 import { acceptWebSocket } from "../../../../src/streaming/websocket/upgrade.js";
 
 async function serve(t: TestContext, o: WsSessionOptions, backend: (s: RemoteCommandSession) => Promise<SessionResult>): Promise<{ url: string; sessions: RemoteCommandSession[] }> {
@@ -101,12 +101,4 @@ test("a client that vanishes mid-session makes the session gone", async (t) => {
     ws.terminate();
   });
   await wentAway;
-});
-
-test("statusMessage and parseResizes", () => {
-  assert.equal(statusMessage({ exitCode: 0 }, 1), "");
-  assert.match(statusMessage({ exitCode: 2 }, 1), /non-zero exit code/);
-  assert.equal(JSON.parse(statusMessage({ error: "boom" }, 4)).code, 500);
-  assert.deepEqual(parseResizes('{"Width":1,"Height":2}\n{"Width":3,"Height":4}{"Wid'), { sizes: [{ width: 1, height: 2 }, { width: 3, height: 4 }], rest: '{"Wid' });
-  assert.deepEqual(parseResizes('{"Width":-1,"Height":2}x'), { sizes: [], rest: "" });
 });
