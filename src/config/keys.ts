@@ -36,7 +36,7 @@ export const KEYS: readonly KeySpec[] = [
   { path: "runtime.conmon_path", type: { kind: "string" }, default: "conmon", doc: "The conmon binary (name on PATH or absolute path)." },
   { path: "pods.shm_size", type: { kind: "int", min: 1 << 20, max: 2 ** 40 }, default: 64 * 1024 * 1024, doc: "Size in bytes of each pod's /dev/shm tmpfs." },
   { path: "pods.cgroup_parent", type: { kind: "string" }, default: "", doc: "Where pod cgroups go when a pod names no cgroup_parent: a path (cgroupfs) or a slice (systemd); empty: /berth or berth.slice." },
-  { path: "streaming.address", type: { kind: "address" }, default: "127.0.0.1:0", doc: "Listen address of the exec/attach/port-forward server; port 0 picks a free port." },
+  { path: "streaming.address", type: { kind: "address" }, default: "127.0.0.1:0", doc: "Listen address of the exec/attach/port-forward server; port 0 picks a free port; empty disables it." },
   { path: "streaming.tls_cert", type: { kind: "string" }, default: "", doc: "PEM certificate (absolute path) for the streaming server; empty: plain http. Needs streaming.tls_key." },
   { path: "streaming.tls_key", type: { kind: "string" }, default: "", doc: "PEM private key (absolute path) for streaming.tls_cert." },
   { path: "streaming.tls_client_ca", type: { kind: "string" }, default: "", doc: "PEM CA bundle (absolute path): with TLS, clients must present a certificate it signed." },

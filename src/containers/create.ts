@@ -18,7 +18,7 @@ import { isVisible, nowNs, type Container, type ContainerRecord } from "./record
 import { readFileInRoot } from "./rootfs/in-root.js";
 import { mountOverlay } from "./rootfs/overlay.js";
 import { makeImageVolumes } from "./rootfs/volumes.js";
-import { buildSpec, imageVolumePaths, MAX_ACCOUNT_FILE, resolveUser, userRequestFrom, type PodNamespacePaths } from "./spec/index.js";
+import { buildSpec, checkRunAsGroup, imageVolumePaths, MAX_ACCOUNT_FILE, resolveUser, userRequestFrom, type PodNamespacePaths } from "./spec/index.js";
 import { releaseContainer } from "./teardown.js";
 
 const log = logger("containers");
@@ -31,6 +31,7 @@ function checkRequest(req: CreateContainerRequest): ContainerConfig {
   if (name === "") throw invalid("CreateContainer: config.metadata.name is required");
   if (name.length > 253 || /[\0-\x1f/]/.test(name)) throw invalid(`config.metadata.name ${JSON.stringify(name)} must be at most 253 characters without "/" or control characters`);
   if (!config.image?.image) throw invalid(`container "${name}": config.image.image is required (an image ID, tag or digest)`);
+  checkRunAsGroup(config.linux?.securityContext, `container "${name}": linux.security_context`);
   // The log file lives under the pod's log_directory: a relative path that stays inside it.
   const logPath = config.logPath;
   if (logPath && (isAbsolute(logPath) || normalize(logPath).split("/").includes("..") || logPath.includes("\0"))) {
@@ -196,8 +197,11 @@ async function build(ctx: ContainerContext, pod: Pod, config: ContainerConfig, i
   const work = join(rec.paths.dir, "work");
   let t = performance.now();
   await Promise.all([
+    // upper is the container's "/" (overlay's root takes its mode), so 0755; its parent is 0700.
     mkdir(rec.paths.dir, { recursive: true, mode: 0o700 }).then(() => Promise.all([mkdir(upper, { mode: 0o755 }), mkdir(work, { mode: 0o700 })])),
-    mkdir(rootfs, { recursive: true, mode: 0o755 }),
+    // Owner-only up to the mount point: a host user must not walk into a container's rootfs,
+    // whose setuid files and device nodes overlayfs shows without nosuid/nodev.
+    mkdir(rootfs, { recursive: true, mode: 0o700 }),
   ]);
   const lowers = ctx.deps.images.lowerDirs(image.chainIds);
   if (lowers.length === 0) {

@@ -36,17 +36,20 @@ export function bridge(sock: AttachSocket, session: RemoteCommandSession, onOver
   const stdin = session.stdin;
   const stdinDone = new Promise<void>((resolve) => {
     if (!stdin) return;
+    // One write at a time, in order; 'end' may come while the last chunk is still being written.
+    let writing: Promise<void> = Promise.resolve();
     stdin.on("data", (d: Buffer) => {
       stdin.pause();
-      void sock.write(d).then(() => stdin.resume());
+      writing = writing.then(() => sock.write(d)).then(() => void stdin.resume());
     });
     let done = false;
     const end = (): void => {
       if (done) return;
       done = true;
-      // 'end' comes only after the last chunk's write resumed the stream: the half-close follows the last byte.
-      sock.endInput();
-      resolve();
+      void writing.then(() => {
+        sock.endInput();
+        resolve();
+      });
     };
     stdin.once("end", end);
   });

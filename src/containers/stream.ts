@@ -64,8 +64,10 @@ export async function runExec(ctx: ContainerContext, req: ExecRequest, session: 
     });
     const code = await ex.exit;
     await Promise.race([io.outputDone, new Promise((r) => setTimeout(r, OUTPUT_DRAIN_MS).unref())]);
-    if (io.overflowed()) return { error: "the client did not read the output; the session was ended" };
-    return { exitCode: code };
+    const result: SessionResult = io.overflowed() ? { error: "the client did not read the output; the session was ended" } : { exitCode: code };
+    // The client gets its status now; conmon's exit and the file cleanup follow (still inside the session).
+    await session.finish(result);
+    return result;
   } finally {
     session.events.off("resize", onResize);
     session.events.off("gone", onGone);

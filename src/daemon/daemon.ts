@@ -2,7 +2,7 @@
 // to the CRI server, serves the unix socket, and shuts down on SIGTERM/SIGINT without
 // touching containers.
 import { ServerCredentials, type Server } from "@grpc/grpc-js";
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Config } from "../config/config.js";
 import { Store } from "../store/db.js";
@@ -19,9 +19,10 @@ import { containerHandlers } from "../server/containers.js";
 import { claimSocketPath, restrictSocket } from "./socket.js";
 import { startStreaming } from "./streaming.js";
 import { portForwardHandlers } from "../server/portforward.js";
-import { authorityFixingDuplex } from "../server/h2-authority.js";
+import { authorityFixingDuplex } from "../h2-front/index.js";
 import { createServer as createNetServer, type Server as NetServer } from "node:net";
 import { logger } from "../util/log.js";
+import { makePrivateDir } from "../util/private-dir.js";
 
 const log = logger("daemon");
 const SHUTDOWN_GRACE_MS = 10_000;
@@ -33,8 +34,10 @@ interface Closable {
 
 export async function runDaemon(config: Config): Promise<number> {
   const t0 = performance.now();
-  mkdirSync(config.root, { recursive: true, mode: 0o711 });
-  mkdirSync(config.state, { recursive: true, mode: 0o711 });
+  for (const dir of [config.root, config.state]) {
+    const mode = makePrivateDir(dir);
+    if (mode & 0o077) log.warn({ dir, mode: mode.toString(8) }, "directory is open to other users; Berth's own subdirectories are 0700, but 0700 here is safer");
+  }
   // Beside the socket, so a second instance with other dirs can still name the holder.
   const pidFile = `${config.socket}.pid`;
   await claimSocketPath(config.socket, () => {

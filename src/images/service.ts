@@ -80,7 +80,7 @@ export class ImageService {
     const { content, layers, images } = svc.ctx;
     await content.init();
     await layers.init();
-    await fs.mkdir(svc.paths.containers, { recursive: true, mode: 0o711 });
+    await fs.mkdir(svc.paths.containers, { recursive: true, mode: 0o700 });
     for (const img of images.list()) {
       const missing = img.layers.filter((l) => !layers.get(l.chainId));
       if (missing.length > 0) {

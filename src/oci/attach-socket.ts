@@ -55,18 +55,20 @@ export class AttachSocket extends EventEmitter<AttachSocketEvents> {
     return this.#ended;
   }
 
-  /** Writes stdin bytes; resolves when the kernel took them (the caller's back-pressure). */
-  async write(data: Buffer): Promise<void> {
-    for (let off = 0; off < data.length && !this.#closed; off += STDIN_PACKET) {
-      const part = data.subarray(off, Math.min(off + STDIN_PACKET, data.length));
-      await new Promise<void>((resolve) => {
-        try {
-          this.#sock.write(part, 0, part.length, () => resolve());
-        } catch {
-          resolve();
+  /** Writes stdin bytes as packets; resolves when the kernel took the last one (the caller's back-pressure). */
+  write(data: Buffer): Promise<void> {
+    if (this.#closed || data.length === 0) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      try {
+        for (let off = 0; off < data.length; off += STDIN_PACKET) {
+          const end = Math.min(off + STDIN_PACKET, data.length);
+          // The library queues writes in order; only the last callback matters.
+          this.#sock.write(data, off, end - off, end === data.length ? () => resolve() : undefined);
         }
-      });
-    }
+      } catch {
+        resolve();
+      }
+    });
   }
 
   /** Half-close: conmon closes the process's stdin (unless it was told to leave it open). */

@@ -10,11 +10,11 @@ import { BerthError, Code, describe, internal } from "../errors.js";
 import { logger } from "../util/log.js";
 import { AttachSocket } from "./attach-socket.js";
 import { parseSyncMessage } from "./conmon.js";
+import { SyncLines } from "./sync-lines.js";
 import { processAlive, readPidFile, sessionMembers, signalPid } from "./proc.js";
 import { isNotRunning, runcErrorMessage, type Runc } from "./runc.js";
 
 const log = logger("exec");
-const MAX_SYNC_LINE = 64 * 1024;
 /** conmon's attach socket and the runc exec must be ready within this (a loaded host is slow). */
 const READY_TIMEOUT_MS = 60_000;
 
@@ -35,50 +35,6 @@ export interface ExecAttachOptions {
   systemdCgroup: boolean;
   /** Terminal size to apply before the process starts. */
   initialSize?: { width: number; height: number } | undefined;
-}
-
-/** Line reader over conmon's sync/attach pipes: `{"data": N}` messages, one per line. */
-class SyncLines {
-  #buf = "";
-  #lines: string[] = [];
-  #waiters: Array<(l: string | undefined) => void> = [];
-  #ended = false;
-  #onEnd: () => void = () => undefined;
-  /** Resolves when the pipe closed (conmon exited). */
-  readonly closed = new Promise<void>((resolve) => (this.#onEnd = resolve));
-  constructor(stream: Readable) {
-    stream.setEncoding("utf8");
-    stream.on("data", (d: string) => {
-      this.#buf += d;
-      if (this.#buf.length > MAX_SYNC_LINE) this.#buf = "";
-      for (let nl = this.#buf.indexOf("\n"); nl >= 0; nl = this.#buf.indexOf("\n")) {
-        this.#push(this.#buf.slice(0, nl));
-        this.#buf = this.#buf.slice(nl + 1);
-      }
-    });
-    const end = (): void => {
-      if (this.#ended) return;
-      this.#ended = true;
-      this.#onEnd();
-      if (this.#buf.trim()) this.#push(this.#buf);
-      for (const w of this.#waiters.splice(0)) w(undefined);
-    };
-    stream.on("end", end);
-    stream.on("close", end);
-    stream.on("error", end);
-  }
-  #push(line: string): void {
-    const w = this.#waiters.shift();
-    if (w) w(line);
-    else this.#lines.push(line);
-  }
-  /** The next line; undefined at EOF. */
-  next(): Promise<string | undefined> {
-    const l = this.#lines.shift();
-    if (l !== undefined) return Promise.resolve(l);
-    if (this.#ended) return Promise.resolve(undefined);
-    return new Promise((resolve) => this.#waiters.push(resolve));
-  }
 }
 
 function timeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {

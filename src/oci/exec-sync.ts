@@ -5,7 +5,7 @@ import { randomUUID } from "node:crypto";
 import { rm } from "node:fs/promises";
 import { join } from "node:path";
 import { BerthError, Code, deadlineExceeded, invalid } from "../errors.js";
-import { readPidFile, sessionMembers, signalPid } from "./proc.js";
+import { procStat, readPidFile, sessionIdentities, signalIdentity, signalPid, type ProcIdentity } from "./proc.js";
 import { isNotRunning, runcErrorMessage, type Runc } from "./runc.js";
 
 export const MAX_EXEC_OUTPUT = 16 * 1024 * 1024;
@@ -75,12 +75,13 @@ export async function execSync(runc: Runc, execDir: string, id: string, cmd: rea
       if (opts.timeoutMs > 0) {
         timer = setTimeout(() => {
           timedOut = true;
-          void killExecTree(child.pid, pidFile).finally(() => {
+          void killExecTree(child, pidFile).finally(() => {
             // Something that left the session may still hold the pipes: stop waiting for them.
             grace = setTimeout(() => {
               child.stdout.destroy();
               child.stderr.destroy();
-              if (child.pid) signalPid(child.pid, "SIGKILL");
+              // Only while Node has not reaped runc: after that its pid may name another process.
+              if (child.pid && unreaped(child)) signalPid(child.pid, "SIGKILL");
             }, KILL_GRACE_MS);
           });
         }, Math.min(opts.timeoutMs, MAX_TIMER_MS)); // above 2^31-1 ms setTimeout would fire after 1 ms
@@ -102,14 +103,36 @@ export async function execSync(runc: Runc, execDir: string, id: string, cmd: rea
   }
 }
 
-/** SIGKILL to the exec process's session (its leader, children, orphans adopted by init) and runc's. */
-async function killExecTree(runcPid: number | undefined, pidFile: string): Promise<void> {
+/** runc as the timeout sees it: our child, which Node reaps (and sets exitCode or signalCode). */
+export interface RuncChild {
+  pid?: number | undefined;
+  exitCode: number | null;
+  signalCode: NodeJS.Signals | null;
+}
+
+/** True while runc's pid is ours: Node has not reaped it, so the kernel cannot reuse it. */
+const unreaped = (c: RuncChild): boolean => c.exitCode === null && c.signalCode === null;
+
+/**
+ * SIGKILL to the exec process's session (its leader, children, orphans adopted by init) and to
+ * runc's, never to a reused pid. The pid file's pid L counts as the exec only while runc (still
+ * unreaped) is its parent; a live L with another parent may be a new process after a reuse and is
+ * left alone. With L gone, processes whose session id is L are the exec's orphans: Linux keeps a
+ * pid number allocated while any process uses it as a session id. Every victim is signalled only
+ * if its start time still matches the one read in the scan. Returns the pids it signalled.
+ */
+export async function killExecTree(runc: RuncChild, pidFile: string): Promise<number[]> {
+  const victims: ProcIdentity[] = [];
   const leader = await readPidFile(pidFile);
-  const victims = new Set<number>();
   if (leader !== undefined) {
-    victims.add(leader);
-    for (const p of await sessionMembers(leader)) victims.add(p);
+    const l = await procStat(leader);
+    const ours = l === undefined || (runc.pid !== undefined && l.ppid === runc.pid && unreaped(runc));
+    if (ours) victims.push(...(await sessionIdentities(leader)));
   }
-  if (runcPid) for (const p of await sessionMembers(runcPid)) if (p !== runcPid) victims.add(p);
-  for (const p of victims) signalPid(p, "SIGKILL");
+  if (runc.pid !== undefined && unreaped(runc)) {
+    for (const p of await sessionIdentities(runc.pid)) if (p.pid !== runc.pid) victims.push(p);
+  }
+  const signalled: number[] = [];
+  for (const v of victims) if (await signalIdentity(v, "SIGKILL")) signalled.push(v.pid);
+  return signalled;
 }

@@ -27,18 +27,25 @@ export interface InfraProcess {
   monitorStartTime: string;
 }
 
-/** Copies catatonit into `dir` (once) as the infra's whole read-only rootfs. */
+/**
+ * Copies catatonit into `dir` (once) as the infra's whole read-only rootfs. `dir` is 0555 (see
+ * below), so its parent is made 0700: no host user may reach it whatever mode state has.
+ */
 export async function prepareInfraRoot(dir: string): Promise<void> {
   const target = join(dir, "catatonit");
   const src = which("catatonit");
   if (!src) throw internal("catatonit is not installed (Debian package catatonit); it is needed for pods that share a PID namespace");
   const [a, b] = await Promise.all([stat(src), stat(target).catch(() => undefined)]);
   if (b && b.size === a.size) return;
+  await mkdir(dirname(dir), { recursive: true, mode: 0o700 });
   await mkdir(dir, { recursive: true, mode: 0o755 });
   const tmp = `${target}.tmp`;
   await copyFile(src, tmp);
   await chmod(tmp, 0o555);
   await rename(tmp, target);
+  // The one directory open to others, 0555: it is the infra's "/" after chroot, and catatonit,
+  // running as uid 65534, must search it to exec /catatonit. Its parent stays 0700: unshare
+  // chroots as root, before dropping to 65534, so uid 65534 never walks the host path.
   await chmod(dir, 0o555);
 }
 
@@ -54,7 +61,7 @@ export interface StartInfraOptions {
 }
 
 export async function startInfra(o: StartInfraOptions): Promise<InfraProcess> {
-  await mkdir(dirname(o.pidnsPin), { recursive: true, mode: 0o755 });
+  await mkdir(dirname(o.pidnsPin), { recursive: true, mode: 0o700 });
   const pin = await open(o.pidnsPin, "wx", 0o444);
   await pin.close();
   const errFile = await open(o.logFile, "w", 0o600);

@@ -32,6 +32,46 @@ export async function processAlive(pid: number, startTime?: string): Promise<boo
   return st !== undefined && (startTime === undefined || st === startTime);
 }
 
+/** A process named for good: a pid names another process once the first is reaped. */
+export interface ProcIdentity {
+  pid: number;
+  /** proc(5) field 22, clock ticks since boot. */
+  startTime: string;
+}
+
+/** What /proc/<pid>/stat says about a live (not zombie) process; undefined when gone. */
+export async function procStat(pid: number): Promise<{ ppid: number; sid: number; startTime: string } | undefined> {
+  const f = await statFields(pid);
+  const st = f?.[19];
+  if (!f || st === undefined || f[0] === "Z" || f[0] === "X") return undefined;
+  return { ppid: Number(f[1]), sid: Number(f[3]), startTime: st };
+}
+
+/**
+ * Signals the process only while its pid still names it (same start time), so a pid that was
+ * reaped and reused is never signalled; returns whether it signalled. Node has no pidfd: the
+ * window left is the one between this read and kill(2).
+ */
+export async function signalIdentity(id: ProcIdentity, signal: NodeJS.Signals | number): Promise<boolean> {
+  if ((await procStartTime(id.pid)) !== id.startTime) return false;
+  return signalPid(id.pid, signal);
+}
+
+/** Live processes whose session id is sid, each with its start time (one /proc scan). */
+export async function sessionIdentities(sid: number): Promise<ProcIdentity[]> {
+  const out: ProcIdentity[] = [];
+  const names = await readdir("/proc");
+  await Promise.all(
+    names.map(async (n) => {
+      const pid = Number(n);
+      if (!Number.isInteger(pid) || pid <= 0) return;
+      const s = await procStat(pid);
+      if (s && s.sid === sid) out.push({ pid, startTime: s.startTime });
+    }),
+  );
+  return out;
+}
+
 /** Pids whose session id is sid (host view); one /proc scan, for rare paths such as timeouts. */
 export async function sessionMembers(sid: number): Promise<number[]> {
   const out: number[] = [];

@@ -11,7 +11,7 @@ import { conmonCreate } from "./conmon.js";
 import { ExecAttach } from "./exec-attach.js";
 import { execSync, type ExecSyncOptions, type ExecSyncResult } from "./exec-sync.js";
 import { ExitWatcher, readExitFile, type ContainerExit } from "./exits.js";
-import { reopenLog } from "./log-reopen.js";
+import { makeLogFile, reopenLog } from "./log-reopen.js";
 import { procStartTime, processAlive, signalPid } from "./proc.js";
 import { Runc, RuncError, type RuncState } from "./runc.js";
 
@@ -108,7 +108,12 @@ export class OciRuntime {
     const persist = persistFiles(req.persistDir);
     await mkdir(req.persistDir, { recursive: true, mode: 0o700 });
     await Promise.all([rm(persist.exit, { force: true }), rm(persist.oom, { force: true }), this.exits.forget(req.id)]);
-    if (req.logPath) await mkdir(dirname(req.logPath), { recursive: true });
+    // kubelet makes /var/log/pods/<pod>/<container> 0755 itself; the same when Berth makes it.
+    // Names there are listable by design; the files are not readable by others.
+    if (req.logPath) {
+      await mkdir(dirname(req.logPath), { recursive: true, mode: 0o755 });
+      await makeLogFile(req.logPath);
+    }
     const started = performance.now();
     const { pid, conmonPid } = await conmonCreate({
       conmonPath: this.conmonPath,

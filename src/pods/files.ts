@@ -114,7 +114,7 @@ export async function writePodFiles(
   dir: string,
   p: { hostname: string; podIps: readonly string[]; aliases?: readonly HostAlias[]; dns?: DnsConfig; hostResolvConf?: string },
 ): Promise<PodFilePaths> {
-  await mkdir(dir, { recursive: true, mode: 0o755 });
+  await mkdir(dir, { recursive: true, mode: 0o700 });
   const paths = podFilePaths(dir);
   const hostsInput: HostsInput = { hostname: p.hostname, podIps: p.podIps };
   if (p.aliases) hostsInput.aliases = p.aliases;

@@ -31,3 +31,18 @@ export function resolveId(ids: Iterable<string>, ref: string, what: string): str
   }
   return matches[0];
 }
+
+/**
+ * The one ID a List filter's `ref` names, resolved as containerd resolves CRI filters (its
+ * truncindex): a full ID as given, else the one ID the prefix starts. A prefix shared by several
+ * IDs, or by none, names nothing, so the List answers nothing instead of several objects' worth.
+ */
+export function filterMatch(ref: string, ids: () => Iterable<string>): string | undefined {
+  const r = ref.toLowerCase();
+  if (r.length === 64) return r;
+  try {
+    return resolveId(ids(), r, "filter");
+  } catch {
+    return undefined; // ambiguous
+  }
+}

@@ -56,7 +56,7 @@ export async function pinNamespaces(
   try {
     for (const k of kinds) {
       const p = pinPath(dir, k, id);
-      await mkdir(join(dir, `${k}ns`), { recursive: true, mode: 0o755 });
+      await mkdir(join(dir, `${k}ns`), { recursive: true, mode: 0o700 });
       // Exclusive create: unshare would happily stack a second namespace on a live pin.
       const fh = await open(p, "wx", 0o444).catch((err: NodeJS.ErrnoException) => {
         throw err.code === "EEXIST" ? invalid(`namespace pin ${p} already exists: unpin the old pod first`) : err;

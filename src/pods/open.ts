@@ -22,7 +22,7 @@ export async function openPodService(config: Config, store: Store, network: PodN
     store: new PodStore(store),
     network,
     cgroups,
-    dirs: { pins: join(config.state, "ns"), pods: join(config.state, "pods"), infraRoot: join(config.state, "infra-root") },
+    dirs: { pins: join(config.state, "ns"), pods: join(config.state, "pods"), infraRoot: join(config.state, "infra", "root") },
     shmSize: config.pods.shmSize,
     defaultHandler: config.runtime.defaultHandler,
     knownHandlers: [config.runtime.defaultHandler],

@@ -11,7 +11,7 @@ function tool(cmd: "mount" | "umount", args: string[]): Promise<void> {
 
 
 export async function mountShm(path: string, sizeBytes: number): Promise<void> {
-  await mkdir(path, { recursive: true, mode: 0o755 });
+  await mkdir(path, { recursive: true, mode: 0o700 });
   await tool("mount", ["-t", "tmpfs", "-o", `rw,nosuid,nodev,noexec,mode=1777,size=${sizeBytes}`, "shm", path]);
 }
 

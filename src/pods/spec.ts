@@ -78,6 +78,11 @@ export function podSpec(req: RunPodSandboxRequest, ctx: SpecContext): PodSpec {
   }
 
   const linux = config.linux;
+  // CRI: the sandbox's run_as_group "should only be specified when run_as_user is specified;
+  // otherwise, the runtime MUST error".
+  if (linux?.securityContext?.runAsGroup !== undefined && linux.securityContext.runAsUser === undefined) {
+    throw invalid(`pod sandbox "${meta.name}": linux.security_context.run_as_group is set without run_as_user: set run_as_user too, or leave run_as_group out`);
+  }
   const opts = linux?.securityContext?.namespaceOptions;
   const net = mode(opts?.network ?? NamespaceMode.POD, "network", [NamespaceMode.POD, NamespaceMode.NODE]);
   const ipc = mode(opts?.ipc ?? NamespaceMode.POD, "ipc", [NamespaceMode.POD, NamespaceMode.NODE]);

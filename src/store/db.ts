@@ -1,7 +1,7 @@
 // Berth's metadata database: SQLite (node:sqlite) in WAL mode, one file under the root dir,
 // schema migrated forward at open. Callers write in transactions through `tx`.
 import { DatabaseSync } from "node:sqlite";
-import { mkdirSync } from "node:fs";
+import { chmodSync, closeSync, mkdirSync, openSync } from "node:fs";
 import { dirname } from "node:path";
 import { MIGRATIONS, type Migration } from "./migrations.js";
 import { logger } from "../util/log.js";
@@ -23,6 +23,10 @@ export class Store {
 
   static open(path: string, migrations: readonly Migration[] = MIGRATIONS): Store {
     mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+    // Owner-only (it holds every container's env, secrets included); SQLite gives its -wal and
+    // -shm files the database file's mode.
+    closeSync(openSync(path, "a", 0o600));
+    chmodSync(path, 0o600);
     const db = new DatabaseSync(path);
     try {
       db.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON;");

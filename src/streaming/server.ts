@@ -7,11 +7,14 @@ import type { AddressInfo } from "node:net";
 import type { Duplex } from "node:stream";
 import type { AttachRequest, ExecRequest, PortForwardRequest } from "../generated/runtime/v1/api.js";
 import { ConfigError } from "../config/config.js";
+import { failedPrecondition } from "../errors.js";
 import { logger } from "../util/log.js";
 import { writeHttpError } from "./handshake.js";
 import { TokenCache } from "./tokens.js";
 
 const log = logger("streaming");
+/** At shutdown: how long sessions get to clean up (kill their exec, remove its files). */
+const CLOSE_WAIT_MS = 5_000;
 
 /** What each kind's RPC stores under its token (container/pod IDs already resolved to full IDs). */
 export interface StreamRequests {
@@ -57,6 +60,7 @@ export class StreamingServer {
   readonly #tokens: TokenCache<{ [K in StreamKind]: { kind: K; request: StreamRequests[K] } }[StreamKind]>;
   readonly #handlers = new Map<StreamKind, RouteHandler<StreamKind>>();
   readonly #sockets = new Set<Duplex>();
+  readonly #sessions = new Set<Promise<void>>();
   #baseUrl = "";
 
   private constructor(
@@ -76,6 +80,8 @@ export class StreamingServer {
   }
 
   static async start(o: StreamingServerOptions): Promise<StreamingServer> {
+    // streaming.address = "": no listener; issue() refuses, so Exec/Attach/PortForward say why.
+    if (o.address === "") return new StreamingServer(o, createHttpServer());
     const { host, port } = splitAddress(o.address);
     let server: HttpServer;
     if (o.tls) {
@@ -126,14 +132,20 @@ export class StreamingServer {
 
   /** Stores request under a fresh single-use token and returns the URL to give the caller. */
   issue<K extends StreamKind>(kind: K, request: StreamRequests[K]): string {
+    if (!this.#baseUrl) throw failedPrecondition(`${kind}: the streaming server is disabled (streaming.address is empty)`);
     const token = this.#tokens.put({ kind, request } as { [P in StreamKind]: { kind: P; request: StreamRequests[P] } }[StreamKind]);
     return `${this.#baseUrl}/${kind}/${token}`;
   }
 
-  /** Stops listening and cuts every session. */
+  /** Stops listening and cuts every session, then waits (bounded) for their backends to clean up. */
   async close(): Promise<void> {
+    if (!this.#server.listening) return;
+    const closed = new Promise<void>((resolve) => this.#server.close(() => resolve()));
     for (const s of this.#sockets) s.destroy();
-    await new Promise<void>((resolve) => this.#server.close(() => resolve()));
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([Promise.allSettled(this.#sessions), new Promise((r) => (timer = setTimeout(r, CLOSE_WAIT_MS)))]);
+    clearTimeout(timer);
+    await closed;
   }
 
   #lookup(req: IncomingMessage): { kind: StreamKind; request: StreamRequests[StreamKind] } | undefined {
@@ -154,12 +166,14 @@ export class StreamingServer {
     }
     this.#sockets.add(socket);
     const started = performance.now();
-    handler(entry.request, { req, socket, head, idleTimeoutMs: this.o.idleTimeoutMs })
+    const session: Promise<void> = handler(entry.request, { req, socket, head, idleTimeoutMs: this.o.idleTimeoutMs })
       .catch((err: unknown) => log.warn({ kind: entry.kind, err }, "streaming session failed"))
       .finally(() => {
         this.#sockets.delete(socket);
+        this.#sessions.delete(session);
         socket.destroy();
         log.debug({ kind: entry.kind, ms: Math.round(performance.now() - started) }, "streaming session over");
       });
+    this.#sessions.add(session);
   }
 }

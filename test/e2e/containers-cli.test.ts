@@ -2,17 +2,16 @@
 // logs, exec, stats, update, stop, rm), and crictl itself end to end where it is installed.
 import assert from "node:assert/strict";
 import { execFile, spawn } from "node:child_process";
-import { existsSync } from "node:fs";
 import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { promisify } from "node:util";
 import { runBerth } from "../fixtures/daemon.js";
 import { MAIN } from "../fixtures/daemon.js";
+import { crictlOrSkip } from "../fixtures/crictl.js";
 import { ctrEnv, sharedRegistry, type CtrEnv, type Registry } from "./containers-kit.js";
 
 const run = promisify(execFile);
-const CRICTL = "/opt/cri-tools/bin/crictl";
 
 let r: Registry & { stop(): Promise<void> };
 before(async () => {
@@ -114,7 +113,9 @@ test("run, ps, inspect, logs, exec, stats, update, stop, rm, create and start wo
   await env.leaks.assertNoLeaks();
 });
 
-test("crictl run, ps, inspect, logs, exec -s, stats, update, stop, rm, create and start against Berth", { skip: existsSync(CRICTL) ? false : `${CRICTL} is not installed (dev machine only)` }, async (t) => {
+test("crictl run, ps, inspect, logs, exec -s, stats, update, stop, rm, create and start against Berth", async (t) => {
+  const CRICTL = crictlOrSkip(t);
+  if (!CRICTL) return;
   const env = await ctrEnv(t, r);
   const { d } = env;
   const crictl = async (...args: string[]) => (await run(CRICTL, ["--runtime-endpoint", `unix://${d.socket}`, "--image-endpoint", `unix://${d.socket}`, "--timeout", "60s", ...args])).stdout;

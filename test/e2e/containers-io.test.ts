@@ -2,7 +2,7 @@
 // propagation), CRI log lines and rotation, ExecSync limits, resource updates, and stats.
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
-import { mkdir, mkdtemp, readFile, rename, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
@@ -92,6 +92,7 @@ test("logs: P and F lines per stream; rotation through ReopenContainerLog loses 
   const fresh = (await logLines(log)).map((l) => l[2]);
   assert.ok(old.length > 0 && fresh.length > 0, `old ${old.length}, new ${fresh.length}`);
   assert.deepEqual([...old, ...fresh], Array.from({ length: N }, (_, i) => `line-${i}`));
+  for (const f of [log, `${log}.20260101-000000`]) assert.equal((await stat(f)).mode & 0o777, 0o640, `${f} is 0640, as containerd makes CRI logs`);
   await assert.rejects(call(c, c.runtime, c.runtime.reopenContainerLog, { containerId: b }), code(grpc.FAILED_PRECONDITION, /not running/));
   await removePod(d, podId);
   await env.leaks.assertNoLeaks();

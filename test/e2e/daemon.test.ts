@@ -7,6 +7,7 @@ import { join } from "node:path";
 import { connect } from "node:net";
 import { status, Client, credentials, type ServiceError } from "@grpc/grpc-js";
 import { startDaemon, runBerth } from "../fixtures/daemon.js";
+import { crictlOrSkip } from "../fixtures/crictl.js";
 import { call } from "../../src/cli/client.js";
 import { CgroupDriver } from "../../src/generated/runtime/v1/api.js";
 
@@ -174,12 +175,10 @@ test("berth version and berth info talk to the daemon; config default round-trip
   assert.match(check.stdout, /ok/);
 });
 
-// The reference Go client. It is built from cri-tools v1.26.1 on developer machines only
-// (never committed or built by CI), so this one test skips where the binary is absent.
-const CRICTL = "/opt/cri-tools/bin/crictl";
+// The reference Go client, from scripts/setup.sh (test/fixtures/crictl.ts).
 test("crictl 1.26.1 (grpc-go) version and info work against the daemon", async (t) => {
-  const { existsSync } = await import("node:fs");
-  if (!existsSync(CRICTL)) return t.skip(`reference client not built on this machine: ${CRICTL}`);
+  const CRICTL = crictlOrSkip(t);
+  if (!CRICTL) return;
   const { execFile } = await import("node:child_process");
   const { promisify } = await import("node:util");
   const run = promisify(execFile);

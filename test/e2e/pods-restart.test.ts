@@ -29,7 +29,7 @@ test("a shared PID namespace gets catatonit as PID 1, as nobody in a one-file ro
   assert.match(st, /^NSpid:\s+\d+\s+1$/m, "PID 1 of its namespace");
   assert.match(st, /^CapEff:\s+0+$/m, "no capabilities");
   assert.match(await readFile(`/proc/${info.pid}/cmdline`, "utf8"), /^\/catatonit\0-P\0$/);
-  assert.equal((await run("readlink", [`/proc/${info.pid}/root`])).stdout.trim(), join(d.state, "infra-root"));
+  assert.equal((await run("readlink", [`/proc/${info.pid}/root`])).stdout.trim(), join(d.state, "infra", "root"));
   // The pin is that namespace.
   const [pin, ns] = await Promise.all([stat(info.namespaces.pid!), stat(`/proc/${info.pid}/ns/pid`)]);
   assert.equal(pin.ino, ns.ino);

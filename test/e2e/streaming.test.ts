@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import { status as grpc, type ServiceError } from "@grpc/grpc-js";
-import { ctrEnv, ctrStatus, runCtr, sharedRegistry, type Registry } from "./containers-kit.js";
+import { ctrEnv, ctrStatus, runCtr, sharedRegistry, waitState, type Registry } from "./containers-kit.js";
 import { createHash, randomBytes } from "node:crypto";
 import { once } from "node:events";
 import { readdir } from "node:fs/promises";
@@ -50,9 +50,9 @@ test("exec: 10 MB through cat's stdin and back, intact", async (t) => {
   const env = await ctrEnv(t, r);
   const { id } = await runCtr(env, SLEEPER);
   const data = randomBytes(10 * 1024 * 1024);
-  const input = Readable.from((function* () {
-    for (let off = 0; off < data.length; off += 100_000) yield data.subarray(off, off + 100_000);
-  })());
+  // One 10 MB chunk: stdin ends while its last packets are still being written to conmon, and the
+  // half-close must wait for them (it once cut ~50 KB off the end).
+  const input = Readable.from([data]);
   const ran = await session(await execUrl(env.d, { containerId: id, cmd: ["cat"], stdin: true }), { stdin: input });
   assert.deepEqual(ran.result, { exitCode: 0 });
   assert.equal(ran.stdout.length, data.length);
@@ -119,13 +119,22 @@ test("attach: to a tty container and to a non-tty one; leaving keeps them runnin
   const tty = await runCtr(env, { command: ["sh"], tty: true, stdin: true });
   const stdin = new PassThrough();
   let abort: () => void = () => undefined;
-  const ran = startSession(await attachUrl(env.d, { containerId: tty.id, stdin: true, tty: true }), { stdin, tty: true, onReady: (a) => (abort = a) });
+  const sizes = new SizeQueue();
+  sizes.push({ width: 101, height: 31 });
+  const ran = startSession(await attachUrl(env.d, { containerId: tty.id, stdin: true, tty: true }), { stdin, tty: true, resizes: sizes, onReady: (a) => (abort = a) });
   const out = (): string => ran.stdout.text();
   await until("the attached shell answers", async () => {
     stdin.write("echo in-tty-$((6*7))\n");
     await new Promise((res) => setTimeout(res, 150));
     return out().includes("in-tty-42");
   });
+  // The container's own terminal follows the client's size (conmon's ctl fifo).
+  await until("stty size in the container shows 31 101", async () => {
+    stdin.write("stty size\n");
+    await new Promise((res) => setTimeout(res, 150));
+    return out().includes("31 101\r\n");
+  });
+  sizes.close();
   abort();
   await ran.done;
 
@@ -165,8 +174,11 @@ test("hostile clients: one that vanishes mid-exec, one that never reads, one tha
   await conn.openStream({ streamtype: "stderr" });
   out.pause();
   err.pause();
-  await once(conn, "close");
-  await until("the endless exec was killed and cleaned up", async () => (await readdir(execDir)).length === 0);
+  await until("the endless exec runs", async () => (await readdir(execDir)).length === 1);
+  // The server holds at most its cap (16 MiB), then kills the exec and drops the connection.
+  await until("the endless exec was killed and cleaned up", async () => (await readdir(execDir)).length === 0, 60_000);
+  assert.match(env.d.logs(), /exec client stopped reading its output/);
+  conn.destroy();
 
   // Garbage after a proper upgrade: the connection is dropped, the daemon carries on.
   await garbage(await execUrl(env.d, { containerId: id, cmd: ["true"] }));
@@ -184,3 +196,31 @@ async function garbage(url: string): Promise<void> {
   await once(s, "close");
 }
 
+
+test("attach with stdin_once: the client's EOF closes the container's stdin, so cat exits", async (t) => {
+  const env = await ctrEnv(t, r);
+  const { id } = await runCtr(env, { command: ["cat"], stdin: true, stdinOnce: true });
+  const ran = await session(await attachUrl(env.d, { containerId: id, stdin: true }), { stdin: "once only\n" });
+  assert.deepEqual(ran.result, { exitCode: 0 });
+  assert.equal(ran.stdout.text(), "once only\n");
+  await waitState(env.d, id, ContainerState.CONTAINER_EXITED);
+});
+
+test("daemon shutdown with an exec session open leaves no exec process behind", async (t) => {
+  const env = await ctrEnv(t, r);
+  const { id } = await runCtr(env, SLEEPER);
+  const running = startSession(await execUrl(env.d, { containerId: id, cmd: ["sleep", "3600"], stdin: true }), { stdin: new PassThrough() });
+  const execDir = join(env.d.state, "exec");
+  await until("the exec session runs", async () => (await readdir(execDir)).length === 1);
+  await env.restart();
+  assert.ok("error" in (await running.done));
+  assert.deepEqual(await readdir(execDir), []);
+});
+
+test("streaming.address = \"\": no streaming server, Exec and Attach are FailedPrecondition", async (t) => {
+  const env = await ctrEnv(t, r, { runtimeToml: `\n[streaming]\naddress = ""` });
+  const { id } = await runCtr(env, SLEEPER);
+  const precondition = (e: ServiceError) => e.code === grpc.FAILED_PRECONDITION && /streaming server is disabled/.test(e.details);
+  await assert.rejects(execUrl(env.d, { containerId: id, cmd: ["true"] }), precondition);
+  await assert.rejects(attachUrl(env.d, { containerId: id }), precondition);
+});

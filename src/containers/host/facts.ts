@@ -1,12 +1,15 @@
 // Facts about the host the spec builder needs and only the host can tell, read once at start:
-// cgroup mode, the swap controller, the daemon's oom_score_adj, runc's rro support, AppArmor.
+// cgroup mode, the swap controller, the daemon's oom_score_adj and capability bounding set,
+// runc's rro support, AppArmor.
 import { execFile } from "node:child_process";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { release } from "node:os";
 import { join } from "node:path";
 import type { Hierarchy } from "../../oci/cgroups-hierarchies.js";
 import type { CgroupMode } from "../../oci/cgroups.js";
-import { DEFAULT_APPARMOR_PROFILE, type SpecOptions } from "../spec/index.js";
+import { logger } from "../../util/log.js";
+import { boundingMask, capabilitiesInMask } from "../spec/capabilities.js";
+import { DEFAULT_APPARMOR_PROFILE, DEFAULT_CAPABILITIES, type SpecOptions } from "../spec/index.js";
 import { hostDevices } from "./devices.js";
 
 export interface HostFacts {
@@ -18,6 +21,21 @@ export interface HostFacts {
   apparmor: boolean;
   /** The profile RuntimeDefault means: Berth's when loaded, else unconfined (logged at start). */
   apparmorDefault: string;
+  /**
+   * The daemon's capability bounding set (CapBnd of /proc/self/status): all a container can be
+   * given, so what privileged and "ALL" mean. Read here only, once, and passed to every spec.
+   */
+  capabilities: readonly string[];
+}
+
+const log = logger("host");
+
+/** Names in the daemon's bounding set; a host without some capability (CAP_SYS_RESOURCE in many nested nodes) is logged. */
+function boundingSet(status: string): string[] {
+  const caps = capabilitiesInMask(boundingMask(status));
+  const missingDefaults = DEFAULT_CAPABILITIES.filter((c) => !caps.includes(c));
+  log.info({ count: caps.length, ...(missingDefaults.length ? { missingDefaults } : {}) }, "capability bounding set read");
+  return caps;
 }
 
 function swapController(mode: CgroupMode, hierarchies: readonly Hierarchy[]): boolean {
@@ -85,6 +103,7 @@ export async function readHostFacts(runcPath: string, mode: CgroupMode, hierarch
   } catch {
     // not Linux /proc: keep 0
   }
+  const capabilities = boundingSet(readFileSync("/proc/self/status", "utf8"));
   return {
     cgroupMode: mode,
     swapController: swapController(mode, hierarchies),
@@ -93,6 +112,7 @@ export async function readHostFacts(runcPath: string, mode: CgroupMode, hierarch
     kernelVersion,
     apparmor: apparmorEnabled() && existsSync("/sys/kernel/security/apparmor"),
     apparmorDefault: apparmorLoaded(DEFAULT_APPARMOR_PROFILE) ? DEFAULT_APPARMOR_PROFILE : "unconfined",
+    capabilities,
   };
 }
 
@@ -106,6 +126,7 @@ export function specOptions(facts: HostFacts, privileged: boolean): SpecOptions 
     apparmorDefaultProfile: facts.apparmorDefault,
     oomScoreAdjFloor: facts.oomScoreAdjFloor,
     recursiveReadOnlyMounts: facts.recursiveReadOnlyMounts,
+    hostCapabilities: facts.capabilities,
     kernelVersion: facts.kernelVersion.replace(/^(\d+\.\d+(?:\.\d+)?).*$/, "$1"),
   };
 }

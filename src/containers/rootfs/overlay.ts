@@ -36,6 +36,9 @@ export function overlayOptions(o: OverlaySpec): string {
     // overlayfs splits lowerdir on ':' and the option string on ','.
     if (/[:,\\\n]/.test(p)) throw internal(`overlay path ${JSON.stringify(p)} contains ':', ',' or '\\', which overlay options cannot carry`);
   }
+  // No nosuid/nodev: runc bind-mounts this mount onto itself in the container's mount namespace
+  // and a bind mount keeps those flags (checked), so setuid binaries and mknod'ed nodes would stop
+  // working inside. Host users are kept out by the 0700 bundle and data dirs around it instead.
   const opts = `lowerdir=${lowers.join(":")},upperdir=${o.upper},workdir=${o.work}`;
   if (opts.length > MAX_OPTIONS) {
     throw invalid(`the image has ${o.lowers.length} layers: the overlay mount options (${opts.length} bytes) do not fit the kernel's ${MAX_OPTIONS}-byte limit`);

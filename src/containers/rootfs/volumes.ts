@@ -20,7 +20,7 @@ function cpArchive(src: string, dst: string): Promise<void> {
 export async function makeImageVolumes(rootfs: string, volumesDir: string, paths: readonly string[]): Promise<Record<string, string>> {
   const out: Record<string, string> = {};
   if (paths.length === 0) return out;
-  await mkdir(volumesDir, { recursive: true, mode: 0o711 });
+  await mkdir(volumesDir, { recursive: true, mode: 0o700 });
   for (const [i, p] of paths.entries()) {
     const host = join(volumesDir, String(i));
     await mkdir(host, { mode: 0o755 });

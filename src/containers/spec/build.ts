@@ -49,6 +49,7 @@ export function buildSpec(input: SpecInput): OciSpec {
     privileged,
     defaults: options.defaultCapabilities ?? DEFAULT_CAPABILITIES,
     all: options.allCapabilities ?? ALL_CAPABILITIES,
+    ...(options.hostCapabilities ? { host: options.hostCapabilities } : {}),
   });
 
   const user = {

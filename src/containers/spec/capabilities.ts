@@ -1,6 +1,6 @@
 // Capability sets: Docker's and containerd's default fourteen, CRI add/drop (with "ALL"),
-// ambient capabilities on request, every known capability when privileged.
-import { invalid } from "../../errors.js";
+// ambient capabilities on request, all the host's capabilities (its bounding set) when privileged.
+import { failedPrecondition, invalid } from "../../errors.js";
 import type { Capability } from "../../generated/runtime/v1/api.js";
 import type { OciCapabilities } from "./oci-types.js";
 
@@ -67,6 +67,22 @@ export const ALL_CAPABILITIES: readonly string[] = [
   "CAP_CHECKPOINT_RESTORE",
 ];
 
+/**
+ * The names of the capabilities in a /proc/<pid>/status mask (e.g. CapBnd "000001fffeffffff"),
+ * in kernel number order; bits runc has no name for are left out (runc would refuse them).
+ */
+export function capabilitiesInMask(hex: string): string[] {
+  const mask = BigInt(`0x${hex}`);
+  return ALL_CAPABILITIES.filter((_, bit) => (mask >> BigInt(bit)) & 1n);
+}
+
+/** The CapBnd mask of a /proc/<pid>/status text. */
+export function boundingMask(status: string): string {
+  const m = /^CapBnd:\s*([0-9a-fA-F]+)\s*$/m.exec(status);
+  if (!m) throw new Error("no CapBnd line in /proc/self/status");
+  return m[1]!;
+}
+
 /** CRI names come without the prefix ("NET_ADMIN"); accept either spelling, any case. */
 function canonical(name: string, known: ReadonlySet<string>, field: string): string {
   const up = name.trim().toUpperCase();
@@ -79,38 +95,62 @@ export interface CapabilityInput {
   requested: Capability | undefined;
   privileged: boolean;
   defaults: readonly string[];
+  /** Every capability name runc knows: anything else is an unknown name. */
   all: readonly string[];
+  /**
+   * The daemon's own bounding set, read once at start (containerd reads its own set too): what
+   * privileged and "ALL" mean. runc cannot grant more (`unable to apply caps`), so a capability
+   * outside it is refused by name; a default outside it is left out. Default: `all`.
+   */
+  host?: readonly string[];
+}
+
+/**
+ * A capability the node cannot grant. FailedPrecondition, not InvalidArgument: the name is valid
+ * and the same request succeeds on a node whose bounding set has it (neither containerd nor CRI-O
+ * checks; both leave it to runc's `unable to apply caps: operation not permitted`).
+ */
+function lacked(field: string, cap: string): never {
+  throw failedPrecondition(
+    `${field}: ${cap} is not in this node's capability bounding set (the set Berth itself runs with), so no container here can have it; ` +
+      "remove it from the request, or run the pod on a node whose runtime holds it",
+  );
 }
 
 /**
  * containerd's order: add "ALL", then drop "ALL", then the single adds, then the single drops,
- * so drop ["ALL"] + add ["NET_BIND_SERVICE"] leaves just that one. Privileged gets every
- * capability whatever was dropped. Inheritable stays empty unless ambient capabilities are
+ * so drop ["ALL"] + add ["NET_BIND_SERVICE"] leaves just that one. Privileged gets the host's
+ * whole bounding set whatever was dropped. Inheritable stays empty unless ambient capabilities are
  * asked for (CVE-2022-24769); an ambient capability is also put in the bounding, permitted and
  * effective sets, which the kernel requires for it to take effect.
  */
 export function buildCapabilities(input: CapabilityInput): OciCapabilities {
   const known = new Set(input.all);
+  const host = new Set(input.host ?? input.all);
   const sc = input.requested;
   const adds = sc?.addCapabilities ?? [];
   const drops = sc?.dropCapabilities ?? [];
   const isAll = (c: string): boolean => c.trim().toUpperCase() === "ALL";
+  const grantable = (c: string, field: string): string => {
+    const full = canonical(c, known, field);
+    return host.has(full) ? full : lacked(field, full);
+  };
 
   let set: Set<string>;
   if (input.privileged) {
-    set = new Set(input.all);
+    set = new Set(host);
   } else {
-    set = new Set(input.defaults.map((c) => canonical(c, known, "default capabilities")));
-    if (adds.some(isAll)) set = new Set(input.all);
+    set = new Set(input.defaults.map((c) => canonical(c, known, "default capabilities")).filter((c) => host.has(c)));
+    if (adds.some(isAll)) set = new Set(host);
     if (drops.some(isAll)) set.clear();
-    for (const c of adds) if (!isAll(c)) set.add(canonical(c, known, "linux.security_context.capabilities.add_capabilities"));
+    for (const c of adds) if (!isAll(c)) set.add(grantable(c, "linux.security_context.capabilities.add_capabilities"));
     for (const c of drops) if (!isAll(c)) set.delete(canonical(c, known, "linux.security_context.capabilities.drop_capabilities"));
   }
 
   const ambient: string[] = [];
   for (const c of sc?.addAmbientCapabilities ?? []) {
     if (isAll(c)) throw invalid(`linux.security_context.capabilities.add_ambient_capabilities: "ALL" is not allowed; name each capability`);
-    const full = canonical(c, known, "linux.security_context.capabilities.add_ambient_capabilities");
+    const full = grantable(c, "linux.security_context.capabilities.add_ambient_capabilities");
     if (!ambient.includes(full)) ambient.push(full);
     set.add(full);
   }

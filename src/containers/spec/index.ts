@@ -1,7 +1,7 @@
 // The OCI spec builder's public surface, for the container service: buildSpec, resolveUser
 // and the types and defaults a caller needs to fill SpecInput.
 export { buildSpec } from "./build.js";
-export { resolveUser, userRequestFrom, MAX_ACCOUNT_FILE, type UserRequest } from "./user.js";
+export { checkRunAsGroup, resolveUser, userRequestFrom, MAX_ACCOUNT_FILE, type UserRequest } from "./user.js";
 export { imageVolumePaths } from "./mounts.js";
 export { runcSpecProblems } from "./runc-shape.js";
 export { ALL_CAPABILITIES, DEFAULT_CAPABILITIES } from "./capabilities.js";

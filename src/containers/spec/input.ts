@@ -81,6 +81,8 @@ export interface SpecOptions {
   defaultCapabilities?: readonly string[];
   /** Capabilities the runtime knows (runc features); default ALL_CAPABILITIES. */
   allCapabilities?: readonly string[];
+  /** The daemon's bounding set (HostFacts): privileged and "ALL" get it; default allCapabilities. */
+  hostCapabilities?: readonly string[];
   /** The RuntimeDefault seccomp profile; default the built-in one. */
   seccompDefault?: SeccompTemplate;
   /** What an absent seccomp field means: containerd's "unconfined" (the default) or "runtime-default". */

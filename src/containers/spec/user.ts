@@ -22,6 +22,23 @@ export const MAX_ACCOUNT_FILE = 4 << 20;
 
 const NUMERIC = /^\d+$/;
 
+/** The user fields of a security context (CRI's, or a UserRequest); absent ones undefined. */
+interface UserFields {
+  runAsUser?: unknown;
+  runAsUsername?: string | undefined;
+  runAsGroup?: unknown;
+}
+
+/**
+ * The CRI contract: run_as_group "should only be specified when run_as_user or run_as_username
+ * is specified; otherwise, the runtime MUST error" (containerd refuses it too).
+ */
+export function checkRunAsGroup(sc: UserFields | undefined, where = "linux.security_context"): void {
+  if (sc?.runAsGroup !== undefined && sc.runAsUser === undefined && !sc.runAsUsername) {
+    throw invalid(`${where}.run_as_group is set without run_as_user or run_as_username: set one of them too, or leave run_as_group out to keep the image's user and group`);
+  }
+}
+
 /** The request the CRI config and image carry, for resolveUser. */
 export function userRequestFrom(config: ContainerConfig, image: ImageConfig): UserRequest {
   const sc = config.linux?.securityContext;
@@ -75,12 +92,13 @@ function resolveGroupPart(a: Accounts, spec: string, field: string): number {
  * else USER's group part (when USER decided the uid), else the user's /etc/passwd group, else 0.
  * additionalGids: the primary gid first (containerd's fix for CVE-2023-25173), then with Merge the
  * groups in /etc/group that list the user by name, then supplemental_groups; no duplicates.
- * run_as_group without a user keeps the image's user (CRI-O's rule; containerd refuses it).
+ * run_as_group without run_as_user or run_as_username is InvalidArgument (checkRunAsGroup).
  */
 export function resolveUser(req: UserRequest, passwd: string, group: string): ResolvedUser {
   if (passwd.length > MAX_ACCOUNT_FILE || group.length > MAX_ACCOUNT_FILE) {
     throw invalid(`the image's /etc/passwd or /etc/group is larger than ${MAX_ACCOUNT_FILE} bytes`);
   }
+  checkRunAsGroup(req);
   const a: Accounts = { users: parsePasswd(passwd), groups: parseGroup(group) };
 
   let user: { uid: number; gid: number; username?: string };

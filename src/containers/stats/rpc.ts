@@ -1,6 +1,7 @@
 // The four stats RPCs over one shared snapshot: ContainerStats, ListContainerStats,
-// PodSandboxStats and ListPodSandboxStats, with CRI's ID-prefix and label filters.
+// PodSandboxStats and ListPodSandboxStats, with CRI's ID (or unique prefix) and label filters.
 import type { ContainerStats, ContainerStatsFilter, PodSandboxStats, PodSandboxStatsFilter } from "../../generated/runtime/v1/api.js";
+import { filterMatch } from "../../pods/ids.js";
 import type { Pod } from "../../pods/record.js";
 import type { ContainerContext } from "../context.js";
 import { select } from "../list.js";
@@ -30,11 +31,12 @@ export class StatsRpc {
   }
 
   async listPods(filter: PodSandboxStatsFilter | undefined): Promise<PodSandboxStats[]> {
-    const id = filter?.id.toLowerCase() ?? "";
+    const all = this.pods();
+    // A prefix names one pod or none, as in ListPodSandbox (an ambiguous one lists nothing).
+    const id = filter?.id ? filterMatch(filter.id, () => all.map((p) => p.rec.id)) : "";
+    if (id === undefined) return [];
     const selector = Object.entries(filter?.labelSelector ?? {});
-    const pods = this.pods().filter(
-      (p) => p.rec.phase === "ready" && (!id || p.rec.id.startsWith(id)) && !selector.some(([k, v]) => p.config.labels[k] !== v),
-    );
+    const pods = all.filter((p) => p.rec.phase === "ready" && (!id || p.rec.id === id) && !selector.some(([k, v]) => p.config.labels[k] !== v));
     return Promise.all(pods.map((p) => this.podStats(p)));
   }
 

@@ -1,6 +1,6 @@
 // remotecommand client over SPDY (what client-go's v4 executor does): opens the error, stdin,
 // stdout, stderr and resize streams, copies the caller's streams, and decodes the final Status.
-import { once } from "node:events";
+import { finished } from "node:stream/promises";
 import type { Readable, Writable } from "node:stream";
 import { dialSpdy, type DialOptions } from "../spdy/dial.js";
 import type { SpdyStream } from "../spdy/stream.js";
@@ -60,11 +60,11 @@ export async function runRemoteCommand(url: string, o: RemoteCommandClientOption
     const copies: Promise<unknown>[] = [];
     if (stdout && o.stdout) {
       stdout.pipe(o.stdout, { end: false });
-      copies.push(once(stdout, "end").catch(() => undefined));
+      copies.push(finished(stdout, { writable: false }).catch(() => undefined));
     }
     if (stderr && o.stderr) {
       stderr.pipe(o.stderr, { end: false });
-      copies.push(once(stderr, "end").catch(() => undefined));
+      copies.push(finished(stderr, { writable: false }).catch(() => undefined));
     }
     if (stdin && o.stdin) {
       o.stdin.pipe(stdin);

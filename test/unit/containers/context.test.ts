@@ -15,7 +15,7 @@ import { Store } from "../../../src/store/db.js";
 
 function record(id: string, o: Partial<ContainerRecord> = {}): ContainerRecord {
   return {
-    v: 1, id, podId: "p".repeat(64), phase: "created", createdAt: "1", startedAt: "0", finishedAt: "0", exitCode: 0, reason: "", message: "",
+    v: 1, id, podId: "c".repeat(64), phase: "created", createdAt: "1", startedAt: "0", finishedAt: "0", exitCode: 0, reason: "", message: "",
     config: ContainerConfig.toJSON(ContainerConfig.fromPartial({ metadata: { name: id.slice(0, 4), attempt: 0 }, labels: { app: id.slice(0, 1) } })),
     resources: null, image: { name: "busybox", id: "sha256:x", chainIds: ["sha256:l1", "sha256:l2"] }, paths: { bundle: "/b", dir: "/d" },
     mounted: false, logPath: "", cgroupsPath: "/c", cgroupPath: "/c", user: { uid: 0, gid: 0, additionalGids: [] }, ...o,
@@ -29,9 +29,10 @@ test("save/load round trip, prefixes, hidden creating records, layer use", async
     db.close();
     await rm(dir, { recursive: true, force: true });
   });
-  const ctx = new ContainerContext({ store: new ContainerStore(db) } as unknown as ContainerDeps);
+  const pods = { all: () => ["c", "d"].map((x) => ({ rec: { id: x.repeat(64) } })) };
+  const ctx = new ContainerContext({ store: new ContainerStore(db), pods } as unknown as ContainerDeps);
   const a = containerFromRecord(record(`abc${"0".repeat(61)}`));
-  const b = containerFromRecord(record(`abd${"0".repeat(61)}`, { podId: "q".repeat(64) }));
+  const b = containerFromRecord(record(`abd${"0".repeat(61)}`, { podId: "d".repeat(64) }));
   const hidden = containerFromRecord(record(`ffff${"0".repeat(60)}`, { phase: "creating", image: { name: "x", id: "sha256:y", chainIds: ["sha256:l3"] } }));
   for (const c of [a, b, hidden]) ctx.save(c);
 
@@ -39,7 +40,7 @@ test("save/load round trip, prefixes, hidden creating records, layer use", async
   assert.throws(() => ctx.get("ab"), (e: unknown) => e instanceof BerthError && e.code === Code.INVALID_ARGUMENT && /ambiguous/.test(e.message));
   assert.throws(() => ctx.get("ffff"), (e: unknown) => e instanceof BerthError && e.code === Code.NOT_FOUND, "a half-made container is invisible");
   assert.equal(ctx.find("zz"), undefined);
-  assert.deepEqual(select(ctx, { podSandboxId: "q" }).map((c) => c.rec.id), [b.rec.id]);
+  assert.deepEqual(select(ctx, { podSandboxId: "d" }).map((c) => c.rec.id), [b.rec.id]);
   assert.deepEqual(select(ctx, { labelSelector: { app: "a" } }).length, 2);
 
   assert.ok(ctx.layerInUse("sha256:l1") && ctx.layerInUse("sha256:l3"));

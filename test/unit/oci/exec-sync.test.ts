@@ -70,6 +70,17 @@ test("a timeout is DEADLINE_EXCEEDED and leaves no process of the exec behind", 
   assert.deepEqual(await readdir(kit.runtime.dirs.execDir), [], "no pid files left");
 });
 
+test("a timeout after the leader exited kills the orphans that still hold the output pipes", async () => {
+  // sh exits at once, runc follows; the background sleep keeps stdout open, so only the timeout
+  // ends the call. Its session is found by the leader's pid, which the orphan keeps allocated.
+  const err = await kit.runtime
+    .execSync(box.id, ["sh", "-c", "sleep 100 & echo started"], { timeoutMs: 500 })
+    .then(() => undefined, (e: unknown) => e);
+  assert.ok(err instanceof BerthError && err.code === Code.DEADLINE_EXCEEDED, String(err));
+  for (let i = 0; i < 100 && (await pidsInContainer()).length > 1; i++) await new Promise((r) => setTimeout(r, 20));
+  assert.deepEqual(await pidsInContainer(), [box.pid]);
+});
+
 test("runc's own failures are errors with its message, not exit codes", async () => {
   await assert.rejects(kit.runtime.execSync(box.id, ["/bin/nosuch"], { timeoutMs: 5000 }), (e: unknown) => {
     assert.ok(e instanceof BerthError);

@@ -37,6 +37,13 @@ test("namespace options: host network and IPC, container PID; TARGET and pod use
   );
 });
 
+test("the sandbox's run_as_group without run_as_user is refused (CRI: the runtime MUST error)", () => {
+  const sc = (o: object) => req({ linux: { securityContext: o } });
+  assert.throws(() => podSpec(sc({ runAsGroup: { value: 1000n } }), ctx), invalid(/pod sandbox "Web_App": linux\.security_context\.run_as_group is set without run_as_user/));
+  assert.equal(podSpec(sc({ runAsUser: { value: 0n }, runAsGroup: { value: 1000n } }), ctx).meta.name, "Web_App");
+  assert.equal(podSpec(sc({ runAsUser: { value: 65534n } }), ctx).meta.name, "Web_App");
+});
+
 test("interface sysctls wait for CNI; the rest go in at pin time; bad ones are refused", () => {
   const s = podSpec(req({ linux: { sysctls: { "net.ipv4.conf.eth0.rp_filter": "2", "net/ipv4/conf/eth0.100/forwarding": "1", "net.ipv4.conf.all.rp_filter": "1", "kernel.shmmax": "1" } } }), ctx);
   assert.deepEqual(s.lateSysctls, { "net.ipv4.conf.eth0.rp_filter": "2", "net/ipv4/conf/eth0.100/forwarding": "1" });

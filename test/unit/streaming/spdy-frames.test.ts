@@ -115,3 +115,29 @@ test("the parser refuses other SPDY versions and control frames over the cap", (
   big.append(Buffer.from("80030001" + "00ffffff", "hex"));
   assert.throws(() => big.next(), /exceeds the 1024-byte limit/);
 });
+
+// What crictl 1.26.1 (client-go over moby/spdystream, Go 1.19 zlib) sent for `exec -i`, captured
+// from the wire by crictl-spdy.test.ts: four SYN_STREAMs, then stdin's DATA and its FIN.
+const GO_EXEC_I =
+  "80030001000000290000000100000000000078f9e3c6a7c26260606004a7b392a2d4c45c6851c29a0a0a6800000000ffff" +
+  "800300010000001700000003000000000000c22e555c92929907000000ffff" +
+  "800300010000001900000005000000000000c22ac5565c92925f5a02000000ffff" +
+  "800300010000001500000007000000000000c229975a5404000000ffff" +
+  "000000030000000e68656c6c6f2066726f6d20476f0a" +
+  "0000000301000000";
+
+test("frames captured from Go's spdystream decode: stream ids, header blocks in one zlib context, DATA and FIN", async () => {
+  const p = new FrameParser(1024);
+  p.append(Buffer.from(GO_EXEC_I, "hex"));
+  const codec = new HeaderCodec({ maxHeaderBytes: 4096, maxHeaderPairs: 16 });
+  const seen: string[] = [];
+  for (let it = p.next(); it; it = p.next()) {
+    if (it.kind === "control") {
+      assert.equal(it.type, 1);
+      const h = await codec.decompress(it.payload.subarray(10));
+      seen.push(`syn ${it.payload.readUInt32BE(0)} ${h["streamtype"]}`);
+    } else seen.push(`data ${it.streamId} ${JSON.stringify(it.chunk.toString())}${it.fin ? " fin" : ""}`);
+  }
+  codec.close();
+  assert.deepEqual(seen, ["syn 1 error", "syn 3 stdin", "syn 5 stdout", "syn 7 stderr", 'data 3 "hello from Go\\n"', 'data 3 "" fin']);
+});

@@ -1,18 +1,23 @@
 // Capability sets: defaults, add/drop with ALL, ambient, privileged.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { ALL_CAPABILITIES, buildCapabilities, DEFAULT_CAPABILITIES } from "../../../../src/containers/spec/capabilities.js";
+import { ALL_CAPABILITIES, boundingMask, buildCapabilities, capabilitiesInMask, DEFAULT_CAPABILITIES } from "../../../../src/containers/spec/capabilities.js";
+import { Code } from "../../../../src/errors.js";
 import { Capability, type DeepPartial } from "../../../../src/generated/runtime/v1/api.js";
 import { INVALID, throwsCode } from "./fixtures.js";
 
-function caps(requested: DeepPartial<Capability> | undefined, privileged = false) {
+function caps(requested: DeepPartial<Capability> | undefined, privileged = false, host?: readonly string[]) {
   return buildCapabilities({
     requested: requested ? Capability.fromPartial(requested) : undefined,
     privileged,
     defaults: DEFAULT_CAPABILITIES,
     all: ALL_CAPABILITIES,
+    ...(host ? { host } : {}),
   });
 }
+
+/** A nested node's bounding set: everything but CAP_SYS_RESOURCE (bit 24) and CAP_NET_RAW (bit 13). */
+const NESTED = "000001fffeffdfff";
 
 const sorted = (l: readonly string[] | undefined): string[] => [...(l ?? [])].sort();
 
@@ -65,4 +70,32 @@ test("unknown names and ambient ALL are INVALID_ARGUMENT", () => {
   throwsCode(() => caps({ addCapabilities: ["NET_MAGIC"] }), INVALID, /add_capabilities: unknown capability "NET_MAGIC"/);
   throwsCode(() => caps({ dropCapabilities: ["FLY"] }), INVALID, /drop_capabilities: unknown capability "FLY"/);
   throwsCode(() => caps({ addAmbientCapabilities: ["ALL"] }), INVALID, /"ALL" is not allowed/);
+});
+
+test("the bounding set from /proc/self/status: names by bit, in kernel order, unknown bits left out", () => {
+  const status = "Name:\tberth\nCapEff:\t000001fffeffffff\nCapBnd:\t000001fffeffffff\nCapAmb:\t0000000000000000\n";
+  assert.equal(boundingMask(status), "000001fffeffffff");
+  const names = capabilitiesInMask(boundingMask(status));
+  assert.equal(names.length, ALL_CAPABILITIES.length - 1);
+  assert.ok(!names.includes("CAP_SYS_RESOURCE"));
+  assert.deepEqual(capabilitiesInMask("ffffffffffffffff"), [...ALL_CAPABILITIES], "bits past CAP_CHECKPOINT_RESTORE have no runc name");
+  assert.deepEqual(capabilitiesInMask("0000000000000001"), ["CAP_CHOWN"]);
+  assert.throws(() => boundingMask("Name:\tx\n"), /no CapBnd/);
+});
+
+test("privileged and ALL mean the host's bounding set; a lacked default is left out", () => {
+  const host = capabilitiesInMask(NESTED);
+  assert.deepEqual(caps(undefined, true, host).bounding, host);
+  assert.deepEqual(caps({ addCapabilities: ["ALL"] }, false, host).permitted, host);
+  assert.deepEqual(caps({ addCapabilities: ["ALL"], dropCapabilities: ["CHOWN"] }, false, host).bounding, host.filter((c) => c !== "CAP_CHOWN"));
+  const plain = caps(undefined, false, host).bounding ?? [];
+  assert.deepEqual(sorted(plain), sorted(DEFAULT_CAPABILITIES.filter((c) => c !== "CAP_NET_RAW")));
+  assert.deepEqual(caps({ dropCapabilities: ["SYS_RESOURCE"] }, false, host).bounding, plain, "dropping a lacked capability is fine");
+});
+
+test("naming a capability the host lacks is FAILED_PRECONDITION naming it and the bounding set", () => {
+  const host = capabilitiesInMask(NESTED);
+  throwsCode(() => caps({ addCapabilities: ["SYS_RESOURCE"] }, false, host), Code.FAILED_PRECONDITION, /add_capabilities: CAP_SYS_RESOURCE is not in this node's capability bounding set/);
+  throwsCode(() => caps({ addAmbientCapabilities: ["cap_net_raw"] }, false, host), Code.FAILED_PRECONDITION, /add_ambient_capabilities: CAP_NET_RAW is not in this node's capability bounding set/);
+  throwsCode(() => caps({ addCapabilities: ["NET_MAGIC"] }, false, host), INVALID, /unknown capability "NET_MAGIC"/);
 });

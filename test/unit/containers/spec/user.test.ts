@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { parseGroup, parsePasswd } from "../../../../src/containers/spec/passwd.js";
-import { resolveUser, userRequestFrom } from "../../../../src/containers/spec/user.js";
+import { checkRunAsGroup, resolveUser, userRequestFrom } from "../../../../src/containers/spec/user.js";
 import { SupplementalGroupsPolicy } from "../../../../src/generated/runtime/v1/api.js";
 import { ctr, INVALID, throwsCode } from "./fixtures.js";
 
@@ -83,8 +83,16 @@ test("run_as_user beats run_as_username and the image; run_as_group beats every 
     additionalGids: [3000],
     username: "root",
   });
-  // run_as_group alone keeps the image's user (CRI-O's rule) but replaces USER's group.
-  assert.deepEqual(resolveUser({ runAsGroup: 77, imageUser: "app:staff" }, PASSWD, GROUP), { uid: 1000, gid: 77, additionalGids: [77, 29, 50], username: "app" });
+  assert.deepEqual(resolveUser({ runAsUsername: "app", runAsGroup: 77, imageUser: "web" }, PASSWD, GROUP), { uid: 1000, gid: 77, additionalGids: [77, 29, 50], username: "app" });
+});
+
+test("run_as_group without run_as_user or run_as_username is INVALID_ARGUMENT (CRI: the runtime MUST error)", () => {
+  throwsCode(() => resolveUser({ runAsGroup: 77, imageUser: "app:staff" }, PASSWD, GROUP), INVALID, /run_as_group is set without run_as_user or run_as_username/);
+  throwsCode(() => checkRunAsGroup({ runAsGroup: { value: 0n }, runAsUser: undefined, runAsUsername: "" }, 'container "c": linux.security_context'), INVALID, /^container "c": linux\.security_context\.run_as_group is set without/);
+  checkRunAsGroup({ runAsGroup: { value: 5n }, runAsUser: { value: 0n }, runAsUsername: "" });
+  checkRunAsGroup({ runAsGroup: { value: 5n }, runAsUser: undefined, runAsUsername: "app" });
+  checkRunAsGroup({ runAsGroup: undefined, runAsUser: undefined, runAsUsername: "" });
+  checkRunAsGroup(undefined);
 });
 
 test("supplemental groups: Merge adds /etc/group memberships, Strict does not; no duplicates", () => {
@@ -108,7 +116,7 @@ test("supplemental groups: Merge adds /etc/group memberships, Strict does not; n
 test("ids out of range are refused, never wrapped (CVE-2024-40635)", () => {
   throwsCode(() => resolveUser({ runAsUser: 4294967296n, imageUser: "" }, PASSWD, GROUP), INVALID, /run_as_user 4294967296 is out of range/);
   throwsCode(() => resolveUser({ runAsUser: -1n, imageUser: "" }, PASSWD, GROUP), INVALID, /run_as_user -1/);
-  throwsCode(() => resolveUser({ runAsGroup: 4294967295n, imageUser: "" }, PASSWD, GROUP), INVALID, /run_as_group/);
+  throwsCode(() => resolveUser({ runAsUser: 0, runAsGroup: 4294967295n, imageUser: "" }, PASSWD, GROUP), INVALID, /run_as_group 4294967295/);
   throwsCode(() => resolveUser({ imageUser: "99999999999" }, PASSWD, GROUP), INVALID, /image config User "99999999999"/);
   throwsCode(() => resolveUser({ imageUser: "", supplementalGroups: [1n, -5n] }, PASSWD, GROUP), INVALID, /supplemental_groups\[1\] -5/);
   assert.equal(resolveUser({ runAsUser: 2147483648n, imageUser: "" }, "", "").uid, 2147483648);

@@ -8,7 +8,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { setTimeout as delay } from "node:timers/promises";
 import { join } from "node:path";
-import { H2AuthorityRewriter } from "../../../src/server/h2-frame-rewriter.js";
+import { H2AuthorityRewriter } from "../../../src/h2-front/frame-rewriter.js";
 import {
   CONTINUATION,
   CRICTL_STOPP,

@@ -2,8 +2,8 @@
 // literal form, dynamic-table references, values left alone, and malformed blocks.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { HpackAuthorityFixer, fixAuthorityInHeaderBlock, isValidAuthority } from "../../../src/server/h2-hpack-authority.js";
-import { HUFFMAN_LENGTHS, huffmanEncode } from "../../../src/server/hpack-huffman.js";
+import { HpackAuthorityFixer, fixAuthorityInHeaderBlock, isValidAuthority } from "../../../src/h2-front/hpack-authority.js";
+import { HUFFMAN_LENGTHS, huffmanEncode } from "../../../src/h2-front/hpack-huffman.js";
 import { huffmanDecode, indexed, literal, sizeUpdate } from "./h2-kit.js";
 
 const SOCK = "/tmp/b1/b.sock";

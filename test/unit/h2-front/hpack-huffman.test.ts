@@ -2,7 +2,7 @@
 // and rejection of the malformed endings RFC 7541 §5.2 forbids.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { HUFFMAN_CODES, HUFFMAN_LENGTHS, huffmanEncode, walkHuffman, writeBits } from "../../../src/server/hpack-huffman.js";
+import { HUFFMAN_CODES, HUFFMAN_LENGTHS, huffmanEncode, walkHuffman, writeBits } from "../../../src/h2-front/hpack-huffman.js";
 import { huffmanDecode } from "./h2-kit.js";
 
 test("the table has 257 codes (256 octets + EOS) of 5..30 bits", () => {

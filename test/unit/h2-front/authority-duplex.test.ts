@@ -11,7 +11,7 @@ import { setTimeout as delay } from "node:timers/promises";
 import { Server, ServerCredentials, credentials, type ServiceError, type UntypedServiceImplementation } from "@grpc/grpc-js";
 import { RuntimeServiceClient, RuntimeServiceService, type VersionResponse } from "../../../src/generated/runtime/v1/api.js";
 import { unimplementedService } from "../../../src/server/unimplemented.js";
-import { authorityFixingDuplex } from "../../../src/server/h2-authority.js";
+import { authorityFixingDuplex } from "../../../src/h2-front/index.js";
 
 import { crictlOrSkip } from "../../fixtures/crictl.js";
 

@@ -1,6 +1,6 @@
 // Follows the client-to-server bytes of an HTTP/2 connection and hands each complete header block
 // (HEADERS + CONTINUATIONs) to the HPACK authority fixer; every other byte passes through as is.
-import { HpackAuthorityFixer } from "./h2-hpack-authority.js";
+import { HpackAuthorityFixer } from "./hpack-authority.js";
 
 const PREFACE = Buffer.from("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", "latin1");
 const FRAME_HEADER = 9;
@@ -9,18 +9,35 @@ const CONTINUATION = 0x9;
 const END_HEADERS = 0x4;
 const PADDED = 0x8;
 const PRIORITY = 0x20;
-// nghttp2 refuses header lists this big long before; past it we stop holding bytes back.
-const MAX_BLOCK = 1 << 20;
+
+/**
+ * What the server behind us accepts: grpc-js leaves Node's http2 settings alone, so the server
+ * advertises nghttp2's defaults (SETTINGS_HEADER_TABLE_SIZE 4096, SETTINGS_MAX_FRAME_SIZE 16384),
+ * and nghttp2 (>= 1.61) fails a connection whose header block has more than 8 CONTINUATIONs.
+ * This filter sees the bytes before nghttp2 does, so it enforces the same bounds for itself: a
+ * header block past them is not held or parsed but passed on at once for nghttp2 to refuse.
+ */
+export interface H2Limits {
+  headerTableSize: number;
+  maxFrameSize: number;
+  maxContinuations: number;
+}
+export const SERVER_LIMITS: Readonly<H2Limits> = { headerTableSize: 4096, maxFrameSize: 16384, maxContinuations: 8 };
 
 type State = "preface" | "header" | "payload" | "block" | "passthrough";
 
 /**
  * Rewrites a client-to-server HTTP/2 byte stream chunk by chunk. Bytes come out as soon as they
  * are known not to need rewriting; only a header block still waiting for END_HEADERS is held.
- * Frame lengths and HPACK sizes never change. Anything malformed switches it to pass-through.
+ * Frame lengths and HPACK sizes never change. Anything malformed or over a limit switches it to
+ * pass-through for good: it holds at most one header block within the limits, and walks each
+ * block once.
  */
 export class H2AuthorityRewriter {
-  private readonly fixer = new HpackAuthorityFixer();
+  private readonly fixer: HpackAuthorityFixer;
+  // A block's frames and bytes (frame headers included, so empty CONTINUATIONs count too).
+  private readonly maxBlockFrames: number;
+  private readonly maxBlockBytes: number;
   private state: State = "preface";
   private prefaceLeft = PREFACE.length;
   private readonly hdr = Buffer.alloc(FRAME_HEADER);
@@ -33,8 +50,10 @@ export class H2AuthorityRewriter {
   private holdStream = 0;
   private holdStart = -1; // offset in the current chunk where holding began, or -1
   private held: Buffer[] = [];
+  private heldLength = 0;
   private parts: Buffer[] = [];
   private blockBytes = 0;
+  private blockFrames = 0;
 
   // The HEADERS/CONTINUATION frame being read.
   private frameLen = 0;
@@ -43,6 +62,22 @@ export class H2AuthorityRewriter {
   private fragStart = 0;
   private fragEnd = 0;
   private endHeaders = false;
+
+  constructor(private readonly limits: Readonly<H2Limits> = SERVER_LIMITS) {
+    this.fixer = new HpackAuthorityFixer(limits.headerTableSize);
+    this.maxBlockFrames = 1 + limits.maxContinuations;
+    this.maxBlockBytes = this.maxBlockFrames * (FRAME_HEADER + limits.maxFrameSize);
+  }
+
+  /** Bytes held back now (an unfinished header block); never more than the block limits. */
+  get heldBytes(): number {
+    return this.heldLength;
+  }
+
+  /** False once it passes everything through unchanged. */
+  get rewriting(): boolean {
+    return this.state !== "passthrough";
+  }
 
   /** Takes one chunk (it may be modified in place) and returns the bytes ready to send on. */
   push(chunk: Buffer): Buffer[] {
@@ -88,7 +123,10 @@ export class H2AuthorityRewriter {
     // Nothing of this chunk has gone out yet: all before holdStart goes now, the rest is held.
     const cut = this.holding ? this.holdStart : n;
     if (cut > 0) out.push(cut === n ? chunk : chunk.subarray(0, cut));
-    if (cut < n) this.held.push(chunk.subarray(cut, n));
+    if (cut < n) {
+      this.held.push(chunk.subarray(cut, n));
+      this.heldLength += n - cut;
+    }
     return out;
   }
 
@@ -96,6 +134,7 @@ export class H2AuthorityRewriter {
   end(): Buffer[] {
     const rest = this.held;
     this.held = [];
+    this.heldLength = 0;
     this.parts = [];
     this.holding = false;
     return rest;
@@ -122,9 +161,13 @@ export class H2AuthorityRewriter {
       this.holdStream = stream;
       this.holdStart = pos;
       this.blockBytes = 0;
+      this.blockFrames = 0;
     }
-    this.blockBytes += len;
-    if (this.blockBytes > MAX_BLOCK) return this.giveUp(out);
+    this.blockBytes += FRAME_HEADER + len;
+    this.blockFrames++;
+    if (len > this.limits.maxFrameSize || this.blockFrames > this.maxBlockFrames || this.blockBytes > this.maxBlockBytes) {
+      return this.giveUp(out); // nghttp2 fails the connection (FRAME_SIZE_ERROR, too many CONTINUATIONs)
+    }
     this.frameLen = len;
     this.frameOff = 0;
     this.padded = type === HEADERS && (flags & PADDED) !== 0;
@@ -163,11 +206,15 @@ export class H2AuthorityRewriter {
       for (const p of parts) off += block.copy(p, 0, off, off + p.length);
     }
     this.release(out);
+    // A malformed block or a table size over the limit: the server fails the connection, and
+    // without a reliable table mirror there is nothing left to do here.
+    if (!this.fixer.tracking) this.state = "passthrough";
   }
 
   private release(out: Buffer[]): void {
     out.push(...this.held);
     this.held = [];
+    this.heldLength = 0;
     this.parts = [];
     this.holding = false;
     this.holdStart = -1;
@@ -175,6 +222,7 @@ export class H2AuthorityRewriter {
 
   private giveUp(out: Buffer[]): void {
     this.release(out);
+    this.fixer.giveUp();
     this.state = "passthrough";
   }
 }

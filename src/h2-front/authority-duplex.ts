@@ -2,9 +2,7 @@
 // unix socket path as :authority, which nghttp2 rejects; this wraps each accepted socket and fixes it.
 import type net from "node:net";
 import { Duplex } from "node:stream";
-import { H2AuthorityRewriter } from "./h2-frame-rewriter.js";
-
-export { fixAuthorityInHeaderBlock } from "./h2-hpack-authority.js";
+import { H2AuthorityRewriter } from "./frame-rewriter.js";
 
 /**
  * A Duplex over an accepted socket for grpc-js's `createConnectionInjector().injectConnection()`:

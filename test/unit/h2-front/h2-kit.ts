@@ -1,6 +1,6 @@
 // Builders for HPACK representations and HTTP/2 frames, shared by the :authority rewriter tests,
 // plus one real client-to-server byte stream recorded from crictl 1.26.1 (grpc-go 1.51).
-import { huffmanEncode, walkHuffman } from "../../../src/server/hpack-huffman.js";
+import { huffmanEncode, walkHuffman } from "../../../src/h2-front/hpack-huffman.js";
 
 export const PREFACE = Buffer.from("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", "latin1");
 
