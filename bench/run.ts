@@ -5,9 +5,12 @@ import { pullBench } from "./pull.js";
 import { podsBench } from "./pods.js";
 import { ociBench } from "./oci.js";
 import { containersBench } from "./containers.js";
+import { streamingBench } from "./streaming.js";
+import { h2FrontBench } from "./h2-front.js";
+import { portForwardBench } from "./portforward.js";
 
 export type Emit = (name: string, value: number, unit: string) => void;
-const BENCHES: Record<string, (emit: Emit) => Promise<void>> = { daemon: daemonBench, pull: pullBench, pods: podsBench, oci: ociBench, containers: containersBench };
+const BENCHES: Record<string, (emit: Emit) => Promise<void>> = { daemon: daemonBench, pull: pullBench, pods: podsBench, oci: ociBench, containers: containersBench, streaming: streamingBench, h2: h2FrontBench, portforward: portForwardBench };
 
 const emit: Emit = (name, value, unit) => process.stdout.write(`${name}: ${Number.isInteger(value) ? value : value.toFixed(2)} ${unit}\n`);
 const wanted = process.argv.slice(2);
