@@ -102,3 +102,24 @@ test("a client that vanishes mid-session makes the session gone", async (t) => {
   });
   await wentAway;
 });
+
+test("hostile clients: malformed base64 closes with 1007, a message over 1 MiB with 1009; both end the session", async (t) => {
+  const gone: string[] = [];
+  const { url } = await serve(t, { stdin: true, stdout: true, stderr: false, tty: false }, async (s) => {
+    await new Promise<void>((res) => s.events.once("gone", res));
+    gone.push("gone");
+    return { exitCode: 0 };
+  });
+  const bad = new WebSocket(url, ["v4.base64.channel.k8s.io"]);
+  await once(bad, "open");
+  bad.send("0not*base64");
+  const [code1] = (await once(bad, "close")) as [number];
+  assert.equal(code1, 1007);
+  const big = new WebSocket(url, ["v4.channel.k8s.io"]);
+  await once(big, "open");
+  big.send(Buffer.alloc(2 << 20));
+  const [code2] = (await once(big, "close")) as [number];
+  assert.equal(code2, 1009);
+  for (let i = 0; i < 100 && gone.length < 2; i++) await new Promise((res) => setTimeout(res, 10));
+  assert.equal(gone.length, 2);
+});
