@@ -7,6 +7,7 @@ import type { PodDialers } from "../../network/netns-dialer.js";
 import type { PodService } from "../../pods/service.js";
 import type { Pod } from "../../pods/record.js";
 import type { StreamKind, StreamRequests } from "../server.js";
+import { MAX_FORWARDED_PORTS } from "../websocket/channels.js";
 import type { PortForwardTarget } from "./spdy.js";
 
 /** Where the RPC stores the request and gets the URL (the streaming server). */
@@ -40,6 +41,7 @@ export class PortForwardPods {
   /** The RPC's checks: NotFound for an unknown pod, FailedPrecondition when not READY, InvalidArgument for a bad port. Returns the full pod ID. */
   validate(req: PortForwardRequest): string {
     if (!req.podSandboxId) throw invalid("PortForward: pod_sandbox_id is required");
+    if (req.port.length > MAX_FORWARDED_PORTS) throw invalid(`PortForward: ${req.port.length} ports asked for; at most ${MAX_FORWARDED_PORTS} per request`);
     for (const p of req.port) {
       if (!isPort(p)) throw invalid(`PortForward: port ${p} is not a TCP port (1-65535)`);
     }

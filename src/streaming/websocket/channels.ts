@@ -53,7 +53,8 @@ export function parseProtocolHeader(value: string | readonly string[] | undefine
 export function encodeMessage(codec: WsCodec, channel: number, data: Buffer): Buffer | string {
   if (!Number.isInteger(channel) || channel < 0 || channel > 255) throw new RangeError(`channel ${channel} is not 0-255`);
   if (codec === "binary") return Buffer.concat([Buffer.of(channel), data]);
-  if (channel > 9) throw new RangeError(`channel ${channel} cannot be written as one base64-protocol digit`);
+  // '0' + channel, as wsstream writes it (channels past 9 become ':', ';' ...).
+  if (channel > 255 - 48) throw new RangeError(`channel ${channel} cannot be written in the base64 protocol`);
   return String.fromCharCode(48 + channel) + data.toString("base64");
 }
 
@@ -73,7 +74,7 @@ export function decodeMessage(codec: WsCodec, msg: Buffer, closeSignal: boolean)
   let channel = msg[0]!;
   if (codec === "base64") {
     channel -= 48;
-    if (channel < 0 || channel > 9) throw new Error(`base64 channel message starts with ${JSON.stringify(String.fromCharCode(msg[0]!))}, not a channel digit`);
+    if (channel < 0) throw new Error(`base64 channel message starts with ${JSON.stringify(String.fromCharCode(msg[0]!))}, not a channel digit`);
     const text = msg.subarray(1).toString("latin1");
     if (!BASE64.test(text)) throw new Error(`channel ${channel}: payload is not valid base64`);
     return { kind: "data", channel, data: Buffer.from(text, "base64") };
@@ -92,6 +93,9 @@ export function portPrefix(port: number): Buffer {
   return b;
 }
 
+/** Ports per port-forward request: two one-byte channels each, and kubelet asks for a handful. */
+export const MAX_FORWARDED_PORTS = 100;
+
 /**
  * Ports of a WebSocket port-forward: the CRI request's, else the URL's `port` query values
  * (repeatable, comma-separated), as kubelet reads them. Throws a message for the client.
@@ -106,5 +110,6 @@ export function portsFromQuery(values: readonly string[]): number[] {
       out.push(Number(p));
     }
   }
+  if (out.length > MAX_FORWARDED_PORTS) throw new Error(`${out.length} ports asked for; at most ${MAX_FORWARDED_PORTS}`);
   return out;
 }

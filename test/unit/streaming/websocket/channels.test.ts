@@ -24,8 +24,10 @@ test("base64 frames: a digit then base64 (wsstream's own examples)", () => {
   assert.equal(encodeMessage("base64", 1, Buffer.from("\n")), "1Cg==");
   assert.deepEqual(decodeMessage("base64", Buffer.from("0Zm9vCg=="), false), { kind: "data", channel: 0, data: Buffer.from("foo\n") });
   assert.throws(() => decodeMessage("base64", Buffer.from("0Zm9v!g=="), false), /not valid base64/);
-  assert.throws(() => decodeMessage("base64", Buffer.from("xZm9v"), false), /not a channel digit/);
-  assert.throws(() => encodeMessage("base64", 12, Buffer.alloc(0)), /one base64-protocol digit/);
+  assert.throws(() => decodeMessage("base64", Buffer.from(" Zm9v"), false), /not a channel digit/);
+  // Past 9 the "digit" goes on in ASCII, as wsstream's '0'+channel does.
+  assert.equal(encodeMessage("base64", 12, Buffer.from("x")), "<eA==");
+  assert.deepEqual(decodeMessage("base64", Buffer.from("<eA=="), false), { kind: "data", channel: 12, data: Buffer.from("x") });
 });
 
 test("channel 255 is a close signal only in v5", () => {
@@ -49,5 +51,6 @@ test("port-forward: ports from the query, the port prefix little-endian", () => 
   assert.throws(() => portsFromQuery([""]), /cannot be empty/);
   assert.throws(() => portsFromQuery(["0"]), /unable to parse "0"/);
   assert.throws(() => portsFromQuery(["70000"]), /unable to parse/);
+  assert.throws(() => portsFromQuery([Array.from({ length: 101 }, (_, i) => String(i + 1)).join(",")]), /101 ports asked for; at most 100/);
   assert.deepEqual(portPrefix(8080), Buffer.from([0x90, 0x1f]));
 });
