@@ -53,7 +53,8 @@ export async function streamingBench(emit: Emit): Promise<void> {
   const image = (await pushBusybox(reg)).reference;
   const d = await startDaemon({
     toml: `[pods]\ncgroup_parent = "${cgroupParent}"\n[registry]\nconfig_path = "${certsD}"\nregistries_conf = "${join(certsD, "registries.conf")}"\n`,
-    args: ["--log-level", process.env["BENCH_LOG_LEVEL"] ?? "info"],
+    // debug: the per-step exec timings come from the daemon's log.
+    args: ["--log-level", process.env["BENCH_LOG_LEVEL"] ?? "debug"],
   });
   const c = d.client;
   let pod = "";
@@ -98,6 +99,13 @@ export async function streamingBench(emit: Emit): Promise<void> {
     emit("streaming_exec_true_rpc_to_exit_p90", s.p90, "ms");
     emit("streaming_exec_sync_true_p50", y.p50, "ms");
     emit("streaming_exec_sync_true_p90", y.p90, "ms");
+    // Where an exec's start goes (the daemon logs it at debug): spawning conmon, its attach socket, runc exec.
+    const steps: Record<string, number[]> = {};
+    for (const line of d.logs().split("\n")) {
+      if (!line.includes('"msg":"exec started"')) continue;
+      for (const [k, v] of Object.entries((JSON.parse(line) as { ms?: Record<string, number> }).ms ?? {})) (steps[k] ??= []).push(v);
+    }
+    for (const [k, v] of Object.entries(steps)) emit(`streaming_exec_start_step_${k}_p50`, summary(v).p50, "ms");
 
     const data = randomBytes(10 * 1024 * 1024);
     const out = new Count();

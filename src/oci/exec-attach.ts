@@ -86,6 +86,7 @@ export class ExecAttach {
 
   async #start(): Promise<void> {
     const o = this.o;
+    const t0 = performance.now();
     await mkdir(this.dir, { mode: 0o700 });
     const spec = JSON.parse(await readFile(join(o.containerBundle, "config.json"), "utf8")) as { process?: Record<string, unknown> };
     if (!spec.process) throw internal(`exec in container "${o.containerId}": its bundle has no process spec`);
@@ -145,6 +146,7 @@ export class ExecAttach {
     const fail = (msg: string): BerthError => internal(`${what}: ${msg}` + (stderr.trim() ? ` (conmon: ${stderr.trim()})` : ""));
 
     // 1: conmon sets up its attach socket, then says so on the attach pipe.
+    const tSpawned = performance.now();
     startPipe.write(Buffer.from([0]));
     const ready = await timeout(attachPipe.next(), READY_TIMEOUT_MS, `${what}: conmon's attach socket`);
     if (ready === undefined) throw fail("conmon exited before its attach socket was ready");
@@ -154,6 +156,7 @@ export class ExecAttach {
     if (o.tty && o.initialSize) await this.resize(o.initialSize.width, o.initialSize.height);
 
     // 2: runc exec runs; conmon reports the pid, then later the exit code.
+    const tAttached = performance.now();
     startPipe.end(Buffer.from([0]));
     const pidLine = await timeout(sync.next(), READY_TIMEOUT_MS, `${what}: runc exec`);
     if (pidLine === undefined) throw fail("conmon exited without reporting the exec's pid");
@@ -168,7 +171,8 @@ export class ExecAttach {
       return parseSyncMessage(line).value;
     });
     this.exit.catch(() => undefined);
-    log.debug({ id: this.id, container: o.containerId, pid: this.#pid }, "exec started");
+    const ms = { spawn: tSpawned - t0, attach: tAttached - tSpawned, runc_exec: performance.now() - tAttached };
+    log.debug({ id: this.id, container: o.containerId, pid: this.#pid, ms }, "exec started");
   }
 
   /** TIOCSWINSZ on the session's pty, through conmon's ctl fifo ("1 <height> <width>"). */
