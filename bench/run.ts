@@ -14,11 +14,12 @@ import { eventsBench } from "./events.js";
 import { observeBench } from "./observe.js";
 import { cdiBench } from "./cdi.js";
 import { recoveryBench } from "./recovery.js";
+import { portForwardBench } from "./portforward.js";
 import { emit, type Emit } from "./emit.js";
 
 const BENCHES: Record<string, (emit: Emit) => Promise<void>> = {
   daemon: daemonBench, pull: pullBench, pods: podsBench, oci: ociBench, containers: containersBench, streaming: streamingBench,
-  h2: h2FrontBench, unpack: unpackBench, "unpack-tar": unpackTarBench, bomb: bombBench, events: eventsBench, observe: observeBench, cdi: cdiBench, recovery: recoveryBench,
+  h2: h2FrontBench, unpack: unpackBench, "unpack-tar": unpackTarBench, bomb: bombBench, events: eventsBench, observe: observeBench, cdi: cdiBench, recovery: recoveryBench, portforward: portForwardBench,
 };
 
 const wanted = process.argv.slice(2);

@@ -16,6 +16,7 @@ import { logsCommand } from "./cli/commands/container-logs.js";
 import { eventsCommand } from "./cli/commands/events.js";
 import { statspCommand, STATS_OPTIONS, watching } from "./cli/commands/stats.js";
 import { IMAGE_COMMANDS, IMAGE_OPTIONS, IMAGE_USAGE } from "./cli/commands/images.js";
+import { parseStreamArgs, runStreamCommand, STREAM_COMMANDS, STREAM_USAGE, type StreamCommand } from "./cli/commands/streaming.js";
 import { setLogLevel, logger } from "./util/log.js";
 import { BERTH_VERSION } from "./version.js";
 
@@ -41,14 +42,13 @@ Client (talks to a running daemon; -r/--runtime-endpoint, env BERTH_RUNTIME_ENDP
   berth ps [-a] [-q] [--pod ID] [--state S] [--label k=v]... [--name RE] [--id ID] [--no-trunc] [-l | -n N]
   berth inspect ID...           container status and verbose info (JSON)
   berth logs [-f] [--tail N] [--since T] [--timestamps] ID   the container's CRI log, split into stdout and stderr
-  berth exec ID CMD [ARG...]    run a command in a container and wait (exit code passed on)
   berth stop [-t SECONDS] ID... stop containers (stop signal, then SIGKILL after the grace period; default 10)
   berth rm [-f] ID... | -a      remove containers (-f: also running ones)
   berth stats [-a] [--id ID] [--pod ID] [--label k=v] [-w [--seconds N]]   CPU, memory and writable-layer usage (-w: refresh until Ctrl-C)
   berth statsp [--id ID] [--label k=v] [-w [--seconds N]]   CPU, memory and network per pod sandbox
   berth events [-o table|json] [--no-trunc]   watch container and pod sandbox events live (Ctrl-C ends)
   berth update [--memory 64m] [--cpu-quota N] [--cpu-period N] [--cpu-share N] [--cpuset-cpus L] [--cpuset-mems L] ID...
-
+${STREAM_USAGE}
 ${IMAGE_USAGE}
 Client flags: -r ENDPOINT  -o table|json|yaml  -t TIMEOUT (e.g. 10s)
 `;
@@ -71,7 +71,6 @@ const CLIENT_COMMANDS: Record<string, ClientCommand> = {
   ps: ctr.psCommand,
   inspect: ctr.inspectCommand,
   logs: logsCommand,
-  exec: ctr.execCommand,
   stop: ctr.stopCommand,
   rm: ctr.rmCommand,
   stats: watching(ctr.statsCommand),
@@ -79,17 +78,6 @@ const CLIENT_COMMANDS: Record<string, ClientCommand> = {
   update: ctr.updateCommand,
   events: eventsCommand,
 };
-
-/** "--name" and "-n" for every option that takes a value. */
-function valueFlags(options: Record<string, { type: string; short?: string }>): Set<string> {
-  const out = new Set<string>();
-  for (const [name, o] of Object.entries(options)) {
-    if (o.type !== "string") continue;
-    out.add(`--${name}`);
-    if (o.short) out.add(`-${o.short}`);
-  }
-  return out;
-}
 
 async function daemonCommand(args: string[]): Promise<number> {
   const { values } = parse(args, {
@@ -153,12 +141,22 @@ async function main(argv: string[]): Promise<number> {
     await networkInitCommand(loadConfig(values.config !== undefined ? { file: values.config } : {}));
     return 0;
   }
+  if (STREAM_COMMANDS.includes(cmd)) {
+    const a = parseStreamArgs(cmd as StreamCommand, rest);
+    if (a.help) {
+      process.stdout.write(USAGE);
+      return 0;
+    }
+    const client = connectCri(clientEndpoint(a.endpoint, a.config), a.timeoutMs);
+    try {
+      return await runStreamCommand(cmd as StreamCommand, client, a);
+    } finally {
+      client.close();
+    }
+  }
   const handler = CLIENT_COMMANDS[cmd];
   if (!handler) throw new UsageError(`unknown command "${cmd}"; run \`berth help\``);
-  // exec: everything after the container ID is the command, flags included.
-  const split = cmd === "exec" ? ctr.splitExecArgs(rest, valueFlags(OPTIONS)) : { flags: rest, rest: [] };
-  const parsed = parse(split.flags, OPTIONS);
-  parsed.positionals.push(...split.rest);
+  const parsed = parse(rest, OPTIONS);
   if (parsed.values.help) {
     process.stdout.write(USAGE);
     return 0;

@@ -23,6 +23,7 @@ import { eventHandlers } from "../server/events.js";
 import { imageStreamHandlers, listStreamHandlers } from "../server/lists.js";
 import { claimSocketPath, restrictSocket } from "./socket.js";
 import { startStreaming } from "./streaming.js";
+import { portForwardHandlers } from "../server/portforward.js";
 import { authorityFixingDuplex } from "../h2-front/index.js";
 import { createServer as createNetServer, type Server as NetServer } from "node:net";
 import { logger } from "../util/log.js";
@@ -98,13 +99,14 @@ export async function runDaemon(config: Config): Promise<number> {
     const containers = await openContainerService(config, store, pods, images, { specs, probed, ready }, events, boot.rebooted);
     closables.push(containers.oci, containers.service);
     await boot.commit();
-    closables.push(await startStreaming(config, containers.service));
+    const streaming = await startStreaming(config, containers.service, pods);
+    closables.push(streaming);
     events.endRecovery();
     const observers = await startObservers(config.metrics.address, { pods, containers: containers.service, pulls: images.ctx.progress, events });
     closables.push(observers);
     metricsAddress = observers.metrics;
     server = createCriServer({
-      runtime: { ...runtimeInfoHandlers(info), ...podHandlers(pods), ...containerHandlers(containers.service), ...eventHandlers(events), ...listStreamHandlers(pods, containers.service) },
+      runtime: { ...runtimeInfoHandlers(info), ...podHandlers(pods), ...containerHandlers(containers.service), ...eventHandlers(events), ...listStreamHandlers(pods, containers.service), ...portForwardHandlers(streaming.portForward) },
       image: { ...imageHandlers(images), ...imageStreamHandlers(images) },
     });
     listener = await bind(server, config.socket);

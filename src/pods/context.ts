@@ -64,6 +64,8 @@ export class PodContext {
   readonly pods = new Map<string, Pod>();
   readonly locks = new KeyedMutex();
   hooks: ContainerHooks = { stopContainersOf: async () => undefined, removeContainersOf: async () => undefined, statusesOf: () => [], runningPidsOf: () => [] };
+  /** Run first when a pod stops or is released (e.g. port-forward cuts its connections into the pod). */
+  readonly stopListeners: Array<(podId: string) => Promise<void>> = [];
 
   constructor(readonly deps: PodDeps) {}
 

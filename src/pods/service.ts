@@ -84,6 +84,11 @@ export class PodService {
     return work;
   }
 
+  /** `fn` runs at the start of every Stop (and release) of a pod, before its network goes. */
+  onStop(fn: (podId: string) => Promise<void>): void {
+    this.ctx.stopListeners.push(fn);
+  }
+
   stop(ref: string): Promise<void> {
     return stopPodById(this.ctx, ref);
   }

@@ -44,6 +44,7 @@ export function stopSteps(ctx: PodContext, pod: Pod): Promise<void> {
     if (!infraStopped) throw infraError;
   };
   return all("pod sandbox stopped", pod, [
+    ["listeners", () => stopListeners(ctx, pod)],
     ["containers", async () => {
       await ctx.hooks.stopContainersOf(pod.rec.id);
       containersStopped = true;
@@ -52,9 +53,15 @@ export function stopSteps(ctx: PodContext, pod: Pod): Promise<void> {
   ]);
 }
 
+/** What other services hold in the pod (streaming sessions) ends before the pod's parts go. */
+function stopListeners(ctx: PodContext, pod: Pod): Promise<void> {
+  return settled(ctx.stopListeners.map((fn) => fn(pod.rec.id)));
+}
+
 /** Everything a pod owns, for Remove and for recovery of a half-made pod. */
 export function releaseAll(ctx: PodContext, pod: Pod): Promise<void> {
   return all("pod sandbox released", pod, [
+    ["listeners", () => stopListeners(ctx, pod)],
     ["containers", () => ctx.hooks.removeContainersOf(pod.rec.id)],
     ["infra+network", () => settled([stopInfraOf(pod), releaseNetwork(ctx, pod)])],
     // Independent of each other. One umount for the shm and every pin, then the files they were mounted on.

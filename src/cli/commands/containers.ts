@@ -1,5 +1,5 @@
-// Client commands for containers, as crictl spells them: create, start, run, ps, inspect, exec
-// (sync), stop, rm, stats, update. Container configs are crictl's JSON/YAML (snake_case or camelCase).
+// Client commands for containers, as crictl spells them: create, start, run, ps, inspect,
+// stop, rm, stats, update. Container configs are crictl's JSON/YAML (snake_case or camelCase).
 import { readFile } from "node:fs/promises";
 import { parse as parseYaml } from "yaml";
 import {
@@ -237,16 +237,6 @@ export async function inspectCommand(c: CriClient, a: ContainerArgs): Promise<vo
     const status = r.status ? { ...(ContainerStatus.toJSON(r.status) as object), state: containerStateToJSON(r.status.state) } : null;
     printStructured({ status, ...info }, format === "yaml" ? "yaml" : "json");
   }
-}
-
-/** `berth exec ID CMD...` (sync): the command's output on our stdout/stderr, its exit code as ours. */
-export async function execCommand(c: CriClient, a: ContainerArgs): Promise<void> {
-  const [id, ...cmd] = a.positionals;
-  if (!id || cmd.length === 0) throw new UsageError("berth exec: expected ID CMD [ARG...]");
-  const r = await call(c, c.runtime, c.runtime.execSync, { containerId: id, cmd, timeout: 0n }, Math.max(c.timeoutMs, 24 * 3600_000));
-  process.stdout.write(r.stdout);
-  process.stderr.write(r.stderr);
-  process.exitCode = r.exitCode;
 }
 
 /** Stop timeout in seconds: `-t/--timeout` here means the grace period, as in crictl stop. */
