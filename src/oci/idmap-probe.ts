@@ -40,7 +40,7 @@ export async function probeIdmappedMounts(workDir: string, runcPath = "runc"): P
   const dir = await mkdtemp(join(workDir, "idmap-probe-"));
   const merged = join(dir, "merged");
   let mounted = false;
-  const holder = await makeUserns(["--user"], [{ containerId: 0, hostId: PROBE_HOST_ID, length: 1 }], [{ containerId: 0, hostId: PROBE_HOST_ID, length: 1 }]).catch((err: Error) => err);
+  const holder = await makeUserns({}, [], [{ containerId: 0, hostId: PROBE_HOST_ID, length: 1 }], [{ containerId: 0, hostId: PROBE_HOST_ID, length: 1 }]).catch((err: Error) => err);
   try {
     if (holder instanceof Error) return { ok: false, reason: `cannot make a user namespace: ${holder.message}` };
     const layers = join(dir, "layers");

@@ -1,5 +1,5 @@
-// Idmapped mounts for user-namespaced pods: runc 1.1 cannot make them and Node has no
-// open_tree/mount_setattr/move_mount, so this calls them through koffi (a prebuilt FFI), in-process.
+// Idmapped mounts and namespace pins for user-namespaced pods: runc 1.1 cannot make idmapped mounts
+// and Node has no open_tree/mount_setattr/move_mount/mount, so this calls them through koffi (a prebuilt FFI).
 import { createRequire } from "node:module";
 import { internal } from "../errors.js";
 
@@ -11,6 +11,7 @@ const AT_RECURSIVE = 0x8000;
 const MOUNT_ATTR_IDMAP = 0x0010_0000;
 const MOVE_MOUNT_F_EMPTY_PATH = 0x4;
 const MNT_DETACH = 2;
+const MS_BIND = 4096;
 const O_RDONLY = 0;
 // The "new mount API" syscalls have one number on every Linux architecture (asm-generic).
 const SYS_OPEN_TREE = 428;
@@ -22,6 +23,7 @@ interface Libc {
   open: (path: string, flags: number) => number;
   close: (fd: number) => number;
   umount2: (path: string, flags: number) => number;
+  mount: (source: string, target: string, type: string | null, flags: number, data: string | null) => number;
   errno: () => number;
 }
 
@@ -40,7 +42,9 @@ function load(): Libc {
     const open = lib.func("int open(const char *path, int flags)");
     const close = lib.func("int close(int fd)");
     const umount2 = lib.func("int umount2(const char *path, int flags)");
+    const mount = lib.func("int mount(const char *source, const char *target, const char *type, unsigned long flags, const char *data)");
     libc = {
+      mount: (s, t, ty, f, d) => Number(mount(s, t, ty, f, d)),
       syscall: lib.func("long syscall(long nr, ...)"),
       open: (p, f) => Number(open(p, f)),
       close: (fd) => Number(close(fd)),
@@ -122,6 +126,12 @@ export function idmapBind(source: string, target: string, usernsPath: string, re
 export function detachMount(path: string): void {
   const c = load();
   if (c.umount2(path, MNT_DETACH) < 0) fail(c, `detach ${path}`);
+}
+
+/** Bind-mounts a namespace file (e.g. /proc/<pid>/ns/user) onto an existing pin file. */
+export function pinNamespaceFile(source: string, target: string): void {
+  const c = load();
+  if (c.mount(source, target, null, MS_BIND, null) < 0) fail(c, `bind ${source} onto ${target}`);
 }
 
 /** Loads the FFI now, so a missing koffi is reported at start-up; throws with the reason. */

@@ -3,6 +3,7 @@
 import { spawn } from "node:child_process";
 import { writeFile } from "node:fs/promises";
 import { BerthError, internal } from "../errors.js";
+import { pinNamespaceFile } from "./idmap.js";
 
 export interface IdMap {
   containerId: number;
@@ -24,12 +25,16 @@ export function mapText(maps: readonly IdMap[]): string {
   return maps.map((m) => `${m.containerId} ${m.hostId} ${m.length}\n`).join("");
 }
 
+export type UsernsKind = "user" | "net" | "ipc" | "uts";
+
 /**
- * Runs `unshare --user[=pin] <extra> -- sh -c 'echo; read'`: the new user namespace owns the
- * other namespaces made in the same call (so their sysctls and mounts belong to the pod). Once the
- * process is in, the maps are written from outside (root on the host may map any range).
+ * Runs `unshare --user <others> -- sh -c 'echo; read'`: the new user namespace owns the other
+ * namespaces made in the same call (so their sysctls and mounts belong to the pod). Once the
+ * process is in, the maps are written from outside (root on the host may map any range) and the
+ * namespaces bound onto `pins` (unshare's own --user=<file> pinning fails here with EPERM).
  */
-export async function makeUserns(pinArgs: readonly string[], uid: readonly IdMap[], gid: readonly IdMap[]): Promise<UsernsHolder> {
+export async function makeUserns(pins: Readonly<Partial<Record<UsernsKind, string>>>, others: readonly Exclude<UsernsKind, "user">[], uid: readonly IdMap[], gid: readonly IdMap[]): Promise<UsernsHolder> {
+  const pinArgs = ["--user", ...others.map((k) => `--${k}`)];
   const child = spawn("unshare", [...pinArgs, "--", "sh", "-c", "echo in; read _"], {
     stdio: ["pipe", "pipe", "pipe"],
     env: { PATH: TOOL_PATH },
@@ -59,6 +64,7 @@ export async function makeUserns(pinArgs: readonly string[], uid: readonly IdMap
     if (pid === undefined) throw internal("unshare has no pid");
     await writeFile(`/proc/${pid}/uid_map`, mapText(uid));
     await writeFile(`/proc/${pid}/gid_map`, mapText(gid));
+    for (const [kind, pin] of Object.entries(pins)) pinNamespaceFile(`/proc/${pid}/ns/${kind}`, pin);
     return { pid, release };
   } catch (err) {
     child.kill("SIGKILL");

@@ -4,6 +4,7 @@ import type { ContainerEventResponse, ContainerStatus } from "../generated/runti
 import type { Publisher } from "../util/fanout.js";
 import { announcePod } from "./events.js";
 import type { PodCgroupDriver } from "../oci/cgroups-driver.js";
+import type { IdmapSupport } from "../oci/idmap-probe.js";
 import type { AttachResult, PodNetwork } from "../network/cni/network.js";
 import type { PodRef } from "../network/cni/runtime-args.js";
 import { notFound } from "../errors.js";
@@ -31,7 +32,7 @@ export interface PodDeps {
   network: PodNetworkDriver;
   cgroups: PodCgroupDriver;
   dirs: {
-    /** Namespace pins: <pins>/{net,ipc,uts,pid}ns/<id>. */
+    /** Namespace pins: <pins>/{net,ipc,uts,pid,user}ns/<id>. */
     pins: string;
     /** Per-pod files: <pods>/<id>/. */
     pods: string;
@@ -41,6 +42,8 @@ export interface PodDeps {
   shmSize: number;
   defaultHandler: string;
   knownHandlers: string[];
+  /** Whether pods may ask for a user namespace here, and if not why (probeIdmappedMounts at start). */
+  userNamespaces: IdmapSupport;
   /** The host's files, copied for pods without their own DNS config or with host network. */
   hostResolvConf?: string;
   hostHosts?: string;

@@ -4,6 +4,7 @@ import { join } from "node:path";
 import type { Config } from "../config/config.js";
 import { openCgroupDriver } from "../oci/cgroups-driver.js";
 import { defaultCgroupDriver, systemdRunning } from "../oci/cgroups.js";
+import { probeIdmappedMounts, type IdmapSupport } from "../oci/idmap-probe.js";
 import type { Store } from "../store/db.js";
 import type { ContainerEventResponse } from "../generated/runtime/v1/api.js";
 import type { Publisher } from "../util/fanout.js";
@@ -28,6 +29,15 @@ export async function openPodService(config: Config, store: Store, network: PodN
     shmSize: config.pods.shmSize,
     defaultHandler: config.runtime.defaultHandler,
     knownHandlers: [config.runtime.defaultHandler],
+    userNamespaces: await userNamespaceSupport(config),
     ...(events ? { events } : {}),
   });
+}
+
+/** Probed once: pods with hostUsers: false are refused, naming why, where it cannot work. */
+async function userNamespaceSupport(config: Config): Promise<IdmapSupport> {
+  const support = await probeIdmappedMounts(join(config.state, "probe"), config.runtime.runcPath || "runc");
+  if (support.ok) log.info("user namespaces: idmapped mounts work, pods may set hostUsers: false");
+  else log.warn({ reason: support.reason }, "user namespaces unavailable: pods with hostUsers: false will be refused");
+  return support;
 }

@@ -44,6 +44,7 @@ export class PodService {
     const spec = podSpec(req, {
       defaultHandler: this.ctx.deps.defaultHandler,
       knownHandlers: this.ctx.deps.knownHandlers,
+      userNamespaces: this.ctx.deps.userNamespaces,
       podCgroup: (parent, uid) => this.ctx.deps.cgroups.podCgroup(parent, uid),
     });
     const same = [...this.ctx.pods.values()].find((p) => p.key === spec.key && isVisible(p));
