@@ -4,7 +4,6 @@ import { join } from "node:path";
 import type { Config } from "../config/config.js";
 import { openCgroupDriver } from "../oci/cgroups-driver.js";
 import { defaultCgroupDriver, systemdRunning } from "../oci/cgroups.js";
-import { probeIdmappedMounts, type IdmapSupport } from "../oci/idmap-probe.js";
 import type { Store } from "../store/db.js";
 import type { ContainerEventResponse } from "../generated/runtime/v1/api.js";
 import type { Publisher } from "../util/fanout.js";
@@ -15,7 +14,16 @@ import { PodStore } from "./store.js";
 
 const log = logger("pods");
 
-export async function openPodService(config: Config, store: Store, network: PodNetworkDriver, events?: Publisher<ContainerEventResponse>): Promise<PodService> {
+/** `names`: every runtime handler; `unusable`: those whose start-up probe failed, with why, filled once `ready` resolves. */
+export interface PodHandlers {
+  names: string[];
+  unusable: ReadonlyMap<string, string>;
+  /** Handlers where hostUsers: false pods cannot run, with why; filled once `ready` resolves. */
+  noUserns: ReadonlyMap<string, string>;
+  ready: Promise<void>;
+}
+
+export async function openPodService(config: Config, store: Store, network: PodNetworkDriver, handlers: PodHandlers, events?: Publisher<ContainerEventResponse>): Promise<PodService> {
   const driver = config.runtime.cgroupDriver || defaultCgroupDriver();
   if (driver === "systemd" && !systemdRunning()) {
     log.warn("runtime.cgroup_driver is systemd but systemd is not running: RunPodSandbox will fail until it is set to cgroupfs");
@@ -28,16 +36,11 @@ export async function openPodService(config: Config, store: Store, network: PodN
     dirs: { pins: join(config.state, "ns"), pods: join(config.state, "pods"), infraRoot: join(config.state, "infra", "root") },
     shmSize: config.pods.shmSize,
     defaultHandler: config.runtime.defaultHandler,
-    knownHandlers: [config.runtime.defaultHandler],
-    userNamespaces: await userNamespaceSupport(config),
+    knownHandlers: handlers.names,
+    unusableHandlers: handlers.unusable,
+    handlersReady: handlers.ready,
+    usernsUnavailable: handlers.noUserns,
     ...(events ? { events } : {}),
   });
 }
 
-/** Probed once: pods with hostUsers: false are refused, naming why, where it cannot work. */
-async function userNamespaceSupport(config: Config): Promise<IdmapSupport> {
-  const support = await probeIdmappedMounts(join(config.state, "probe"), config.runtime.runcPath || "runc");
-  if (support.ok) log.info("user namespaces: idmapped mounts work, pods may set hostUsers: false");
-  else log.warn({ reason: support.reason }, "user namespaces unavailable: pods with hostUsers: false will be refused");
-  return support;
-}

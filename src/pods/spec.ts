@@ -5,7 +5,6 @@ import { failedPrecondition, invalid } from "../errors.js";
 import { NamespaceMode, Protocol, type IDMapping, type PodSandboxConfig, type RunPodSandboxRequest } from "../generated/runtime/v1/api.js";
 import { capabilityArgs, cniArgs, type HostPortSpec } from "../network/cni/runtime-args.js";
 import type { PodCgroup } from "../oci/cgroups-driver.js";
-import type { IdmapSupport } from "../oci/idmap-probe.js";
 import type { IdMap } from "../oci/userns.js";
 import { hasDnsConfig, resolvConfContent, type DnsConfig } from "./files.js";
 import { sysctlDotName, validateSysctls } from "./namespaces.js";
@@ -33,8 +32,10 @@ export interface PodSpec {
 export interface SpecContext {
   defaultHandler: string;
   knownHandlers: readonly string[];
-  /** What the start-up probe found (probeIdmappedMounts); pods in a user namespace need it. */
-  userNamespaces: IdmapSupport;
+  /** Handlers where the start-up probe (probeIdmappedMounts) found user namespaces unusable, with why. */
+  usernsUnavailable?: ReadonlyMap<string, string>;
+  /** Configured handlers whose start-up probe failed, with why: pods naming them are refused. */
+  unusableHandlers?: ReadonlyMap<string, string>;
   podCgroup(cgroupParent: string, uid: string): PodCgroup;
 }
 
@@ -82,6 +83,8 @@ export function podSpec(req: RunPodSandboxRequest, ctx: SpecContext): PodSpec {
   if (!ctx.knownHandlers.includes(runtimeHandler)) {
     throw invalid(`runtime handler ${JSON.stringify(req.runtimeHandler)} is not configured; known handlers: ${ctx.knownHandlers.join(", ")}`);
   }
+  const unusable = ctx.unusableHandlers?.get(runtimeHandler);
+  if (unusable !== undefined) throw failedPrecondition(`runtime handler "${runtimeHandler}" cannot run pods on this node: ${unusable}`);
 
   const linux = config.linux;
   // CRI: the sandbox's run_as_group "should only be specified when run_as_user is specified;
@@ -93,7 +96,7 @@ export function podSpec(req: RunPodSandboxRequest, ctx: SpecContext): PodSpec {
   const net = mode(opts?.network ?? NamespaceMode.POD, "network", [NamespaceMode.POD, NamespaceMode.NODE]);
   const ipc = mode(opts?.ipc ?? NamespaceMode.POD, "ipc", [NamespaceMode.POD, NamespaceMode.NODE]);
   const pid = mode(opts?.pid ?? NamespaceMode.POD, "pid", [NamespaceMode.POD, NamespaceMode.CONTAINER, NamespaceMode.NODE]);
-  const userns = usernsOf(opts?.usernsOptions, { hostNetwork: net === NamespaceMode.NODE, hostIpc: ipc === NamespaceMode.NODE, hostPid: pid === NamespaceMode.NODE }, ctx.userNamespaces);
+  const userns = usernsOf(opts?.usernsOptions, { hostNetwork: net === NamespaceMode.NODE, hostIpc: ipc === NamespaceMode.NODE, hostPid: pid === NamespaceMode.NODE }, ctx.usernsUnavailable?.get(runtimeHandler));
   const ns = {
     network: net === NamespaceMode.NODE ? ("node" as const) : ("pod" as const),
     ipc: ipc === NamespaceMode.NODE ? ("node" as const) : ("pod" as const),
@@ -155,13 +158,13 @@ function idMaps(list: readonly IDMapping[], field: string): IdMap[] {
 function usernsOf(
   u: { mode: NamespaceMode; uids: IDMapping[]; gids: IDMapping[] } | undefined,
   host: { hostNetwork: boolean; hostIpc: boolean; hostPid: boolean },
-  support: IdmapSupport,
+  unavailable: string | undefined,
 ): PodSpec["userns"] {
   const field = "linux.security_context.namespace_options.userns_options";
   if (!u || u.mode === NamespaceMode.NODE) return undefined;
   if (u.mode !== NamespaceMode.POD) throw invalid(`${field}.mode ${NamespaceMode[u.mode] ?? u.mode} is not supported; use NODE or POD`);
   const shared = Object.entries(host).filter(([, v]) => v).map(([k]) => k);
   if (shared.length > 0) throw invalid(`${field}.mode is POD (hostUsers: false) but the pod also asks for ${shared.join(", ")}: a pod user namespace needs the pod's own namespaces`);
-  if (!support.ok) throw failedPrecondition(`${field}.mode is POD (hostUsers: false) but user namespaces cannot work on this node: ${support.reason}`);
+  if (unavailable !== undefined) throw failedPrecondition(`${field}.mode is POD (hostUsers: false) but user namespaces cannot work on this node with this runtime handler: ${unavailable}`);
   return { uids: idMaps(u.uids, `${field}.uids`), gids: idMaps(u.gids, `${field}.gids`) };
 }

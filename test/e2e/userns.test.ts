@@ -117,6 +117,6 @@ test("where runc has no user namespaces, Berth refuses hostUsers: false pods wit
   await writeFile(fake, `#!/bin/sh\nif [ "$1" = features ]; then echo '{"linux":{"namespaces":["net"]}}'; exit 0; fi\nexec ${real} "$@"\n`, { mode: 0o755 });
   t.after(() => rm(fake, { force: true }));
   const env = await ctrEnv(t, r, { runtimeToml: `runc_path = "${fake}"` });
-  await assert.rejects(runPodWithLogs(env, usernsPod()), code(grpc.FAILED_PRECONDITION, /hostUsers: false.*cannot work on this node: .*does not list the user namespace/));
+  await assert.rejects(runPodWithLogs(env, usernsPod()), code(grpc.FAILED_PRECONDITION, /hostUsers: false.*cannot work on this node with this runtime handler: .*does not list the user namespace/));
   await env.leaks.assertNoLeaks();
 });

@@ -12,7 +12,6 @@ const ctx: SpecContext = {
   defaultHandler: "runc",
   knownHandlers: ["runc"],
   podCgroup: (parent, uid) => podCgroup("cgroupfs", parent, "", uid),
-  userNamespaces: { ok: true },
 };
 const invalid = (re: RegExp) => (e: BerthError) => e.code === status.INVALID_ARGUMENT && re.test(e.message);
 const req = (config: object, runtimeHandler = "") =>
@@ -46,8 +45,8 @@ test("pod user namespace: kubelet's mappings kept; empty or bad ranges, host nam
   assert.throws(() => podSpec(userns({}, { pid: NamespaceMode.NODE }), ctx), invalid(/also asks for hostPid/));
   assert.throws(() => podSpec(userns({ mode: NamespaceMode.TARGET }), ctx), invalid(/mode TARGET is not supported/));
   assert.throws(
-    () => podSpec(userns(), { ...ctx, userNamespaces: { ok: false, reason: "runc features does not list the user namespace" } }),
-    (e: BerthError) => e.code === status.FAILED_PRECONDITION && /hostUsers: false.*cannot work on this node: runc features does not list/.test(e.message),
+    () => podSpec(userns(), { ...ctx, usernsUnavailable: new Map([["runc", "runc features does not list the user namespace"]]) }),
+    (e: BerthError) => e.code === status.FAILED_PRECONDITION && /hostUsers: false.*cannot work on this node with this runtime handler: runc features does not list/.test(e.message),
   );
 });
 
@@ -77,4 +76,15 @@ test("metadata, handler, hostname, DNS, ports and CNI_ARGS-breaking values are c
   assert.throws(() => podSpec(slash, ctx), invalid(/metadata\.name "a\/b"/));
   const ann = req({ annotations: { "kubernetes.io/ingress-bandwidth": "1" } });
   assert.throws(() => podSpec(ann, ctx), invalid(/unreasonably small/));
+});
+
+test("handlers: a named one is recorded; one whose start-up probe failed is FailedPrecondition quoting why", () => {
+  const more: SpecContext = { ...ctx, knownHandlers: ["runc", "alt", "crun"], unusableHandlers: new Map([["crun", "`crun run` of a probe container failed: cgroups hybrid mode not supported"]]) };
+  assert.equal(podSpec(req({}, "alt"), more).runtimeHandler, "alt");
+  assert.equal(podSpec(req({}), more).runtimeHandler, "runc", "empty: the default");
+  assert.throws(
+    () => podSpec(req({}, "crun"), more),
+    (e: BerthError) => e.code === status.FAILED_PRECONDITION && /runtime handler "crun" cannot run pods on this node: .*hybrid mode not supported/.test(e.message),
+  );
+  assert.throws(() => podSpec(req({}, "kata"), more), invalid(/"kata" is not configured; known handlers: runc, alt, crun/));
 });
