@@ -9,7 +9,7 @@ import { promisify } from "node:util";
 import { status as grpc, type ServiceError } from "@grpc/grpc-js";
 import { ContainerState, LinuxPodSandboxConfig, NamespaceMode } from "../../src/generated/runtime/v1/api.js";
 import { removePod } from "./pods-kit.js";
-import { createCtr, ctrConfig, ctrEnv, ctrStatus, runPodWithLogs, sharedRegistry, startCtr, waitLog, waitState, type CtrEnv, type Registry } from "./containers-kit.js";
+import { createCtr, ctrConfig, ctrEnv, ctrStatus, exec, runPodWithLogs, sharedRegistry, startCtr, waitLog, waitState, type CtrEnv, type Registry } from "./containers-kit.js";
 
 const run = promisify(execFile);
 const code = (c: number, re: RegExp) => (e: ServiceError) => e.code === c && re.test(e.details);
@@ -76,6 +76,10 @@ test("a hostUsers: false pod runs in its user namespace: mappings inside, mapped
   assert.match(text, /^wrote$/m);
   assert.match(text, /^host pod-/m);
 
+  // ExecSync joins the same user namespace.
+  const ex = await exec(env.d, id, ["sh", "-c", "id -u; cat /proc/self/uid_map"]);
+  assert.match(Buffer.from(ex.stdout).toString(), new RegExp(`^0\\n\\s+0\\s+${HOST}\\s+65536\\n$`));
+
   // From the host: the process runs as the mapped uid, not root.
   const pid = (JSON.parse((await ctrStatus(env.d, id, true)).info["info"]!) as { pid: number }).pid;
   const status = await readFile(`/proc/${pid}/status`, "utf8");
@@ -104,7 +108,7 @@ test("hostUsers: false refusals: host network, a volume that cannot be idmapped,
   const podId = await runPodWithLogs(env, usernsPod());
   await assert.rejects(
     createCtr(env, podId, ctrConfig(env, { command: ["true"], mounts: [{ containerPath: "/v", hostPath: "/proc/version" }] as never })),
-    code(grpc.INTERNAL, /mount_setattr\(MOUNT_ATTR_IDMAP\) on \/proc\/version.*may not support idmapped mounts/),
+    code(grpc.INVALID_ARGUMENT, /mount \/v: \/proc\/version cannot be given to a user-namespaced pod .*mount_setattr\(MOUNT_ATTR_IDMAP\).*use a volume on a local filesystem/),
   );
   assert.deepEqual(await mountsUnder(join(env.d.state, "containers")), []);
   await removePod(env.d, podId);

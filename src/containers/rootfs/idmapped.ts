@@ -2,7 +2,7 @@
 // pod's mappings: idmapped copies of the layer and upper dirs under the overlay, and of each bind source.
 import { chmod, chown, mkdir, readFile, stat, writeFile } from "node:fs/promises";
 import { dirname, join, relative } from "node:path";
-import { failedPrecondition } from "../../errors.js";
+import { failedPrecondition, invalid } from "../../errors.js";
 import type { IDMapping } from "../../generated/runtime/v1/api.js";
 import { detachMount, idmapBind } from "../../oci/idmap.js";
 import { mountTool } from "../../oci/mount.js";
@@ -59,7 +59,11 @@ export async function idmapBindSources(mounts: OciMount[], bundle: string, usern
       const st = await stat(m.source);
       if (st.isDirectory()) await mkdir(target, { mode: 0o700 });
       else await writeFile(target, "", { mode: 0o600 });
-      idmapBind(m.source, target, usernsPin, opts.includes("rbind"));
+      try {
+        idmapBind(m.source, target, usernsPin, opts.includes("rbind"));
+      } catch (err) {
+        throw invalid(`mount ${m.destination}: ${m.source} cannot be given to a user-namespaced pod (hostUsers: false) as an idmapped mount: ${(err as Error).message}; use a volume on a local filesystem, or hostUsers: true`);
+      }
       made.push(target);
       m.source = target;
     }
