@@ -97,6 +97,10 @@ export function podSpec(req: RunPodSandboxRequest, ctx: SpecContext): PodSpec {
   const ipc = mode(opts?.ipc ?? NamespaceMode.POD, "ipc", [NamespaceMode.POD, NamespaceMode.NODE]);
   const pid = mode(opts?.pid ?? NamespaceMode.POD, "pid", [NamespaceMode.POD, NamespaceMode.CONTAINER, NamespaceMode.NODE]);
   const userns = usernsOf(opts?.usernsOptions, { hostNetwork: net === NamespaceMode.NODE, hostIpc: ipc === NamespaceMode.NODE, hostPid: pid === NamespaceMode.NODE }, ctx.usernsUnavailable?.get(runtimeHandler));
+  // The infra process's PID namespace is made outside the pod's user namespace, so its containers could not join it.
+  if (userns && pid === NamespaceMode.POD) {
+    throw invalid("linux.security_context.namespace_options: a shared PID namespace (pid POD, shareProcessNamespace) with a pod user namespace (hostUsers: false) is not supported by Berth yet; use one or the other");
+  }
   const ns = {
     network: net === NamespaceMode.NODE ? ("node" as const) : ("pod" as const),
     ipc: ipc === NamespaceMode.NODE ? ("node" as const) : ("pod" as const),
