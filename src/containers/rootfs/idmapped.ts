@@ -93,6 +93,8 @@ export async function openBundleForUserns(bundle: string, uid: number, gid: numb
 
 /** Teardown guard: detaches copies a crash left under the container's dirs, so removing them cannot reach through. */
 export async function releaseIdmapCopies(dirs: readonly string[]): Promise<void> {
+  const made = await Promise.all(dirs.map((d) => stat(join(d, IDMAP_DIR)).then(() => true, () => false)));
+  if (!made.includes(true)) return; // not a user-namespaced container: no mountinfo read
   const roots = dirs.map((d) => `${join(d, IDMAP_DIR)}/`);
   const info = await readFile("/proc/self/mountinfo", "utf8");
   const points = info
