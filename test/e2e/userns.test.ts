@@ -7,7 +7,8 @@ import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { promisify } from "node:util";
 import { status as grpc, type ServiceError } from "@grpc/grpc-js";
-import { ContainerState, LinuxPodSandboxConfig, NamespaceMode } from "../../src/generated/runtime/v1/api.js";
+import { call } from "../../src/cli/client.js";
+import { ContainerState, LinuxPodSandboxConfig, NamespaceMode, PodSandboxState } from "../../src/generated/runtime/v1/api.js";
 import { removePod } from "./pods-kit.js";
 import { createCtr, ctrConfig, ctrEnv, ctrStatus, exec, runPodWithLogs, sharedRegistry, startCtr, waitLog, waitState, type CtrEnv, type Registry } from "./containers-kit.js";
 
@@ -46,7 +47,7 @@ async function searchable(env: CtrEnv): Promise<void> {
 
 const mountsUnder = async (dir: string) => (await readFile("/proc/self/mountinfo", "utf8")).split("\n").filter((l) => l.split(" ")[4]?.startsWith(dir));
 
-test("a hostUsers: false pod runs in its user namespace: mappings inside, mapped uid on the host, rootfs and hostPath idmapped, pod sysctls and hostname set", async (t) => {
+test("a hostUsers: false pod runs in its user namespace: mappings inside, mapped uid on the host, rootfs and hostPath idmapped (read-only kept), pod sysctls and hostname set; survives a daemon restart", async (t) => {
   const env = await ctrEnv(t, r);
   await searchable(env);
   const host = join(env.d.dir, "hostpath");
@@ -62,10 +63,11 @@ test("a hostUsers: false pod runs in its user namespace: mappings inside, mapped
     'echo "owners $(stat -c %u / /bin/busybox /etc/passwd /vol/root-file /vol/uid1000-file | tr "\\n" " ")"',
     "echo shm $(cat /proc/sys/kernel/shmmax)",
     "echo new > /newfile && echo vol > /vol/written && echo wrote",
+    "echo no > /ro/x 2>/dev/null || echo ro-refused",
     "echo host $(hostname)",
     "echo ready; exec sleep 3600",
   ].join("; ");
-  const id = await createCtr(env, podId, ctrConfig(env, { command: ["sh", "-c", script], mounts: [{ containerPath: "/vol", hostPath: host }] as never }));
+  const id = await createCtr(env, podId, ctrConfig(env, { command: ["sh", "-c", script], mounts: [{ containerPath: "/vol", hostPath: host }, { containerPath: "/ro", hostPath: host, readonly: true }] as never }));
   await startCtr(env.d, id);
   const st = await waitState(env.d, id, ContainerState.CONTAINER_RUNNING);
   const text = await waitLog(st.status!.logPath, /^ready$/m);
@@ -74,6 +76,7 @@ test("a hostUsers: false pod runs in its user namespace: mappings inside, mapped
   assert.match(text, /^owners 0 0 0 0 1000 $/m, "image files and the host's root files show as the pod's root; a volume's uid 1000 as 1000 (kubelet's idmapped volumes)");
   assert.match(text, /^shm 12345678$/m);
   assert.match(text, /^wrote$/m);
+  assert.match(text, /^ro-refused$/m, "a read-only volume stays read-only through its idmapped copy");
   assert.match(text, /^host pod-/m);
 
   // ExecSync joins the same user namespace.
@@ -95,7 +98,13 @@ test("a hostUsers: false pod runs in its user namespace: mappings inside, mapped
   // Nothing idmapped is left attached on the host but the rootfs.
   assert.deepEqual((await mountsUnder(env.d.state)).filter((l) => l.includes("/idmap/")), []);
 
-  await removePod(env.d, podId);
+  // After a daemon restart the pod is still ready (its user namespace pin included) and the
+  // container still runs; removing it then releases everything.
+  const d = await env.restart();
+  const after = await call(d.client, d.client.runtime, d.client.runtime.podSandboxStatus, { podSandboxId: podId, verbose: false });
+  assert.equal(after.status!.state, PodSandboxState.SANDBOX_READY);
+  assert.equal((await ctrStatus(d, id)).status!.state, ContainerState.CONTAINER_RUNNING);
+  await removePod(d, podId);
   await env.leaks.assertNoLeaks();
 });
 
