@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import { EventEmitter } from "node:events";
 import { test } from "node:test";
 import { status, type ServerWritableStream } from "@grpc/grpc-js";
-import { BerthError } from "../../../src/errors.js";
+import { BerthError, Code } from "../../../src/errors.js";
 import { serverStream, writeChunks, type StreamOut } from "../../../src/server/stream.js";
 import { setLogLevel } from "../../../src/util/log.js";
 
@@ -88,13 +88,13 @@ test("a cancel rejects the pending write; nothing more is written or ended", asy
   call.emit("cancelled");
   await done;
   await tick();
-  assert.ok(caught instanceof BerthError && caught.code === status.CANCELLED);
+  assert.ok(caught instanceof BerthError && caught.code === Code.CANCELLED);
   assert.deepEqual([call.written, call.ended, call.error], [[1], false, undefined]);
 });
 
 test("a BerthError becomes the call's status; an unexpected throw is INTERNAL", async () => {
   const a = start(async () => {
-    throw new BerthError(status.RESOURCE_EXHAUSTED, "fell behind");
+    throw new BerthError(Code.RESOURCE_EXHAUSTED, "fell behind");
   });
   await a.done;
   await tick();
