@@ -46,7 +46,7 @@ test("pod user namespace: kubelet's mappings kept; empty or bad ranges, host nam
   assert.throws(() => podSpec(userns({ mode: NamespaceMode.TARGET }), ctx), invalid(/mode TARGET is not supported/));
   assert.throws(
     () => podSpec(userns(), { ...ctx, usernsUnavailable: new Map([["runc", "runc features does not list the user namespace"]]) }),
-    (e: BerthError) => e.code === status.FAILED_PRECONDITION && /hostUsers: false.*cannot work on this node with this runtime handler: runc features does not list/.test(e.message),
+    (e: BerthError) => e.code === Code.FAILED_PRECONDITION && /hostUsers: false.*cannot work on this node with this runtime handler: runc features does not list/.test(e.message),
   );
 });
 
