@@ -58,7 +58,10 @@ export async function makeUserns(pins: Readonly<Partial<Record<UsernsKind, strin
         resolve();
       });
       child.once("error", (e) => reject(internal(`unshare: ${e.message}`, e)));
-      void exited.then((code) => reject(internal(`unshare ${pinArgs.join(" ")} exited with ${code}: ${stderr.trim()}`)));
+      void exited.then((code) => {
+        clearTimeout(t);
+        reject(internal(`unshare ${pinArgs.join(" ")} exited with ${code}: ${stderr.trim()}`));
+      });
     });
     const pid = child.pid;
     if (pid === undefined) throw internal("unshare has no pid");
