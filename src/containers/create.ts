@@ -17,6 +17,7 @@ import { specOptions } from "./host/facts.js";
 import { propagationLookup } from "./host/propagation.js";
 import { isVisible, nowNs, type Container, type ContainerRecord } from "./record.js";
 import { readFileInRoot } from "./rootfs/in-root.js";
+import { detachAll, hostRoot, idmapBindSources, mountIdmappedOverlay, openBundleForUserns } from "./rootfs/idmapped.js";
 import { mountOverlay } from "./rootfs/overlay.js";
 import { makeImageVolumes } from "./rootfs/volumes.js";
 import {
@@ -61,8 +62,8 @@ function checkName(ctx: ContainerContext, pod: Pod, config: ContainerConfig, key
 }
 
 function namespacePaths(pod: Pod): PodNamespacePaths {
-  const { net, ipc, uts, pid } = pod.rec.pins;
-  return { ...(net ? { net } : {}), ...(ipc ? { ipc } : {}), ...(uts ? { uts } : {}), ...(pid && pod.rec.ns.pid === "pod" ? { pid } : {}) };
+  const { net, ipc, uts, pid, user } = pod.rec.pins;
+  return { ...(net ? { net } : {}), ...(ipc ? { ipc } : {}), ...(uts ? { uts } : {}), ...(pid && pod.rec.ns.pid === "pod" ? { pid } : {}), ...(user ? { user } : {}) };
 }
 
 function targetPidNamespace(ctx: ContainerContext, config: ContainerConfig, podId: string): string | undefined {
@@ -204,9 +205,14 @@ async function build(ctx: ContainerContext, pod: Pod, config: ContainerConfig, i
   await using undo = new AsyncDisposableStack();
   undo.defer(() => releaseFailed(ctx, c));
   const placing = startConmonPlacement(ctx, pod, rec, undo);
-  const rootfs = await timer.step("rootfs", () => mountRootfs(ctx, c, image));
-  await timer.step("spec", () => writeSpec(ctx, pod, config, image, target, rec, rootfs, profile));
-  rec.process = await timer.step("runc_create", () => runcCreate(ctx, pod, config, rec, placing));
+  const rootfs = await timer.step("rootfs", () => mountRootfs(ctx, pod, c, image));
+  const copies = await timer.step("spec", () => writeSpec(ctx, pod, config, image, target, rec, rootfs, profile));
+  try {
+    rec.process = await timer.step("runc_create", () => runcCreate(ctx, pod, config, rec, placing));
+  } finally {
+    // runc bound them into the container's mount namespace: the host needs them no longer.
+    detachAll(copies);
+  }
   // The pod went away while this ran (its Stop/Remove did not see a container yet): undo, not a leak.
   if (!podReady(ctx, pod.rec.id)) throw failedPrecondition(`pod sandbox "${pod.rec.id}" was stopped or removed while container "${config.metadata!.name}" was being created`);
   rec.phase = "created";
@@ -242,7 +248,7 @@ function startConmonPlacement(ctx: ContainerContext, pod: Pod, rec: ContainerRec
 }
 
 /** The overlay of the image's layers and a writable upper dir, mounted on <bundle>/rootfs. */
-async function mountRootfs(ctx: ContainerContext, c: Container, image: ResolvedImage): Promise<string> {
+async function mountRootfs(ctx: ContainerContext, pod: Pod, c: Container, image: ResolvedImage): Promise<string> {
   const { rec } = c;
   const rootfs = join(rec.paths.bundle, "rootfs");
   const upper = join(rec.paths.dir, "upper");
@@ -262,7 +268,16 @@ async function mountRootfs(ctx: ContainerContext, c: Container, image: ResolvedI
   }
   rec.mounted = true;
   ctx.save(c);
-  await mountOverlay({ layersDir: ctx.deps.images.layersDir, lowers, upper, work, target: rootfs });
+  const overlay = { layersDir: ctx.deps.images.layersDir, lowers, upper, work, target: rootfs };
+  const userns = pod.rec.pins.user;
+  if (userns) {
+    const maps = pod.config.linux?.securityContext?.namespaceOptions?.usernsOptions;
+    const root = { uid: hostRoot(maps?.uids ?? [], "uid"), gid: hostRoot(maps?.gids ?? [], "gid") };
+    await openBundleForUserns(rec.paths.bundle, root.uid, root.gid);
+    await mountIdmappedOverlay(overlay, rec.paths.dir, userns, root);
+  } else {
+    await mountOverlay(overlay);
+  }
   return rootfs;
 }
 
@@ -279,7 +294,7 @@ async function specInputs(pod: Pod, config: ContainerConfig, image: ResolvedImag
 
 /** The user resolved against the image's account files, the OCI spec, written as <bundle>/config.json. */
 async function writeSpec(ctx: ContainerContext, pod: Pod, config: ContainerConfig, image: ResolvedImage, target: string | undefined, rec: ContainerRecord, rootfs: string,
-  profile: { path: string; text: string } | undefined): Promise<void> {
+  profile: { path: string; text: string } | undefined): Promise<string[]> {
   const { passwd, group, hostname, imageVolumes } = await specInputs(pod, config, image, rec, rootfs);
   const user = resolveUser(userRequestFrom(config, image.config), passwd, group);
   rec.user = { uid: user.uid, gid: user.gid, additionalGids: user.additionalGids };
@@ -306,9 +321,17 @@ async function writeSpec(ctx: ContainerContext, pod: Pod, config: ContainerConfi
       if (p !== profile?.path) throw internal(`seccomp profile ${p} was not read before the spec was built`);
       return profile.text;
     },
-    options: { ...specOptions(ctx.deps.facts, privileged), recursiveReadOnlyMounts: handlerRro(ctx, pod) },
+    options: { ...specOptions(ctx.deps.facts, privileged), recursiveReadOnlyMounts: handlerRro(ctx, pod), userNamespaces: pod.rec.pins.user !== undefined },
   });
-  await writeFile(join(rec.paths.bundle, "config.json"), JSON.stringify(spec), { mode: 0o600 });
+  const userns = pod.rec.pins.user;
+  const copies = userns && spec.mounts ? await idmapBindSources(spec.mounts, rec.paths.bundle, userns) : [];
+  try {
+    await writeFile(join(rec.paths.bundle, "config.json"), JSON.stringify(spec), { mode: 0o600 });
+  } catch (err) {
+    detachAll(copies);
+    throw err;
+  }
+  return copies;
 }
 
 /** runc create under conmon, conmon placed in its leaf before it starts anything. */

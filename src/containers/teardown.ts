@@ -4,6 +4,7 @@ import { rm } from "node:fs/promises";
 import { logger } from "../util/log.js";
 import type { ContainerContext } from "./context.js";
 import type { Container } from "./record.js";
+import { releaseIdmapCopies } from "./rootfs/idmapped.js";
 import { unmountOverlay } from "./rootfs/overlay.js";
 import { isMountPoint } from "../oci/mount.js";
 import { join } from "node:path";
@@ -44,7 +45,7 @@ export async function releaseContainer(ctx: ContainerContext, c: Container): Pro
     unmounted = await step("rootfs", () => unmountOverlay(rootfs));
   }
   // Never remove through a mount that is still there: that would write whiteouts, or worse.
-  if (unmounted && !(await isMountPoint(rootfs))) {
+  if (unmounted && !(await isMountPoint(rootfs)) && (await step("idmap", () => releaseIdmapCopies([rec.paths.bundle, rec.paths.dir])))) {
     await step("bundle", () => rm(rec.paths.bundle, { recursive: true, force: true }));
     await step("data", () => rm(rec.paths.dir, { recursive: true, force: true }));
   }

@@ -81,18 +81,20 @@ export async function runDaemon(config: Config): Promise<number> {
     // RunPodSandbox and CreateContainer wait for its verdict, nothing else does.
     const probing = probeHandlers(specs, join(config.state, "runtimes", "probe"));
     const unusable = new Map<string, string>();
+    const noUserns = new Map<string, string>();
     const probed = new Map<string, ProbedHandler>();
     const ready = probing.then((hs) => {
       for (const h of hs) {
         probed.set(h.spec.name, h);
         if (!h.usable) unusable.set(h.spec.name, h.reason);
+        if (!h.features.userNamespaces) noUserns.set(h.spec.name, h.usernsReason || "the probe found no user namespace support");
       }
     });
     closables.push({ close: () => ready }); // shutting down waits for the probe: no runc left behind
     const info = new RuntimeInfo(config, network, probing);
     const boot = await checkBoot(config.state);
     if (boot.rebooted) log.warn({ why: boot.rebooted }, "reboot detected: every container is exited and every pod NOTREADY; no pid of the earlier boot is trusted");
-    const pods = await openPodService(config, store, network, { names: specs.map((h) => h.name), unusable, ready }, events, boot.rebooted);
+    const pods = await openPodService(config, store, network, { names: specs.map((h) => h.name), unusable, noUserns, ready }, events, boot.rebooted);
     closables.push(pods);
     const images = await ImageService.open(config, store);
     closables.push(images);

@@ -4,6 +4,7 @@ import { execFile } from "node:child_process";
 import { chmod, copyFile, mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { release } from "node:os";
 import { join } from "node:path";
+import { probeIdmappedMounts } from "./idmap-probe.js";
 import { logger } from "../util/log.js";
 import { which } from "../util/which.js";
 
@@ -29,7 +30,7 @@ export interface HandlerSpec {
 export interface HandlerFeatures {
   /** `rro` mounts: the runtime lists "rro" in `<runtime> features` and the kernel is 5.12+. */
   recursiveReadOnlyMounts: boolean;
-  /** Always false for now: pods in user namespaces need idmapped mounts, which Berth does not make yet. */
+  /** hostUsers: false pods: the runtime lists the user namespace and an idmapped overlay works here (probeIdmappedMounts). */
   userNamespaces: boolean;
 }
 
@@ -43,6 +44,8 @@ export interface ProbedHandler {
   usable: boolean;
   reason: string;
   features: HandlerFeatures;
+  /** Why features.userNamespaces is false ("" when true). */
+  usernsReason?: string;
 }
 
 export interface HandlerSetOptions {
@@ -145,7 +148,9 @@ export async function probeHandler(spec: HandlerSpec, probeDir: string, catatoni
   const features: HandlerFeatures = { recursiveReadOnlyMounts: rro && kernelAtLeast(kernel, 5, 12), userNamespaces: false };
   if (!catatonit) return { spec, path: bin, version, usable: false, reason: "catatonit (the probe's static binary) is not installed, so the handler could not be checked", features };
   const smoke = await smokeRun(spec, bin, probeDir, catatonit);
-  return { spec, path: bin, version, usable: smoke.ok, reason: smoke.why, features };
+  const userns = smoke.ok ? await probeIdmappedMounts(probeDir, bin) : { ok: false as const, reason: "the handler is unusable" };
+  features.userNamespaces = userns.ok;
+  return { spec, path: bin, version, usable: smoke.ok, reason: smoke.why, features, usernsReason: userns.ok ? "" : userns.reason };
 }
 
 /** Probes every handler in parallel; `probeDir` is a private scratch dir (made and emptied here). Never rejects. */
@@ -162,7 +167,7 @@ export async function probeHandlers(specs: readonly HandlerSpec[], probeDir: str
     ),
   );
   for (const h of out) {
-    const fields = { handler: h.spec.name, path: h.path, version: h.version, ...h.features };
+    const fields = { handler: h.spec.name, path: h.path, version: h.version, ...h.features, ...(h.usernsReason ? { usernsReason: h.usernsReason } : {}) };
     if (h.usable) log.info(fields, "runtime handler ready");
     else log.warn({ ...fields, reason: h.reason }, "runtime handler unusable on this host: pods naming it are refused");
   }

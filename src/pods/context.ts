@@ -32,7 +32,7 @@ export interface PodDeps {
   network: PodNetworkDriver;
   cgroups: PodCgroupDriver;
   dirs: {
-    /** Namespace pins: <pins>/{net,ipc,uts,pid}ns/<id>. */
+    /** Namespace pins: <pins>/{net,ipc,uts,pid,user}ns/<id>. */
     pins: string;
     /** Per-pod files: <pods>/<id>/. */
     pods: string;
@@ -42,6 +42,8 @@ export interface PodDeps {
   shmSize: number;
   defaultHandler: string;
   knownHandlers: string[];
+  /** Handlers where pods may not ask for a user namespace, with why (probeIdmappedMounts at start). */
+  usernsUnavailable?: ReadonlyMap<string, string>;
   /** Handlers whose start-up probe failed → why; complete once `handlersReady` resolves. */
   unusableHandlers?: ReadonlyMap<string, string>;
   handlersReady?: Promise<void>;

@@ -1,9 +1,11 @@
 // Pins a pod's net/ipc/uts namespaces to files (no pause container), setting hostname and
 // namespaced sysctls in the same single process; unpins them idempotently. Layout as pinns.
+// A pod user namespace (hostUsers: false) is made in the same unshare, so it owns the others.
 import { spawn } from "node:child_process";
 import { mkdir, open, rm, statfs } from "node:fs/promises";
 import { join } from "node:path";
 import { internal, invalid } from "../errors.js";
+import { makeUserns, type IdMap } from "../oci/userns.js";
 import { logger } from "../util/log.js";
 
 const log = logger("namespaces");
@@ -14,7 +16,7 @@ const TOOL_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 const SAFE_ID = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
 const HOSTNAME_RE = /^[A-Za-z0-9]([A-Za-z0-9.-]{0,62}[A-Za-z0-9])?$/;
 
-export type PinnableNamespace = "net" | "ipc" | "uts";
+export type PinnableNamespace = "net" | "ipc" | "uts" | "user";
 export type PinnedNamespaces = Partial<Record<PinnableNamespace, string>>;
 
 export interface PinOptions {
@@ -22,6 +24,8 @@ export interface PinOptions {
   hostname?: string;
   /** Namespaced sysctls, written inside the new namespaces before anything runs there. */
   sysctls?: Readonly<Record<string, string>>;
+  /** With want.user: the pod user namespace's mappings (kubelet's IDMappings). */
+  userns?: { uids: readonly IdMap[]; gids: readonly IdMap[] };
 }
 
 /**
@@ -40,7 +44,7 @@ export function pinPath(dir: string, kind: PinnableNamespace, id: string): strin
 export async function pinNamespaces(
   dir: string,
   id: string,
-  want: Readonly<Record<PinnableNamespace, boolean>>,
+  want: Readonly<Record<"net" | "ipc" | "uts", boolean>> & { readonly user?: boolean },
   opts: PinOptions = {},
 ): Promise<PinnedNamespaces> {
   if (!SAFE_ID.test(id)) throw invalid(`namespace pin id ${JSON.stringify(id)} must be letters, digits, "_", "." or "-"`);
@@ -49,7 +53,8 @@ export async function pinNamespaces(
     if (!HOSTNAME_RE.test(opts.hostname)) throw invalid(`hostname ${JSON.stringify(opts.hostname)} is not a valid host name (RFC 1123, at most 64 characters)`);
     settings.unshift(`kernel.hostname=${opts.hostname}`);
   }
-  const kinds = (["net", "ipc", "uts"] as const).filter((k) => want[k]);
+  if (want.user && !opts.userns) throw invalid(`user namespace pin for ${id} needs ID mappings`);
+  const kinds = (["user", "net", "ipc", "uts"] as const).filter((k) => want[k]);
   if (kinds.length === 0) return {};
 
   const pins: PinnedNamespaces = {};
@@ -65,6 +70,23 @@ export async function pinNamespaces(
       pins[k] = p;
     }
     const args = kinds.map((k) => `--${k}=${pins[k]}`);
+    if (opts.userns) {
+      // The unshared process has no capabilities left once it execs (root is not mapped yet), so
+      // it only waits while Berth writes the maps. The sysctls are then set as the pod's root
+      // (IPC sysctls are writable only by the owner namespace's root, not by the host's), the
+      // hostname with sethostname(2): /proc/sys/kernel/hostname is a host-owned file.
+      const holder = await makeUserns(pins, kinds.filter((k) => k !== "user"), opts.userns.uids, opts.userns.gids);
+      await holder.release();
+      const rest = settings.filter((s) => !s.startsWith("kernel.hostname="));
+      const name = want.uts && opts.hostname ? opts.hostname : undefined;
+      const enter = (["user", "net", "ipc", "uts"] as const).filter((k) => pins[k]).map((k) => `--${k}=${pins[k]}`);
+      if (name !== undefined) {
+        await runTool("nsenter", [...enter, "--", "sh", "-c", 'hostname "$0" && { [ $# -eq 0 ] || exec sysctl -q -w "$@"; }', name, ...rest], `set hostname and sysctls for ${id}`);
+      } else if (rest.length > 0) {
+        await runTool("nsenter", [...enter, "--", "sysctl", "-q", "-w", ...rest], `set sysctls for ${id}`);
+      }
+      return pins;
+    }
     const cmd = settings.length ? ["sysctl", "-q", "-w", ...settings] : ["true"];
     await runTool("unshare", [...args, "--", ...cmd], `pin namespaces for ${id}`);
     return pins;

@@ -19,6 +19,8 @@ const log = logger("pods");
 export interface PodHandlers {
   names: string[];
   unusable: ReadonlyMap<string, string>;
+  /** Handlers where hostUsers: false pods cannot run, with why; filled once `ready` resolves. */
+  noUserns: ReadonlyMap<string, string>;
   ready: Promise<void>;
 }
 
@@ -41,7 +43,9 @@ export async function openPodService(config: Config, store: Store, network: PodN
     knownHandlers: handlers.names,
     unusableHandlers: handlers.unusable,
     handlersReady: handlers.ready,
+    usernsUnavailable: handlers.noUserns,
     ...(events ? { events } : {}),
     ...(rebooted ? { rebooted } : {}),
   });
 }
+

@@ -25,7 +25,7 @@ export interface PodRecord {
   runtimeHandler: string;
   ns: { network: NsMode; ipc: NsMode; pid: "pod" | "container" | "node" };
   /** Pinned namespace files (planned paths; a missing one was never made or is gone). */
-  pins: { net?: string; ipc?: string; uts?: string; pid?: string };
+  pins: { net?: string; ipc?: string; uts?: string; pid?: string; user?: string };
   /** The pod's /dev/shm: a tmpfs Berth mounts, or the host's with host IPC. */
   shm: { path: string; owned: boolean };
   /** resolv.conf, hosts, hostname, shm/ and the infra log live here. */

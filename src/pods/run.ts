@@ -49,6 +49,7 @@ function plan(ctx: PodContext, spec: PodSpec, id: string): Pod {
       ...(podNet ? { net: pinPath(pinDir, "net", id), uts: pinPath(pinDir, "uts", id) } : {}),
       ...(podIpc ? { ipc: pinPath(pinDir, "ipc", id) } : {}),
       ...(spec.ns.pid === "pod" ? { pid: join(pinDir, "pidns", id) } : {}),
+      ...(spec.userns ? { user: pinPath(pinDir, "user", id) } : {}),
     },
     shm: podIpc ? { path: join(dir, "shm"), owned: true } : { path: "/dev/shm", owned: false },
     dir,

@@ -61,6 +61,7 @@ export class PodService {
     const spec = podSpec(req, {
       defaultHandler: this.ctx.deps.defaultHandler,
       knownHandlers: this.ctx.deps.knownHandlers,
+      ...(this.ctx.deps.usernsUnavailable ? { usernsUnavailable: this.ctx.deps.usernsUnavailable } : {}),
       ...(this.ctx.deps.unusableHandlers ? { unusableHandlers: this.ctx.deps.unusableHandlers } : {}),
       podCgroup: (parent, uid) => this.ctx.deps.cgroups.podCgroup(parent, uid),
     });

@@ -2,9 +2,10 @@
 // InvalidArgument (metadata, handler, namespaces, sysctls, DNS, ports, cgroup) is raised here.
 import { hostname as hostHostname } from "node:os";
 import { failedPrecondition, invalid } from "../errors.js";
-import { NamespaceMode, Protocol, type PodSandboxConfig, type RunPodSandboxRequest } from "../generated/runtime/v1/api.js";
+import { NamespaceMode, Protocol, type IDMapping, type PodSandboxConfig, type RunPodSandboxRequest } from "../generated/runtime/v1/api.js";
 import { capabilityArgs, cniArgs, type HostPortSpec } from "../network/cni/runtime-args.js";
 import type { PodCgroup } from "../oci/cgroups-driver.js";
+import type { IdMap } from "../oci/userns.js";
 import { hasDnsConfig, resolvConfContent, type DnsConfig } from "./files.js";
 import { sysctlDotName, validateSysctls } from "./namespaces.js";
 import { podKey, type NsMode } from "./record.js";
@@ -24,11 +25,15 @@ export interface PodSpec {
   ports: HostPortSpec[];
   annotations: Record<string, string>;
   cgroup: PodCgroup;
+  /** A pod user namespace (hostUsers: false) with kubelet's mappings. */
+  userns?: { uids: IdMap[]; gids: IdMap[] };
 }
 
 export interface SpecContext {
   defaultHandler: string;
   knownHandlers: readonly string[];
+  /** Handlers where the start-up probe (probeIdmappedMounts) found user namespaces unusable, with why. */
+  usernsUnavailable?: ReadonlyMap<string, string>;
   /** Configured handlers whose start-up probe failed, with why: pods naming them are refused. */
   unusableHandlers?: ReadonlyMap<string, string>;
   podCgroup(cgroupParent: string, uid: string): PodCgroup;
@@ -91,8 +96,10 @@ export function podSpec(req: RunPodSandboxRequest, ctx: SpecContext): PodSpec {
   const net = mode(opts?.network ?? NamespaceMode.POD, "network", [NamespaceMode.POD, NamespaceMode.NODE]);
   const ipc = mode(opts?.ipc ?? NamespaceMode.POD, "ipc", [NamespaceMode.POD, NamespaceMode.NODE]);
   const pid = mode(opts?.pid ?? NamespaceMode.POD, "pid", [NamespaceMode.POD, NamespaceMode.CONTAINER, NamespaceMode.NODE]);
-  if (opts?.usernsOptions && opts.usernsOptions.mode === NamespaceMode.POD) {
-    throw invalid("linux.security_context.namespace_options.userns_options: pod user namespaces are not supported by Berth yet; use mode NODE");
+  const userns = usernsOf(opts?.usernsOptions, { hostNetwork: net === NamespaceMode.NODE, hostIpc: ipc === NamespaceMode.NODE, hostPid: pid === NamespaceMode.NODE }, ctx.usernsUnavailable?.get(runtimeHandler));
+  // The infra process's PID namespace is made outside the pod's user namespace, so its containers could not join it.
+  if (userns && pid === NamespaceMode.POD) {
+    throw invalid("linux.security_context.namespace_options: a shared PID namespace (pid POD, shareProcessNamespace) with a pod user namespace (hostUsers: false) is not supported by Berth yet; use one or the other");
   }
   const ns = {
     network: net === NamespaceMode.NODE ? ("node" as const) : ("pod" as const),
@@ -131,5 +138,37 @@ export function podSpec(req: RunPodSandboxRequest, ctx: SpecContext): PodSpec {
     ports,
     annotations: config.annotations,
     cgroup: ctx.podCgroup(linux?.cgroupParent ?? "", meta.uid),
+    ...(userns ? { userns } : {}),
   };
+}
+
+const UINT32_MAX = 0xffff_ffff;
+/** The kernel takes at most 340 lines in uid_map/gid_map. */
+const MAX_MAP_LINES = 340;
+
+function idMaps(list: readonly IDMapping[], field: string): IdMap[] {
+  if (list.length === 0) throw invalid(`${field} is empty: a pod user namespace needs ID mappings`);
+  if (list.length > MAX_MAP_LINES) throw invalid(`${field} has ${list.length} mappings; the kernel takes at most ${MAX_MAP_LINES}`);
+  return list.map((m, i) => {
+    const ok = (v: number) => Number.isInteger(v) && v >= 0 && v <= UINT32_MAX;
+    if (!ok(m.hostId) || !ok(m.containerId) || !ok(m.length) || m.length === 0 || m.hostId + m.length > UINT32_MAX + 1 || m.containerId + m.length > UINT32_MAX + 1) {
+      throw invalid(`${field}[${i}] (host_id ${m.hostId}, container_id ${m.containerId}, length ${m.length}) is not a valid ID range`);
+    }
+    return { containerId: m.containerId, hostId: m.hostId, length: m.length };
+  });
+}
+
+/** userns_options: NODE (or unset) is the host's; POD needs mappings, pod namespaces and a host that can idmap. */
+function usernsOf(
+  u: { mode: NamespaceMode; uids: IDMapping[]; gids: IDMapping[] } | undefined,
+  host: { hostNetwork: boolean; hostIpc: boolean; hostPid: boolean },
+  unavailable: string | undefined,
+): PodSpec["userns"] {
+  const field = "linux.security_context.namespace_options.userns_options";
+  if (!u || u.mode === NamespaceMode.NODE) return undefined;
+  if (u.mode !== NamespaceMode.POD) throw invalid(`${field}.mode ${NamespaceMode[u.mode] ?? u.mode} is not supported; use NODE or POD`);
+  const shared = Object.entries(host).filter(([, v]) => v).map(([k]) => k);
+  if (shared.length > 0) throw invalid(`${field}.mode is POD (hostUsers: false) but the pod also asks for ${shared.join(", ")}: a pod user namespace needs the pod's own namespaces`);
+  if (unavailable !== undefined) throw failedPrecondition(`${field}.mode is POD (hostUsers: false) but user namespaces cannot work on this node with this runtime handler: ${unavailable}`);
+  return { uids: idMaps(u.uids, `${field}.uids`), gids: idMaps(u.gids, `${field}.gids`) };
 }

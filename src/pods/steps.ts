@@ -49,12 +49,13 @@ export async function releaseCgroup(ctx: PodContext, pod: Pod): Promise<void> {
 
 export async function makePins(ctx: PodContext, pod: Pod, spec: PodSpec): Promise<void> {
   const podNet = spec.ns.network === "pod";
-  await pinNamespaces(ctx.deps.dirs.pins, pod.rec.id, { net: podNet, ipc: spec.ns.ipc === "pod", uts: podNet }, { hostname: spec.hostname, sysctls: spec.sysctls });
+  await pinNamespaces(ctx.deps.dirs.pins, pod.rec.id, { net: podNet, ipc: spec.ns.ipc === "pod", uts: podNet, user: !!spec.userns },
+    { hostname: spec.hostname, sysctls: spec.sysctls, ...(spec.userns ? { userns: spec.userns } : {}) });
 }
 
 export async function releasePins(pod: Pod): Promise<void> {
-  const { net, ipc, uts, pid } = pod.rec.pins;
-  await unpinNamespaces({ ...(net ? { net } : {}), ...(ipc ? { ipc } : {}), ...(uts ? { uts } : {}) });
+  const { net, ipc, uts, pid, user } = pod.rec.pins;
+  await unpinNamespaces({ ...(net ? { net } : {}), ...(ipc ? { ipc } : {}), ...(uts ? { uts } : {}), ...(user ? { user } : {}) });
   if (pid) {
     await unmountAll([pid]);
     await rm(pid, { force: true });

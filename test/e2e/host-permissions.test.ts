@@ -5,7 +5,7 @@ import { spawn } from "node:child_process";
 import { chmod, lstat, mkdir, readdir } from "node:fs/promises";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
-import { ContainerState, NamespaceMode } from "../../src/generated/runtime/v1/api.js";
+import { ContainerState, LinuxPodSandboxConfig, NamespaceMode } from "../../src/generated/runtime/v1/api.js";
 import { removePod } from "./pods-kit.js";
 import { createCtr, ctrConfig, ctrEnv, runPodWithLogs, sharedRegistry, startCtr, waitLog, waitState, type Registry } from "./containers-kit.js";
 
@@ -115,6 +115,15 @@ test("nobody can neither read into nor write anything under root, state or the p
   await startCtr(env.d, id);
   const st = await waitState(env.d, id, ContainerState.CONTAINER_RUNNING);
   await waitLog(st.status!.logPath, /^ready-1000$/m);
+  // And a hostUsers: false pod: its mapped root needs search on <state> and <state>/containers
+  // and owns its bundle dir (0700); nothing more may open up for other host users.
+  const map = { hostId: 65536 * 25_000, containerId: 0, length: 65536 };
+  const usernsPod = await runPodWithLogs(env, {
+    config: { linux: LinuxPodSandboxConfig.fromPartial({ securityContext: { namespaceOptions: { network: NamespaceMode.POD, ipc: NamespaceMode.POD, pid: NamespaceMode.CONTAINER, usernsOptions: { mode: NamespaceMode.POD, uids: [map], gids: [map] } } } }) },
+  });
+  const usernsCtr = await createCtr(env, usernsPod, ctrConfig(env, { command: ["sh", "-c", "cat /etc/resolv.conf >/dev/null && echo x >/dev/shm/f && echo ready; exec sleep 3600"] }));
+  await startCtr(env.d, usernsCtr);
+  await waitLog((await waitState(env.d, usernsCtr, ContainerState.CONTAINER_RUNNING)).status!.logPath, /^ready$/m);
 
   // A control the probe must catch, so it cannot pass by failing at everything.
   const control = join(env.d.dir, "control-open");
@@ -129,6 +138,7 @@ test("nobody can neither read into nor write anything under root, state or the p
   // The walk saw the container's rootfs and layers, the pod's shm and the pins.
   const paths = probes.map((p) => p.path);
   assert.ok(paths.includes(join(env.d.state, "containers", id, "rootfs", "bin", "busybox")), "walked into the rootfs");
+  assert.ok(paths.includes(join(env.d.state, "containers", usernsCtr, "rootfs", "bin", "busybox")), "walked into the user-namespaced container's rootfs");
   assert.ok(paths.includes(join(env.d.state, "pods", podId, "shm", "f")), "walked into the pod's shm");
   assert.ok(paths.some((p) => p.startsWith(join(env.d.state, "ns", "pidns"))), "walked the PID namespace pin");
   assert.ok(paths.includes(st.status!.logPath), "walked the log file");
@@ -137,4 +147,5 @@ test("nobody can neither read into nor write anything under root, state or the p
   const found = await probeAsNobody(probes);
   assert.deepEqual(found, [`${control}: list,create`], `paths a host user can reach:\n${found.join("\n")}`);
   await removePod(env.d, podId);
+  await removePod(env.d, usernsPod);
 });

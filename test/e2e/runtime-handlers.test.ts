@@ -56,7 +56,7 @@ test("Status lists the default handler as \"\" and every usable handler with pro
   assert.ok(byName.has("") && byName.has("runc") && byName.has("alt"), `handlers: ${[...byName.keys()].join(", ")}`);
   assert.ok(!byName.has("refusing"), "a handler whose probe container failed is not offered to kubelet");
   const rro = hostHasRro();
-  for (const name of ["", "runc", "alt"]) assert.deepEqual(byName.get(name), { recursiveReadOnlyMounts: rro, userNamespaces: false }, `handler "${name}"`);
+  for (const name of ["", "runc", "alt"]) assert.deepEqual(byName.get(name), { recursiveReadOnlyMounts: rro, userNamespaces: true }, `handler "${name}"`);
   assert.deepEqual(s.features, { supplementalGroupsPolicy: true, userNamespacesHostNetwork: false });
   const verbose = JSON.parse(s.info["handlerProbes"]!) as Array<{ name: string; usable: boolean; reason: string; version: string }>;
   const refusing = verbose.find((h) => h.name === "refusing")!;

@@ -91,3 +91,24 @@ test("failures leave no pins: refused sysctl, unknown sysctl, existing pin", asy
   await assert.rejects(pinNamespaces(dir, "../evil", { net: true, ipc: false, uts: false }), /pin id/);
   await assert.rejects(pinNamespaces(dir, "q", { net: false, ipc: false, uts: true }, { hostname: "bad name" }), /not a valid host name/);
 });
+
+test("a pod user namespace: pinned with kubelet's mappings, owning the net/ipc/uts pins (its root sets their sysctls); unpinned with them", async (t) => {
+  const { dir, track } = await pinDir(t);
+  const map = [{ containerId: 0, hostId: 65536 * 9, length: 65536 }];
+  const pins = await pinNamespaces(dir, "podu", { net: true, ipc: true, uts: true, user: true }, {
+    hostname: "userns-0",
+    sysctls: { "kernel.shmmni": "1234", "net.ipv4.ip_unprivileged_port_start": "0" },
+    userns: { uids: map, gids: map },
+  });
+  track(pins);
+  assert.equal(pins.user, join(dir, "userns", "podu"));
+  for (const p of Object.values(pins)) assert.ok(await isNamespaceFile(p), `${p} is a pinned namespace`);
+  const inside = async (...cmd: string[]) => (await run("nsenter", [`--user=${pins.user}`, `--net=${pins.net}`, `--ipc=${pins.ipc}`, `--uts=${pins.uts}`, "--", ...cmd])).stdout.trim();
+  assert.equal((await inside("cat", "/proc/self/uid_map")).split(/\s+/).join(" "), `0 ${65536 * 9} 65536`);
+  assert.equal((await inside("cat", "/proc/self/gid_map")).split(/\s+/).join(" "), `0 ${65536 * 9} 65536`);
+  assert.equal(await inside("hostname"), "userns-0");
+  // Set by the pod's root, which only works in namespaces its user namespace owns.
+  assert.equal(await inside("sysctl", "-n", "kernel.shmmni", "net.ipv4.ip_unprivileged_port_start"), "1234\n0");
+  await unpinNamespaces(pins);
+  for (const p of Object.values(pins)) assert.equal(await isNamespaceFile(p), false);
+});

@@ -26,13 +26,27 @@ test("CRI defaults: pod network, IPC and PID namespaces, the default handler, a 
   assert.equal(s.dns, undefined);
 });
 
-test("namespace options: host network and IPC, container PID; TARGET and pod user namespaces refused", () => {
+test("namespace options: host network and IPC, container PID; TARGET refused", () => {
   const s = podSpec(req({ linux: { securityContext: { namespaceOptions: { network: NamespaceMode.NODE, ipc: NamespaceMode.NODE, pid: NamespaceMode.CONTAINER } } } }), ctx);
   assert.deepEqual(s.ns, { network: "node", ipc: "node", pid: "container" });
   assert.throws(() => podSpec(req({ linux: { securityContext: { namespaceOptions: { pid: NamespaceMode.TARGET } } } }), ctx), invalid(/pid TARGET is not supported/));
+});
+
+test("pod user namespace: kubelet's mappings kept; empty or bad ranges, host namespaces and a host that cannot idmap refused", () => {
+  const map = { hostId: 65536, containerId: 0, length: 65536 };
+  const userns = (o: object = {}, more: object = {}) => req({ linux: { securityContext: { namespaceOptions: { pid: NamespaceMode.CONTAINER, usernsOptions: { mode: NamespaceMode.POD, uids: [map], gids: [map], ...o }, ...more } } } });
+  assert.deepEqual(podSpec(userns(), ctx).userns, { uids: [map], gids: [map] });
+  assert.equal(podSpec(req({ linux: { securityContext: { namespaceOptions: { usernsOptions: { mode: NamespaceMode.NODE, uids: [], gids: [] } } } } }), ctx).userns, undefined);
+  assert.throws(() => podSpec(userns({ uids: [] }), ctx), invalid(/userns_options\.uids is empty/));
+  assert.throws(() => podSpec(userns({ gids: [{ ...map, length: 0 }] }), ctx), invalid(/userns_options\.gids\[0\] .* is not a valid ID range/));
+  assert.throws(() => podSpec(userns({ uids: [{ ...map, hostId: 0xffffffff }] }), ctx), invalid(/uids\[0\]/));
+  assert.throws(() => podSpec(userns({}, { network: NamespaceMode.NODE }), ctx), invalid(/also asks for hostNetwork/));
+  assert.throws(() => podSpec(userns({}, { pid: NamespaceMode.NODE }), ctx), invalid(/also asks for hostPid/));
+  assert.throws(() => podSpec(userns({}, { pid: NamespaceMode.POD }), ctx), invalid(/shared PID namespace .* with a pod user namespace .* is not supported by Berth yet/));
+  assert.throws(() => podSpec(userns({ mode: NamespaceMode.TARGET }), ctx), invalid(/mode TARGET is not supported/));
   assert.throws(
-    () => podSpec(req({ linux: { securityContext: { namespaceOptions: { usernsOptions: { mode: NamespaceMode.POD, uids: [], gids: [] } } } } }), ctx),
-    invalid(/user namespaces are not supported/),
+    () => podSpec(userns(), { ...ctx, usernsUnavailable: new Map([["runc", "runc features does not list the user namespace"]]) }),
+    (e: BerthError) => e.code === Code.FAILED_PRECONDITION && /hostUsers: false.*cannot work on this node with this runtime handler: runc features does not list/.test(e.message),
   );
 });
 
