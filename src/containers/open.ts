@@ -19,6 +19,7 @@ import { readHostFacts } from "./host/facts.js";
 import { ContainerService } from "./service.js";
 import type { ImageConfig } from "./spec/index.js";
 import { ContainerStore } from "./store.js";
+import { volumeImage } from "./volume-image.js";
 
 const CREATE_TIMEOUT_MS = 240_000;
 
@@ -48,6 +49,7 @@ function imageLookup(images: ImageService): ImageLookup {
     },
     lowerDirs: (chainIds) => images.ctx.layers.lowerDirs(chainIds),
     layersDir: images.ctx.layers.dir,
+    volumeImage: (ref) => volumeImage(images.find(ref), ref),
   };
 }
 
@@ -92,7 +94,7 @@ export async function openContainerService(config: Config, store: Store, pods: P
       cgroups,
       hierarchies,
       facts,
-      dirs: { bundles: join(config.state, "containers"), data: images.paths.containers },
+      dirs: { bundles: join(config.state, "containers"), data: images.paths.containers, imageVolumes: join(config.root, "image-volumes") },
       createTimeoutMs: CREATE_TIMEOUT_MS,
       ...(events ? { events } : {}),
     });

@@ -55,7 +55,7 @@ export class ContainerService implements ContainerHooks {
     const s = new ContainerService(deps);
     deps.oci.exits.on("exit", s.exitListener);
     const leftovers = await loadContainers(s.ctx);
-    s.background = Promise.all(leftovers.map((c) => cleanUpLeftover(s.ctx, c)));
+    s.background = Promise.all([...leftovers.map((c) => cleanUpLeftover(s.ctx, c)), s.ctx.imageVolumes.sweep()]);
     return s;
   }
 

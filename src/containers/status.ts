@@ -12,6 +12,7 @@ import {
 } from "../generated/runtime/v1/api.js";
 import type { ContainerContext } from "./context.js";
 import type { Container } from "./record.js";
+import { mountsOf } from "./status-mounts.js";
 
 export function stateOf(c: Container): ContainerState {
   switch (c.rec.phase) {
@@ -70,7 +71,7 @@ export function containerStatus(c: Container): ContainerStatus {
     message: rec.message,
     labels: c.config.labels,
     annotations: c.config.annotations,
-    mounts: c.config.mounts,
+    mounts: mountsOf(c),
     logPath: rec.logPath,
     resources: { linux: c.resources ?? LinuxContainerResources.fromPartial({}), windows: undefined },
     imageId: rec.image.id,
