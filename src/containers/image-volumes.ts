@@ -39,6 +39,8 @@ export interface VolumeImages {
   volumeImage(ref: string): VolumeImage | undefined;
   lowerDirs(chainIds: readonly string[]): string[];
   layersDir: string;
+  /** Image GC: deletes layers no image references and nothing holds. */
+  collect(): Promise<void>;
 }
 
 /** Whether a container other than `except` holds an image volume of image `id`. */
@@ -102,6 +104,11 @@ export class ImageVolumes {
         if (!this.inUse(id, containerId)) await this.unmount(id);
       });
     }
+  }
+
+  /** Once a container's record is gone: layers of its volumes' images removed meanwhile are collected (as containerd's GC runs when a lease goes). */
+  collectRemoved(uses: readonly ImageVolumeUse[]): void {
+    if (uses.some((u) => !this.images.volumeImage(u.id))) void this.images.collect();
   }
 
   /** At start: unmounts and removes every image volume no container holds (left by a crash). */

@@ -50,6 +50,7 @@ function imageLookup(images: ImageService): ImageLookup {
     lowerDirs: (chainIds) => images.ctx.layers.lowerDirs(chainIds),
     layersDir: images.ctx.layers.dir,
     volumeImage: (ref) => volumeImage(images.find(ref), ref),
+    collect: () => images.ctx.gc(),
   };
 }
 
