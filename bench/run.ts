@@ -12,11 +12,13 @@ import { unpackTarBench } from "./unpack-tar.js";
 import { bombBench } from "./bomb.js";
 import { eventsBench } from "./events.js";
 import { observeBench } from "./observe.js";
+import { imageVolumesBench } from "./image-volumes.js";
 import { emit, type Emit } from "./emit.js";
 
 const BENCHES: Record<string, (emit: Emit) => Promise<void>> = {
   daemon: daemonBench, pull: pullBench, pods: podsBench, oci: ociBench, containers: containersBench, streaming: streamingBench,
   h2: h2FrontBench, unpack: unpackBench, "unpack-tar": unpackTarBench, bomb: bombBench, events: eventsBench, observe: observeBench,
+  "image-volumes": imageVolumesBench,
 };
 
 const wanted = process.argv.slice(2);
