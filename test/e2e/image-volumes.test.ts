@@ -84,7 +84,7 @@ test("an image volume, whole and by sub path, read-only, one mount per image sha
   assert.equal(res.code, 0, res.text);
   assert.equal(res.text, "top\ndocs v2\ndocs v2\ndocs v2\nreadme.txt\nbb-ok\n");
   // Read-only, whole and sub path, even for root in the container.
-  for (const path of ["/tools/new", "/tools/share/docs/readme.txt", "/docs/new", "/bb/new"]) {
+  for (const path of ["/tools/new", "/tools/share/docs/readme.txt", "/docs/new", "/readme.txt", "/bb/new"]) {
     res = await out(env.d, a, `echo x > ${path}`);
     assert.notEqual(res.code, 0, path);
     assert.match(res.text, /Read-only file system/, path);

@@ -1,11 +1,10 @@
 // Image volumes' pure parts: the request checks and image lookup (NotFound names the image), the
-// read-only overlay's options, the digested image_ref, status mounts, and layers held from GC.
+// digested image_ref, status mounts, and the volume's layers held from GC like the container's own.
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { ContainerContext, type ContainerDeps } from "../../../src/containers/context.js";
 import { resolveImageVolumes, type VolumeImages } from "../../../src/containers/image-volumes.js";
 import { containerFromRecord, heldLayers, type ContainerRecord } from "../../../src/containers/record.js";
-import { readOnlyOverlayOptions } from "../../../src/containers/rootfs/image-mount.js";
 import { mountsOf } from "../../../src/containers/status-mounts.js";
 import { volumeImage } from "../../../src/containers/volume-image.js";
 import { BerthError, Code } from "../../../src/errors.js";
@@ -30,16 +29,6 @@ test("image mounts are found and checked before anything is made", () => {
   bad(imageMount({ hostPath: "/tmp" }), /host_path "\/tmp" and image .* are exclusive/);
   bad(imageMount({ image: { image: "" } as never }), /image\.image is empty/);
   bad(Mount.fromPartial({ containerPath: "/h", hostPath: "/tmp", imageSubPath: "x" }), /only meaningful with an image/);
-});
-
-test("the read-only overlay: lowerdirs only, relative to the layer store, two at least", () => {
-  const fillers = ["/iv/.filler/0", "/iv/.filler/1"];
-  assert.equal(readOnlyOverlayOptions({ layersDir: "/layers", lowers: ["/layers/b/diff", "/layers/a/diff"], fillers, target: "/iv/x" }), "ro,lowerdir=b/diff:a/diff");
-  assert.equal(readOnlyOverlayOptions({ layersDir: "/layers", lowers: ["/layers/a/diff"], fillers, target: "/iv/x" }), "ro,lowerdir=a/diff:/iv/.filler/0");
-  assert.equal(readOnlyOverlayOptions({ layersDir: "/layers", lowers: [], fillers, target: "/iv/x" }), "ro,lowerdir=/iv/.filler/0:/iv/.filler/1");
-  assert.doesNotMatch(readOnlyOverlayOptions({ layersDir: "/layers", lowers: ["/layers/a/diff", "/layers/b/diff"], fillers, target: "/t" }), /upperdir|workdir/);
-  const many = Array.from({ length: 400 }, (_, i) => `/layers/${String(i).padStart(12, "0")}/diff`);
-  assert.throws(() => readOnlyOverlayOptions({ layersDir: "/layers", lowers: many, fillers, target: "/t" }), /400 layers/);
 });
 
 test("image_ref: the repo digest in the repository asked for, else the first, else the ID", () => {
