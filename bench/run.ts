@@ -13,11 +13,12 @@ import { bombBench } from "./bomb.js";
 import { eventsBench } from "./events.js";
 import { observeBench } from "./observe.js";
 import { imageVolumesBench } from "./image-volumes.js";
+import { cdiBench } from "./cdi.js";
 import { emit, type Emit } from "./emit.js";
 
 const BENCHES: Record<string, (emit: Emit) => Promise<void>> = {
   daemon: daemonBench, pull: pullBench, pods: podsBench, oci: ociBench, containers: containersBench, streaming: streamingBench,
-  h2: h2FrontBench, unpack: unpackBench, "unpack-tar": unpackTarBench, bomb: bombBench, events: eventsBench, observe: observeBench,
+  h2: h2FrontBench, unpack: unpackBench, "unpack-tar": unpackTarBench, bomb: bombBench, events: eventsBench, observe: observeBench, cdi: cdiBench,
   "image-volumes": imageVolumesBench,
 };
 

@@ -1,12 +1,11 @@
-// Image volumes' pure parts: the request checks and image lookup (NotFound names the image), the
-// digested image_ref, status mounts, and the volume's layers held from GC like the container's own.
+// Image volumes' pure parts: the request checks and image lookup (NotFound names the image), status
+// mounts carrying the image_ref, and the volume's layers held from GC like the container's own.
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { ContainerContext, type ContainerDeps } from "../../../src/containers/context.js";
 import { resolveImageVolumes, type VolumeImages } from "../../../src/containers/image-volumes.js";
 import { containerFromRecord, heldLayers, type ContainerRecord } from "../../../src/containers/record.js";
 import { mountsOf } from "../../../src/containers/status-mounts.js";
-import { volumeImage } from "../../../src/containers/volume-image.js";
 import { BerthError, Code } from "../../../src/errors.js";
 import { ContainerConfig, Mount } from "../../../src/generated/runtime/v1/api.js";
 
@@ -29,15 +28,6 @@ test("image mounts are found and checked before anything is made", () => {
   bad(imageMount({ hostPath: "/tmp" }), /host_path "\/tmp" and image .* are exclusive/);
   bad(imageMount({ image: { image: "" } as never }), /image\.image is empty/);
   bad(Mount.fromPartial({ containerPath: "/h", hostPath: "/tmp", imageSubPath: "x" }), /only meaningful with an image/);
-});
-
-test("image_ref: the repo digest in the repository asked for, else the first, else the ID", () => {
-  const rec = { id: ID, repoDigests: ["a.io/x@sha256:1", "b.io/y@sha256:2"], layers: [{ chainId: "sha256:l1" }] };
-  assert.equal(volumeImage(rec, "b.io/y:v1")?.imageRef, "b.io/y@sha256:2");
-  assert.equal(volumeImage(rec, ID)?.imageRef, "a.io/x@sha256:1");
-  assert.equal(volumeImage({ ...rec, repoDigests: [] }, ID)?.imageRef, ID);
-  assert.deepEqual(volumeImage(rec, ID)?.chainIds, ["sha256:l1"]);
-  assert.equal(volumeImage(undefined, ID), undefined);
 });
 
 function record(o: Partial<ContainerRecord>): ContainerRecord {

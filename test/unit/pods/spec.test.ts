@@ -64,3 +64,14 @@ test("metadata, handler, hostname, DNS, ports and CNI_ARGS-breaking values are c
   const ann = req({ annotations: { "kubernetes.io/ingress-bandwidth": "1" } });
   assert.throws(() => podSpec(ann, ctx), invalid(/unreasonably small/));
 });
+
+test("handlers: a named one is recorded; one whose start-up probe failed is FailedPrecondition quoting why", () => {
+  const more: SpecContext = { ...ctx, knownHandlers: ["runc", "alt", "crun"], unusableHandlers: new Map([["crun", "`crun run` of a probe container failed: cgroups hybrid mode not supported"]]) };
+  assert.equal(podSpec(req({}, "alt"), more).runtimeHandler, "alt");
+  assert.equal(podSpec(req({}), more).runtimeHandler, "runc", "empty: the default");
+  assert.throws(
+    () => podSpec(req({}, "crun"), more),
+    (e: BerthError) => e.code === status.FAILED_PRECONDITION && /runtime handler "crun" cannot run pods on this node: .*hybrid mode not supported/.test(e.message),
+  );
+  assert.throws(() => podSpec(req({}, "kata"), more), invalid(/"kata" is not configured; known handlers: runc, alt, crun/));
+});
