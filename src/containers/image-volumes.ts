@@ -35,8 +35,9 @@ export interface VolumeImage {
 }
 
 export interface VolumeImages {
-  /** The image a reference names (ID, digest, tag), or undefined when it is not on the node. */
-  volumeImage(ref: string): VolumeImage | undefined;
+  /** The image a reference names (ID, digest, tag), or undefined when it is not on the node; `asked`
+   * (user_specified_image) is the repository its digested reference prefers. */
+  volumeImage(ref: string, asked?: string): VolumeImage | undefined;
   lowerDirs(chainIds: readonly string[]): string[];
   layersDir: string;
   /** Image GC: deletes layers no image references and nothing holds. */
@@ -58,7 +59,7 @@ export function resolveImageVolumes(images: VolumeImages, mounts: readonly Mount
     if (ref === "") throw invalid(`mounts[${i}] (${m.containerPath}): image.image is empty; give the image to mount (kubelet sends the image_ref PullImage returned)`);
     if (m.hostPath !== "") throw invalid(`mounts[${i}] (${m.containerPath}): host_path ${JSON.stringify(m.hostPath)} and image ${JSON.stringify(ref)} are exclusive; an image volume has no host path`);
     if (m.imageSubPath.includes("\0")) throw invalid(`mounts[${i}] (${m.containerPath}): image_sub_path contains a NUL byte`);
-    const img = images.volumeImage(ref);
+    const img = images.volumeImage(ref, m.image.userSpecifiedImage);
     if (!img) {
       throw new BerthError(Code.NOT_FOUND, `mounts[${i}] (${m.containerPath}): image ${JSON.stringify(ref)} of the image volume is not on this node; pull it first (kubelet pulls it with the pod's credentials before CreateContainer)`);
     }

@@ -52,9 +52,9 @@ function imageLookup(images: ImageService): ImageLookup {
     },
     lowerDirs: (chainIds) => images.ctx.layers.lowerDirs(chainIds),
     layersDir: images.ctx.layers.dir,
-    volumeImage(ref) {
+    volumeImage(ref, asked) {
       const rec = images.find(ref);
-      return rec && { id: rec.id, chainIds: rec.layers.map((l) => l.chainId), imageRef: digestedReference(rec, ref) };
+      return rec && { id: rec.id, chainIds: rec.layers.map((l) => l.chainId), imageRef: digestedReference(rec, asked || ref) };
     },
     collect: () => images.ctx.gc(),
   };
