@@ -37,6 +37,9 @@ export function announce(ctx: ContainerContext, c: Container, removed = false): 
     if (before === "created" || before === "running") types.push(ContainerEventType.CONTAINER_STOPPED_EVENT);
     types.push(ContainerEventType.CONTAINER_DELETED_EVENT);
   } else {
+    // A process that exits as it starts can be recorded exited before StartContainer saves it
+    // running: it did start, so subscribers still get STARTED before STOPPED.
+    if (now === "exited" && before === "created" && c.rec.startedAt !== "0" && !c.rec.startError) types.push(ContainerEventType.CONTAINER_STARTED_EVENT);
     const type = TYPE[c.rec.phase];
     if (type !== undefined) types.push(type);
   }
