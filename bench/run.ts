@@ -12,6 +12,7 @@ import { unpackTarBench } from "./unpack-tar.js";
 import { bombBench } from "./bomb.js";
 import { eventsBench } from "./events.js";
 import { observeBench } from "./observe.js";
+import { imageVolumesBench } from "./image-volumes.js";
 import { cdiBench } from "./cdi.js";
 import { recoveryBench } from "./recovery.js";
 import { portForwardBench } from "./portforward.js";
@@ -21,6 +22,7 @@ import { emit, type Emit } from "./emit.js";
 const BENCHES: Record<string, (emit: Emit) => Promise<void>> = {
   daemon: daemonBench, pull: pullBench, pods: podsBench, oci: ociBench, containers: containersBench, streaming: streamingBench,
   h2: h2FrontBench, unpack: unpackBench, "unpack-tar": unpackTarBench, bomb: bombBench, events: eventsBench, observe: observeBench, cdi: cdiBench, recovery: recoveryBench, portforward: portForwardBench, userns: usernsBench,
+  "image-volumes": imageVolumesBench,
 };
 
 const wanted = process.argv.slice(2);

@@ -9,9 +9,10 @@ import { resolveId } from "../util/ids.js";
 import { KeyedMutex } from "../util/lock.js";
 import { notFound } from "../errors.js";
 import type { HostFacts } from "./host/facts.js";
+import { ImageVolumes, type VolumeImages } from "./image-volumes.js";
 import type { CdiRegistry } from "./cdi/registry.js";
 import type { ImageConfig } from "./spec/index.js";
-import { isVisible, type Container } from "./record.js";
+import { heldLayers, isVisible, type Container } from "./record.js";
 import type { ContainerStore } from "./store.js";
 import type { ContainerEventResponse, PodSandboxStatus } from "../generated/runtime/v1/api.js";
 import type { Publisher } from "../util/fanout.js";
@@ -37,7 +38,7 @@ export interface ResolvedImage {
 }
 
 /** The part of the image service containers use. */
-export interface ImageLookup {
+export interface ImageLookup extends VolumeImages {
   /** The image a reference names (tag, digest, ID or prefix); NotFound when not pulled. `asked`: the
    * name the user gave (kubelet's user_specified_image), whose repository the digested ref prefers. */
   resolve(ref: string, asked?: string): Promise<ResolvedImage>;
@@ -60,6 +61,8 @@ export interface ContainerDeps {
     bundles: string;
     /** Writable layers and persist files: <root>/containers/<id>. */
     data: string;
+    /** Image volumes, one read-only overlay per image: <root>/image-volumes/<id>. */
+    imageVolumes: string;
   };
   /** How long CreateContainer waits for runc create under conmon. */
   createTimeoutMs: number;
@@ -90,12 +93,13 @@ export class ContainerContext {
   readonly unclaimed = new Set<string>();
   /** Layer ChainIDs under some container's rootfs, counted, so image GC keeps them. */
   private readonly layerUse = new Map<string, number>();
+  private volumes: ImageVolumes | undefined;
 
   constructor(readonly deps: ContainerDeps) {}
 
   save(c: Container): void {
     delete c.listed;
-    if (!this.containers.has(c.rec.id)) this.useLayers(c.rec.image.chainIds, 1);
+    if (!this.containers.has(c.rec.id)) this.useLayers(heldLayers(c.rec), 1);
     this.deps.store.put(c.rec);
     this.containers.set(c.rec.id, c);
     this.watcher.changed(c, false);
@@ -105,16 +109,25 @@ export class ContainerContext {
     this.unclaimed.delete(c.rec.id);
     this.deps.store.delete(c.rec.id);
     if (this.containers.delete(c.rec.id)) {
-      this.useLayers(c.rec.image.chainIds, -1);
+      this.useLayers(heldLayers(c.rec), -1);
       this.watcher.changed(c, true);
     }
   }
 
   /** Indexes a record loaded from the store (no write). */
   load(c: Container): void {
-    if (!this.containers.has(c.rec.id)) this.useLayers(c.rec.image.chainIds, 1);
+    if (!this.containers.has(c.rec.id)) this.useLayers(heldLayers(c.rec), 1);
     this.containers.set(c.rec.id, c);
     this.watcher.loaded(c);
+  }
+
+  /** The node's image volumes (made on first use). */
+  get imageVolumes(): ImageVolumes {
+    this.volumes ??= new ImageVolumes(this.deps.dirs.imageVolumes, this.deps.images, (id, except) => {
+      for (const c of this.containers.values()) if (c.rec.id !== except && c.rec.imageVolumes?.some((v) => v.id === id)) return true;
+      return false;
+    });
+    return this.volumes;
   }
 
   layerInUse(chainId: string): boolean {

@@ -12,6 +12,7 @@ import { stepTimer } from "../util/step-timer.js";
 import { conmonLeafName, containerCgroup } from "./cgroup-path.js";
 import type { ContainerContext, ResolvedImage } from "./context.js";
 import { lookupDevice } from "./host/devices.js";
+import { resolveImageVolumes, type ImageVolumeUse } from "./image-volumes.js";
 import { readRegularFile } from "./host/regular-file.js";
 import { specOptions } from "./host/facts.js";
 import { propagationLookup } from "./host/propagation.js";
@@ -183,7 +184,9 @@ async function makeContainer(ctx: ContainerContext, pod: Pod, config: ContainerC
   const image = await ctx.deps.images.resolve(config.image!.image, config.image!.userSpecifiedImage);
   const target = targetPidNamespace(ctx, config, pod.rec.id);
   const profile = await readLocalhostProfile(config);
+  const volumes = resolveImageVolumes(ctx.deps.images, config.mounts);
   const c = plan(ctx, pod, config, image);
+  if (volumes.length > 0) c.rec.imageVolumes = volumes;
   // Held until the container is made or undone: a pod's Stop/Remove (which lock each container) waits for it.
   return ctx.locks.run(c.rec.id, () => build(ctx, pod, config, image, target, c, profile));
 }
@@ -206,7 +209,8 @@ async function build(ctx: ContainerContext, pod: Pod, config: ContainerConfig, i
   undo.defer(() => releaseFailed(ctx, c));
   const placing = startConmonPlacement(ctx, pod, rec, undo);
   const rootfs = await timer.step("rootfs", () => mountRootfs(ctx, pod, c, image));
-  const copies = await timer.step("spec", () => writeSpec(ctx, pod, config, image, target, rec, rootfs, profile));
+  const specConfig = rec.imageVolumes ? await timer.step("image_volumes", () => withImageVolumes(ctx, config, rec.imageVolumes!)) : config;
+  const copies = await timer.step("spec", () => writeSpec(ctx, pod, specConfig, image, target, rec, rootfs, profile));
   try {
     rec.process = await timer.step("runc_create", () => runcCreate(ctx, pod, config, rec, placing));
   } finally {
@@ -245,6 +249,11 @@ function startConmonPlacement(ctx: ContainerContext, pod: Pod, rec: ContainerRec
   placing.catch(() => undefined);
   undo.defer(async () => void (await placing.catch(() => undefined)));
   return placing;
+}
+
+/** The config the spec is built from: each image mount a read-only bind of its mounted image (or sub path). */
+async function withImageVolumes(ctx: ContainerContext, config: ContainerConfig, uses: ImageVolumeUse[]): Promise<ContainerConfig> {
+  return { ...config, mounts: await ctx.imageVolumes.acquire(config.mounts, uses) };
 }
 
 /** The overlay of the image's layers and a writable upper dir, mounted on <bundle>/rootfs. */

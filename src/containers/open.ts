@@ -52,6 +52,11 @@ function imageLookup(images: ImageService): ImageLookup {
     },
     lowerDirs: (chainIds) => images.ctx.layers.lowerDirs(chainIds),
     layersDir: images.ctx.layers.dir,
+    volumeImage(ref, asked) {
+      const rec = images.find(ref);
+      return rec && { id: rec.id, chainIds: rec.layers.map((l) => l.chainId), imageRef: digestedReference(rec, asked || ref) };
+    },
+    collect: () => images.ctx.gc(),
   };
 }
 
@@ -112,7 +117,7 @@ export async function openContainerService(
       cgroups,
       hierarchies,
       facts,
-      dirs: { bundles: join(config.state, "containers"), data: images.paths.containers },
+      dirs: { bundles: join(config.state, "containers"), data: images.paths.containers, imageVolumes: join(config.root, "image-volumes") },
       createTimeoutMs: CREATE_TIMEOUT_MS,
       ...(events ? { events } : {}),
       handlers: handlers.probed,

@@ -2,6 +2,7 @@
 // path it owns, planned before it is made, and its lifecycle phase) and its in-memory form.
 import { ContainerConfig, LinuxContainerResources, type Container as CriContainer } from "../generated/runtime/v1/api.js";
 import type { ContainerProcess } from "../oci/runtime.js";
+import type { ImageVolumeUse } from "./image-volumes.js";
 
 /**
  * creating: CreateContainer is making it (hidden; cleaned up at start if the daemon died).
@@ -47,6 +48,8 @@ export interface ContainerRecord {
   paths: ContainerPaths;
   /** Whether Berth mounted the rootfs (so a crash mid-create still unmounts it). */
   mounted: boolean;
+  /** Its image volumes (CRI Mount.image), resolved at create; absent when it has none. */
+  imageVolumes?: ImageVolumeUse[];
   /** The CRI log file; "" for none. */
   logPath: string;
   /** runc's cgroupsPath, and the cgroup's path inside each hierarchy (for stats). */
@@ -83,3 +86,8 @@ export function isVisible(c: Container): boolean {
 }
 
 export const nowNs = (): bigint => BigInt(Math.round((performance.timeOrigin + performance.now()) * 1e6));
+
+/** Every layer the container holds from image GC: its image's and its image volumes'. */
+export function heldLayers(rec: ContainerRecord): string[] {
+  return rec.imageVolumes ? [...rec.image.chainIds, ...rec.imageVolumes.flatMap((v) => v.chainIds)] : rec.image.chainIds;
+}

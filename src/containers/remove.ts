@@ -17,6 +17,7 @@ export async function removeResolved(ctx: ContainerContext, c: Container): Promi
     throw err;
   }
   ctx.drop(c);
+  if (c.rec.imageVolumes) ctx.imageVolumes.collectRemoved(c.rec.imageVolumes);
   log.debug({ id: c.rec.id }, "container removed");
 }
 

@@ -60,6 +60,7 @@ export class ContainerService implements ContainerHooks {
     const s = new ContainerService(deps);
     deps.oci.exits.on("exit", s.exitListener);
     const leftovers = await loadContainers(s.ctx);
+    await s.ctx.imageVolumes.sweep(); // before serving: a crash's stale image volumes go (a few ms)
     s.background = Promise.all(leftovers.map((c) => cleanUpLeftover(s.ctx, c)));
     s.monitors.start();
     return s;

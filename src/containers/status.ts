@@ -13,6 +13,7 @@ import {
 import type { ContainerContext } from "./context.js";
 import type { Container } from "./record.js";
 import { effectiveStopSignal } from "./signals.js";
+import { mountsOf } from "./status-mounts.js";
 
 export function stateOf(c: Container): ContainerState {
   switch (c.rec.phase) {
@@ -77,7 +78,7 @@ export function containerStatus(c: Container): ContainerStatus {
     message: rec.message,
     labels: c.config.labels,
     annotations: c.config.annotations,
-    mounts: c.config.mounts,
+    mounts: mountsOf(c),
     logPath: rec.logPath,
     resources: { linux: c.resources ?? LinuxContainerResources.fromPartial({}), windows: undefined },
     imageId: rec.image.id,

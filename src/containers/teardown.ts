@@ -37,13 +37,17 @@ export async function releaseContainer(ctx: ContainerContext, c: Container): Pro
       await oci.delete(rec.id, { force: true });
     });
   let unmounted: boolean;
+  let deleted: boolean;
   if (rec.phase === "exited") {
     // Nothing runs in the rootfs any more: runc delete and the umount go together (~10 ms saved).
-    [, unmounted] = await Promise.all([deleteProcess(), step("rootfs", () => unmountOverlay(rootfs))]);
+    [deleted, unmounted] = await Promise.all([deleteProcess(), step("rootfs", () => unmountOverlay(rootfs))]);
   } else {
-    await deleteProcess();
+    deleted = await deleteProcess();
     unmounted = await step("rootfs", () => unmountOverlay(rootfs));
   }
+  // Its binds of image volumes went with its process; an image no other container mounts is unmounted.
+  const volumes = rec.imageVolumes;
+  if (deleted && volumes) await step("image volumes", () => ctx.imageVolumes.release(rec.id, volumes));
   // Never remove through a mount that is still there: that would write whiteouts, or worse.
   if (unmounted && !(await isMountPoint(rootfs)) && (await step("idmap", () => releaseIdmapCopies([rec.paths.bundle, rec.paths.dir])))) {
     await step("bundle", () => rm(rec.paths.bundle, { recursive: true, force: true }));
