@@ -3,6 +3,7 @@
 import { Metadata, status, type ServerUnaryCall, type sendUnaryData, type handleUnaryCall } from "@grpc/grpc-js";
 import { BerthError, describe } from "../errors.js";
 import type { CallObserver } from "../util/call-observer.js";
+import { diskFullError } from "../util/disk-full.js";
 import { logger } from "../util/log.js";
 
 const log = logger("cri");
@@ -72,6 +73,8 @@ export function unary<Req, Res>(rpc: string, fn: (req: Req, ctx: CallContext) =>
 }
 
 export function toBerthError(rpc: string, err: unknown): BerthError {
+  const full = diskFullError(err, rpc);
+  if (full) return full;
   if (err instanceof BerthError) return err;
   log.error({ rpc, err }, "unexpected error");
   return new BerthError(status.INTERNAL, `${rpc}: ${describe(err)}`);
