@@ -18,6 +18,7 @@ import type { ImageLookup, PodLookup, ResolvedImage } from "./context.js";
 import { readHostFacts } from "./host/facts.js";
 import { ContainerService } from "./service.js";
 import type { ImageConfig } from "./spec/index.js";
+import { sweepContainerDirs } from "./leftovers.js";
 import { ContainerStore } from "./store.js";
 
 const CREATE_TIMEOUT_MS = 240_000;
@@ -97,6 +98,10 @@ export async function openContainerService(config: Config, store: Store, pods: P
       ...(events ? { events } : {}),
     });
     images.ctx.layers.addUser((chainId) => service.ctx.layerInUse(chainId));
+    const dirs = { bundles: join(config.state, "containers"), data: images.paths.containers };
+    const sweep = async (): Promise<void> => void (await sweepContainerDirs(dirs, () => new Set(service.ctx.deps.store.all().map((r) => r.id))));
+    await sweep();
+    images.onCollect(sweep);
     pods.setContainerHooks(service);
     return { service, oci };
   } catch (err) {

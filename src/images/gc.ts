@@ -19,6 +19,7 @@ export function blobsOf(img: ImageRecord): string[] {
 export class Collector {
   private running: Promise<void> = Promise.resolve();
   private timer: NodeJS.Timeout | undefined;
+  private readonly sweepers: (() => Promise<void>)[] = [];
 
   constructor(
     private readonly images: ImageStore,
@@ -31,6 +32,11 @@ export class Collector {
   collect(opts: CollectOptions = {}): Promise<void> {
     this.running = this.running.then(() => this.once(opts)).catch((err: unknown) => log.warn({ err: describe(err) }, "image GC failed"));
     return this.running;
+  }
+
+  /** Adds a clean-up (another service's leftovers) run after each collection. */
+  addSweeper(sweep: () => Promise<void>): void {
+    this.sweepers.push(sweep);
   }
 
   /** Collects every `intervalMs` (config images.gc_interval); 0 stops the schedule. */
@@ -82,5 +88,6 @@ export class Collector {
     }
     const leftovers = sweepIngest(this.content, opts);
     if (layers || removedBlobs || leftovers) log.info({ layers, blobs: removedBlobs, leftovers }, "image GC done");
+    for (const sweep of this.sweepers) await sweep();
   }
 }

@@ -119,6 +119,11 @@ export class ImageService {
     return svc;
   }
 
+  /** Runs `sweep` after each scheduled or requested collection (other services' leftovers). */
+  onCollect(sweep: () => Promise<void>): void {
+    this.collector.addSweeper(sweep);
+  }
+
   /** Pulls an image; resolves to its ID (the config digest), the CRI image_ref. */
   async pull(image: string, auth?: AuthConfig, signal?: AbortSignal): Promise<string> {
     const rec = await pullImage(this.ctx, image, { ...(auth ? { auth } : {}), ...(signal ? { signal } : {}) });

@@ -1,10 +1,11 @@
 // Image GC racing pulls, creates and removals: GC runs every few milliseconds (images.gc_interval)
 // while images are pulled, removed and pulled again and containers are created from them; every
-// image left and every container's rootfs must be whole, and what GC did must be logged.
+// image left and every container's rootfs must be whole, and what GC did must be logged. The
+// schedule also takes ingest leftovers and the directories of containers that have no record.
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
-import { writeFile } from "node:fs/promises";
+import { mkdir, writeFile } from "node:fs/promises";
 import { after, before, test } from "node:test";
 import { join } from "node:path";
 import { call } from "../../src/cli/client.js";
@@ -37,10 +38,18 @@ test("GC running every few ms while pulls, creates and removals run never takes 
   const env = await ctrEnv(t, r, { env: { BERTH_IMAGES_GC_INTERVAL: "5ms" } });
   const { d } = env;
   // The schedule alone (no RemoveImage yet) collects an orphaned temp file of the ingest dir.
+  // So do the bundle and data dirs (exit file included) of a container that has no record.
   const stray = join(d.root, "content", "ingest", "00112233aabbccdd.tmp");
   await writeFile(stray, "left by a crash");
-  for (let n = 0; n < 500 && existsSync(stray); n++) await new Promise((res) => setTimeout(res, 20));
+  const gone = "ab".repeat(32);
+  const goneDirs = [join(d.state, "containers", gone), join(d.root, "containers", gone)];
+  for (const dir of goneDirs) await mkdir(dir, { recursive: true });
+  await writeFile(join(goneDirs[0]!, "config.json"), "{}");
+  await writeFile(join(goneDirs[1]!, "exit"), "0");
+  const left = (): boolean => [stray, ...goneDirs].some((p) => existsSync(p));
+  for (let n = 0; n < 500 && left(); n++) await new Promise((res) => setTimeout(res, 20));
   assert.equal(existsSync(stray), false, "the scheduled GC removed the orphaned temp file");
+  for (const dir of goneDirs) assert.equal(existsSync(dir), false, `the scheduled GC removed ${dir}`);
   for (let n = 0; n < 500 && !/image GC removed an ingest leftover/.test(d.logs()); n++) await new Promise((res) => setTimeout(res, 20));
   assert.match(d.logs(), /image GC removed an ingest leftover/);
   const podId = await runPodWithLogs(env);
