@@ -127,6 +127,14 @@ module.exports = {
       from: { path: "^src/cli/" },
       to: { path: "^src/(server|daemon)/" },
     },
+    {
+      name: "grpc-only-at-the-edge",
+      severity: "error",
+      comment:
+        "Services and drivers throw error kinds (src/errors.ts); only the edges speak gRPC: the server (and src/server/status.ts maps kinds), the daemon that builds it, the CLI client, and the call observers that record gRPC codes.",
+      from: { path: "^src/", pathNot: "^src/(server|daemon|cli|metrics|trace|generated)/|^src/util/call-observer\\.ts$" },
+      to: { path: "@grpc/grpc-js" },
+    },
   ],
   options: {
     doNotFollow: { path: "node_modules" },

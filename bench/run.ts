@@ -13,11 +13,12 @@ import { unpackTarBench } from "./unpack-tar.js";
 import { bombBench } from "./bomb.js";
 import { eventsBench } from "./events.js";
 import { observeBench } from "./observe.js";
+import { cdiBench } from "./cdi.js";
 import { emit, type Emit } from "./emit.js";
 
 const BENCHES: Record<string, (emit: Emit) => Promise<void>> = {
   daemon: daemonBench, pull: pullBench, "pull-sync": pullSyncBench, pods: podsBench, oci: ociBench, containers: containersBench, streaming: streamingBench,
-  h2: h2FrontBench, unpack: unpackBench, "unpack-tar": unpackTarBench, bomb: bombBench, events: eventsBench, observe: observeBench,
+  h2: h2FrontBench, unpack: unpackBench, "unpack-tar": unpackTarBench, bomb: bombBench, events: eventsBench, observe: observeBench, cdi: cdiBench,
 };
 
 const wanted = process.argv.slice(2);

@@ -15,8 +15,9 @@ export interface Config {
   registry: { configPath: string; registriesConf: string; maxConcurrentDownloads: number; stallTimeoutMs: number; documentDeadlineMs: number };
   images: { sandboxImage: string; unpack: UnpackConfig; gcIntervalMs: number; sync: boolean };
   network: { confDir: string; binDirs: string[] };
-  runtime: { defaultHandler: string; cgroupDriver: "" | "cgroupfs" | "systemd"; runcPath: string; conmonPath: string };
+  runtime: { defaultHandler: string; cgroupDriver: "" | "cgroupfs" | "systemd"; runcPath: string; conmonPath: string; handlers: Record<string, HandlerConfig> };
   pods: { shmSize: number; cgroupParent: string };
+  cdi: { specDirs: string[] };
   streaming: { address: string; tlsCert: string; tlsKey: string; tlsClientCa: string; idleTimeoutMs: number; tokenTtlMs: number; maxSessions: number };
   events: { queueSize: number };
   metrics: { address: string };
@@ -38,11 +39,18 @@ export interface UnpackConfig {
   maxLayerXattrs: number;
 }
 
+/** `[runtime.handlers.NAME]`: a runc-compatible runtime; runtimeRoot "" means <state>/runtimes/NAME. */
+export interface HandlerConfig {
+  runtimePath: string;
+  runtimeRoot: string;
+  options: string[];
+}
+
 export class ConfigError extends Error {
   override name = "ConfigError";
 }
 
-type Value = string | number | boolean | string[];
+type Value = string | number | boolean | string[] | Record<string, HandlerConfig>;
 
 /** Checks one value against its key's type; returns the normalised value or throws naming key, value and what is allowed. */
 export function checkValue(spec: KeySpec, raw: unknown, origin: string): Value {
@@ -85,7 +93,43 @@ export function checkValue(spec: KeySpec, raw: unknown, origin: string): Value {
       if (raw === true || raw === "true") return true;
       if (raw === false || raw === "false") return false;
       return bad("true or false");
+    case "handlers":
+      return checkHandlers(spec, raw, origin);
   }
+}
+
+const HANDLER_NAME = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
+const HANDLER_KEYS = ["runtime_path", "runtime_root", "options"];
+
+/** `[runtime.handlers.NAME]` tables (from the environment or a flag: the same as a JSON object). */
+function checkHandlers(spec: KeySpec, raw: unknown, origin: string): Record<string, HandlerConfig> {
+  const at = (name: string, why: string): never => {
+    throw new ConfigError(`config key "${spec.path}.${name}" (${origin}): ${why}`);
+  };
+  let doc = raw;
+  if (typeof raw === "string") {
+    try {
+      doc = JSON.parse(raw);
+    } catch {
+      throw new ConfigError(`config key "${spec.path}" (${origin}): ${JSON.stringify(raw)} is not a JSON object of handlers`);
+    }
+  }
+  if (typeof doc !== "object" || doc === null || Array.isArray(doc)) throw new ConfigError(`config key "${spec.path}" (${origin}): expected tables [${spec.path}.NAME]`);
+  const out: Record<string, HandlerConfig> = {};
+  for (const [name, v] of Object.entries(doc as Record<string, unknown>)) {
+    if (!HANDLER_NAME.test(name)) at(name, "a handler name is a DNS label (lower-case letters, digits, '-'; at most 63), as RuntimeClass handlers are");
+    if (typeof v !== "object" || v === null || Array.isArray(v)) at(name, "expected a table with runtime_path");
+    const t = v as Record<string, unknown>;
+    for (const k of Object.keys(t)) if (!HANDLER_KEYS.includes(k)) at(`${name}.${k}`, `unknown key; a handler has ${HANDLER_KEYS.join(", ")}`);
+    const path = t["runtime_path"];
+    if (typeof path !== "string" || path === "") at(`${name}.runtime_path`, "required: the runtime binary (a name on PATH or an absolute path)");
+    const root = t["runtime_root"] ?? "";
+    if (typeof root !== "string" || (root !== "" && !root.startsWith("/"))) at(`${name}.runtime_root`, `${JSON.stringify(root)} is not an absolute path`);
+    const options = t["options"] ?? [];
+    if (!Array.isArray(options) || !options.every((o) => typeof o === "string" && o.startsWith("-"))) at(`${name}.options`, "expected a list of global flags such as [\"--debug\"]");
+    out[name] = { runtimePath: path as string, runtimeRoot: root as string, options: [...(options as string[])] };
+  }
+  return out;
 }
 
 export function parseDuration(s: string): number | undefined {
@@ -100,6 +144,10 @@ function flattenToml(doc: Record<string, unknown>, origin: string, prefix = "", 
   for (const [k, v] of Object.entries(doc)) {
     const path = prefix + k;
     if (v !== null && typeof v === "object" && !Array.isArray(v) && !(v instanceof Date)) {
+      if (keySpec(path)?.type.kind === "handlers") {
+        out.set(path, v);
+        continue;
+      }
       if (keySpec(path)) throw new ConfigError(`config key "${path}" (${origin}): expected a value, found a table`);
       if (!KEYS.some((s) => s.path.startsWith(path + "."))) throw unknownKey(path, origin);
       flattenToml(v as Record<string, unknown>, origin, path + ".", out);
@@ -200,8 +248,10 @@ function toConfig(v: Map<string, Value>, source: Config["source"]): Config {
       cgroupDriver: s("runtime.cgroup_driver") as Config["runtime"]["cgroupDriver"],
       runcPath: s("runtime.runc_path"),
       conmonPath: s("runtime.conmon_path"),
+      handlers: v.get("runtime.handlers") as Record<string, HandlerConfig>,
     },
     pods: { shmSize: n("pods.shm_size"), cgroupParent: s("pods.cgroup_parent") },
+    cdi: { specDirs: v.get("cdi.spec_dirs") as string[] },
     streaming: {
       address: s("streaming.address"),
       tlsCert: s("streaming.tls_cert"),

@@ -16,7 +16,9 @@ export function defaultConfigToml(): string {
     }
     const name = parts[parts.length - 1]!;
     lines.push(`# ${k.doc}`);
-    lines.push(stringify({ [name]: k.default }).trim());
+    // A table-valued key (runtime.handlers) stays inline so it does not open a section of its own.
+    const isTable = typeof k.default === "object" && !Array.isArray(k.default);
+    lines.push(isTable ? `${name} = {}` : stringify({ [name]: k.default }).trim());
   }
   return lines.join("\n").trim() + "\n";
 }

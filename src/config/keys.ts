@@ -10,12 +10,13 @@ export type KeyType =
   | { kind: "address" }
   | { kind: "int"; min: number; max: number }
   | { kind: "duration" }
+  | { kind: "handlers" }
   | { kind: "bool" };
 
 export interface KeySpec {
   path: string;
   type: KeyType;
-  default: string | number | boolean | readonly string[];
+  default: string | number | boolean | readonly string[] | Readonly<Record<string, never>>;
   doc: string;
 }
 
@@ -47,7 +48,9 @@ export const KEYS: readonly KeySpec[] = [
   { path: "runtime.default_handler", type: { kind: "string" }, default: "runc", doc: "The OCI runtime handler used when a pod names none." },
   { path: "runtime.cgroup_driver", type: { kind: "enum", values: ["", "cgroupfs", "systemd"] }, default: "", doc: "cgroupfs or systemd; empty: detect from the host (systemd when it is PID 1)." },
   { path: "runtime.runc_path", type: { kind: "string" }, default: "runc", doc: "The runc binary (name on PATH or absolute path)." },
+  { path: "runtime.handlers", type: { kind: "handlers" }, default: {}, doc: "Runtime handlers (RuntimeClass handler names): [runtime.handlers.NAME] with runtime_path, runtime_root, options (extra global flags). runc is always one, crun when on PATH; each is probed at start." },
   { path: "runtime.conmon_path", type: { kind: "string" }, default: "conmon", doc: "The conmon binary (name on PATH or absolute path)." },
+  { path: "cdi.spec_dirs", type: { kind: "paths" }, default: ["/etc/cdi", "/var/run/cdi"], doc: "CDI spec directories (JSON and YAML), read when a container asks for CDI devices; a later directory overrides an earlier one." },
   { path: "pods.shm_size", type: { kind: "int", min: 1 << 20, max: 2 ** 40 }, default: 64 * 1024 * 1024, doc: "Size in bytes of each pod's /dev/shm tmpfs." },
   { path: "pods.cgroup_parent", type: { kind: "string" }, default: "", doc: "Where pod cgroups go when a pod names no cgroup_parent: a path (cgroupfs) or a slice (systemd); empty: /berth or berth.slice." },
   { path: "streaming.address", type: { kind: "address" }, default: "127.0.0.1:0", doc: "Listen address of the exec/attach/port-forward server; port 0 picks a free port; empty disables it." },

@@ -2,18 +2,19 @@
 // interfaces), the directories, the in-memory index (persisted on each change) and per-container locks.
 import type { PodCgroupDriver } from "../oci/cgroups-driver.js";
 import type { Hierarchy } from "../oci/cgroups-hierarchies.js";
+import type { ProbedHandler } from "../oci/handlers.js";
 import type { OciRuntime } from "../oci/runtime.js";
 import type { Pod } from "../pods/record.js";
-import type { ContainerEventResponse, PodSandboxStatus } from "../generated/runtime/v1/api.js";
-import type { Publisher } from "../util/fanout.js";
 import { resolveId } from "../util/ids.js";
 import { KeyedMutex } from "../util/lock.js";
 import { notFound } from "../errors.js";
-import { announce, markLoaded } from "./events.js";
 import type { HostFacts } from "./host/facts.js";
+import type { CdiRegistry } from "./cdi/registry.js";
 import type { ImageConfig } from "./spec/index.js";
 import { isVisible, type Container } from "./record.js";
 import type { ContainerStore } from "./store.js";
+import type { ContainerEventResponse, PodSandboxStatus } from "../generated/runtime/v1/api.js";
+import type { Publisher } from "../util/fanout.js";
 
 /** The part of the pod service containers use. */
 export interface PodLookup {
@@ -31,12 +32,15 @@ export interface ResolvedImage {
   id: string;
   chainIds: string[];
   config: ImageConfig;
+  /** "name@sha256:<manifest digest>" (the ID when the image has no name): ContainerStatus's image_ref. */
+  digestedRef: string;
 }
 
 /** The part of the image service containers use. */
 export interface ImageLookup {
-  /** The image a reference names (tag, digest, ID or prefix); NotFound when not pulled. */
-  resolve(ref: string): Promise<ResolvedImage>;
+  /** The image a reference names (tag, digest, ID or prefix); NotFound when not pulled. `asked`: the
+   * name the user gave (kubelet's user_specified_image), whose repository the digested ref prefers. */
+  resolve(ref: string, asked?: string): Promise<ResolvedImage>;
   /** Overlay lower dirs for the layers (bottom first in), topmost first. */
   lowerDirs(chainIds: readonly string[]): string[];
   /** The layer store's directory (overlay mounts run there with relative lowerdirs). */
@@ -61,9 +65,21 @@ export interface ContainerDeps {
   createTimeoutMs: number;
   /** Where lifecycle events go (GetContainerEvents). */
   events?: Publisher<ContainerEventResponse>;
+  /** Runtime handlers by name as probed at start (features decide e.g. rro per pod); filled once `handlersReady` resolves. */
+  handlers: ReadonlyMap<string, ProbedHandler>;
+  handlersReady: Promise<void>;
+  /** CDI spec directories; absent: a container asking for CDI devices is refused. */
+  cdi?: CdiRegistry;
+}
+
+/** Told of every container saved, dropped or loaded (lifecycle events); set by the service. */
+export interface ContainerWatcher {
+  changed(c: Container, removed: boolean): void;
+  loaded(c: Container): void;
 }
 
 export class ContainerContext {
+  watcher: ContainerWatcher = { changed: () => undefined, loaded: () => undefined };
   readonly containers = new Map<string, Container>();
   readonly locks = new KeyedMutex();
   /** pod/name/attempt keys of CreateContainer calls in flight (two at once must not both win). */
@@ -80,7 +96,7 @@ export class ContainerContext {
     if (!this.containers.has(c.rec.id)) this.useLayers(c.rec.image.chainIds, 1);
     this.deps.store.put(c.rec);
     this.containers.set(c.rec.id, c);
-    announce(this, c);
+    this.watcher.changed(c, false);
   }
 
   drop(c: Container): void {
@@ -88,7 +104,7 @@ export class ContainerContext {
     this.deps.store.delete(c.rec.id);
     if (this.containers.delete(c.rec.id)) {
       this.useLayers(c.rec.image.chainIds, -1);
-      announce(this, c, true);
+      this.watcher.changed(c, true);
     }
   }
 
@@ -96,7 +112,7 @@ export class ContainerContext {
   load(c: Container): void {
     if (!this.containers.has(c.rec.id)) this.useLayers(c.rec.image.chainIds, 1);
     this.containers.set(c.rec.id, c);
-    markLoaded(c);
+    this.watcher.loaded(c);
   }
 
   layerInUse(chainId: string): boolean {

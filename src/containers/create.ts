@@ -23,7 +23,9 @@ import { makeImageVolumes } from "./rootfs/volumes.js";
 import {
   buildSpec, checkRunAsGroup, imageVolumePaths, localhostProfilePath, localhostWhere, MAX_ACCOUNT_FILE, MAX_SECCOMP_PROFILE_BYTES, resolveUser, userRequestFrom, type PodNamespacePaths,
 } from "./spec/index.js";
+import { isKnownCriSignal } from "./signals.js";
 import { releaseContainer } from "./teardown.js";
+import { resolveCdi } from "./cdi/registry.js";
 
 const log = logger("containers");
 
@@ -36,6 +38,7 @@ function checkRequest(req: CreateContainerRequest): ContainerConfig {
   if (name.length > 253 || /[\0-\x1f/]/.test(name)) throw invalid(`config.metadata.name ${JSON.stringify(name)} must be at most 253 characters without "/" or control characters`);
   if (!config.image?.image) throw invalid(`container "${name}": config.image.image is required (an image ID, tag or digest)`);
   checkRunAsGroup(config.linux?.securityContext, `container "${name}": linux.security_context`);
+  if (!isKnownCriSignal(config.stopSignal)) throw invalid(`container "${name}": stop_signal ${config.stopSignal} is not a CRI Signal value (0 RUNTIME_DEFAULT to 65 SIGRTMAX)`);
   // The log file lives under the pod's log_directory: a relative path that stays inside it.
   const logPath = config.logPath;
   if (logPath && (isAbsolute(logPath) || normalize(logPath).split("/").includes("..") || logPath.includes("\0"))) {
@@ -102,7 +105,7 @@ function plan(ctx: ContainerContext, pod: Pod, config: ContainerConfig, image: R
     message: "",
     config: ContainerConfig.toJSON(config),
     resources: config.linux?.resources ? LinuxContainerResources.toJSON(config.linux.resources) : null,
-    image: { name: config.image!.image, id: image.id, chainIds: image.chainIds, ...(image.config.StopSignal ? { stopSignal: image.config.StopSignal } : {}) },
+    image: { name: config.image!.image, id: image.id, digestedRef: image.digestedRef, chainIds: image.chainIds, ...(image.config.StopSignal ? { stopSignal: image.config.StopSignal } : {}) },
     paths: { bundle: join(bundles, id), dir: join(data, id) },
     mounted: false,
     logPath: logDir && config.logPath ? join(logDir, config.logPath) : "",
@@ -111,6 +114,17 @@ function plan(ctx: ContainerContext, pod: Pod, config: ContainerConfig, image: R
     user: { uid: 0, gid: 0, additionalGids: [] },
   };
   return { rec, config, resources: config.linux?.resources };
+}
+
+/** Whether the pod's runtime handler takes `rro` mounts (probed at start); the host facts' for a pod from before handlers. */
+function handlerRro(ctx: ContainerContext, pod: Pod): boolean {
+  const h = ctx.deps.handlers.get(pod.rec.runtimeHandler);
+  return h ? h.features.recursiveReadOnlyMounts : ctx.deps.facts.recursiveReadOnlyMounts;
+}
+
+/** runc's error when its init could not exec the command (not found, not executable), not any other failure. */
+function isExecFailure(err: unknown): boolean {
+  return err instanceof Error && /unable to start container process: exec: /.test(err.message);
 }
 
 /** The caller of CreateContainer: gone once its deadline passed or it cancelled. */
@@ -165,7 +179,8 @@ function podReady(ctx: ContainerContext, podId: string): boolean {
 
 /** Everything after the checks: plan, rootfs, spec, bundle, runc create; undone on any failure. */
 async function makeContainer(ctx: ContainerContext, pod: Pod, config: ContainerConfig): Promise<string> {
-  const image = await ctx.deps.images.resolve(config.image!.image);
+  await ctx.deps.handlersReady; // the handler's features (rro) come from the start-up probe
+  const image = await ctx.deps.images.resolve(config.image!.image, config.image!.userSpecifiedImage);
   const target = targetPidNamespace(ctx, config, pod.rec.id);
   const profile = await readLocalhostProfile(config);
   const c = plan(ctx, pod, config, image);
@@ -192,7 +207,7 @@ async function build(ctx: ContainerContext, pod: Pod, config: ContainerConfig, i
   const placing = startConmonPlacement(ctx, pod, rec, undo);
   const rootfs = await timer.step("rootfs", () => mountRootfs(ctx, c, image));
   await timer.step("spec", () => writeSpec(ctx, pod, config, image, target, rec, rootfs, profile));
-  rec.process = await timer.step("runc_create", () => runcCreate(ctx, config, rec, placing));
+  rec.process = await timer.step("runc_create", () => runcCreate(ctx, pod, config, rec, placing));
   // The pod went away while this ran (its Stop/Remove did not see a container yet): undo, not a leak.
   if (!podReady(ctx, pod.rec.id)) throw failedPrecondition(`pod sandbox "${pod.rec.id}" was stopped or removed while container "${config.metadata!.name}" was being created`);
   rec.phase = "created";
@@ -286,28 +301,39 @@ async function writeSpec(ctx: ContainerContext, pod: Pod, config: ContainerConfi
     user,
     imageVolumes,
     lookupDevice,
+    cdi: await resolveCdi(ctx.deps.cdi, config),
     lookupPropagation: propagationLookup(),
     readProfile: (p) => {
       if (p !== profile?.path) throw internal(`seccomp profile ${p} was not read before the spec was built`);
       return profile.text;
     },
-    options: specOptions(ctx.deps.facts, privileged),
+    options: { ...specOptions(ctx.deps.facts, privileged), recursiveReadOnlyMounts: handlerRro(ctx, pod) },
   });
   await writeFileAtomic(join(rec.paths.bundle, "config.json"), JSON.stringify(spec), { mode: 0o600, fsync: true });
 }
 
 /** runc create under conmon, conmon placed in its leaf before it starts anything. */
-async function runcCreate(ctx: ContainerContext, config: ContainerConfig, rec: ContainerRecord, placing: Placing): Promise<NonNullable<ContainerRecord["process"]>> {
+async function runcCreate(ctx: ContainerContext, pod: Pod, config: ContainerConfig, rec: ContainerRecord, placing: Placing): Promise<ContainerRecord["process"]> {
   const placement = await placing;
-  return ctx.deps.oci.create({
-    id: rec.id,
-    bundleDir: rec.paths.bundle,
-    logPath: rec.logPath || undefined,
-    tty: config.tty,
-    stdin: config.stdin,
-    stdinOnce: config.stdinOnce,
-    persistDir: rec.paths.dir,
-    timeoutMs: ctx.deps.createTimeoutMs,
-    placeConmon: placement ? (pid) => placement.adopt([pid]) : undefined,
-  });
+  try {
+    return await ctx.deps.oci.create({
+      id: rec.id,
+      bundleDir: rec.paths.bundle,
+      logPath: rec.logPath || undefined,
+      tty: config.tty,
+      stdin: config.stdin,
+      stdinOnce: config.stdinOnce,
+      persistDir: rec.paths.dir,
+      timeoutMs: ctx.deps.createTimeoutMs,
+      placeConmon: placement ? (pid) => placement.adopt([pid]) : undefined,
+      handler: pod.rec.runtimeHandler || undefined,
+    });
+  } catch (err) {
+    // runc 1.1 looks the command up during `runc create`; containerd only runs it at StartContainer,
+    // so a missing command is a StartError there (a Job then fails instead of retrying create forever).
+    if (!isExecFailure(err)) throw err;
+    rec.startError = (err as Error).message;
+    log.debug({ id: rec.id, err: rec.startError }, "the command cannot be executed: StartContainer will fail with StartError");
+    return undefined;
+  }
 }

@@ -3,7 +3,7 @@
 import { ContainerEventType, type ContainerEventResponse } from "../generated/runtime/v1/api.js";
 import { BerthError, Code } from "../errors.js";
 import { Fanout } from "../util/fanout.js";
-import type { ContainerContext } from "./context.js";
+import type { ContainerContext, ContainerWatcher } from "./context.js";
 import { isVisible, nowNs, type Container, type ContainerPhase } from "./record.js";
 import { containerStatus } from "./status.js";
 
@@ -37,6 +37,9 @@ export function announce(ctx: ContainerContext, c: Container, removed = false): 
     if (before === "created" || before === "running") types.push(ContainerEventType.CONTAINER_STOPPED_EVENT);
     types.push(ContainerEventType.CONTAINER_DELETED_EVENT);
   } else {
+    // A process that exits as it starts can be recorded exited before StartContainer saves it
+    // running: it did start, so subscribers still get STARTED before STOPPED.
+    if (now === "exited" && before === "created" && c.rec.startedAt !== "0" && !c.rec.startError) types.push(ContainerEventType.CONTAINER_STARTED_EVENT);
     const type = TYPE[c.rec.phase];
     if (type !== undefined) types.push(type);
   }
@@ -68,4 +71,9 @@ export function newEventBus(capacity = EVENT_QUEUE): Fanout<ContainerEventRespon
     overflowError: (lost) =>
       new BerthError(Code.RESOURCE_EXHAUSTED, `GetContainerEvents: this subscriber fell ${capacity} events behind and was cut off (${lost} events not sent); re-list (ListPodSandbox, ListContainers) and subscribe again`),
   });
+}
+
+/** The context's watcher that turns its saves, drops and loads into events. */
+export function eventWatcher(ctx: ContainerContext): ContainerWatcher {
+  return { changed: (c, removed) => announce(ctx, c, removed), loaded: markLoaded };
 }

@@ -7,6 +7,8 @@ import type { Container } from "./record.js";
 
 const log = logger("containers");
 
+export const START_ERROR_CODE = 128;
+
 export function reasonFor(code: number, oomKilled: boolean): string {
   if (oomKilled) return "OOMKilled";
   return code === 0 ? "Completed" : "Error";
@@ -27,6 +29,14 @@ export function recordExit(ctx: ContainerContext, c: Container, exit: { code: nu
   rec.message = message;
   ctx.save(c);
   log.debug({ id: rec.id, code: exit.code, reason: rec.reason }, "container exited");
+}
+
+/** A start that failed (or can never happen): exit code 128, reason StartError, as containerd records it. */
+export function recordStartError(ctx: ContainerContext, c: Container, exit: { timestampNs: bigint }, message: string): void {
+  recordExit(ctx, c, { code: START_ERROR_CODE, timestampNs: exit.timestampNs }, false, message);
+  if (c.rec.phase !== "exited" || c.rec.exitCode !== START_ERROR_CODE) return;
+  c.rec.reason = "StartError";
+  ctx.save(c);
 }
 
 /** The exit watcher's listener: looks the container up and records its exit with the OOM flag. */

@@ -4,11 +4,13 @@ import { join } from "node:path";
 import type { Config } from "../config/config.js";
 import { notFound } from "../errors.js";
 import type { ImageService } from "../images/service.js";
+import { digestedReference } from "../images/digested-ref.js";
 import { parseImageConfig } from "../images/registry/image-config.js";
 import { MAX_CONFIG_BYTES } from "../images/registry/media-types.js";
 import { openCgroupDriver } from "../oci/cgroups-driver.js";
 import { cgroupHierarchies } from "../oci/cgroups-hierarchies.js";
 import { defaultCgroupDriver, detectCgroupMode } from "../oci/cgroups.js";
+import { runtimeBinary, type HandlerSpec, type ProbedHandler } from "../oci/handlers.js";
 import { OciRuntime } from "../oci/runtime.js";
 import type { PodService } from "../pods/service.js";
 import type { Store } from "../store/db.js";
@@ -16,6 +18,7 @@ import type { ContainerEventResponse } from "../generated/runtime/v1/api.js";
 import type { Publisher } from "../util/fanout.js";
 import type { ImageLookup, PodLookup, ResolvedImage } from "./context.js";
 import { readHostFacts } from "./host/facts.js";
+import { CdiRegistry } from "./cdi/registry.js";
 import { ContainerService } from "./service.js";
 import type { ImageConfig } from "./spec/index.js";
 import { sweepContainerDirs } from "./leftovers.js";
@@ -27,7 +30,7 @@ function imageLookup(images: ImageService): ImageLookup {
   // Image configs never change for an ID: parse each once.
   const configs = new Map<string, ImageConfig>();
   return {
-    async resolve(ref) {
+    async resolve(ref, asked) {
       const rec = images.find(ref);
       if (!rec) throw notFound("image", ref);
       let config = configs.get(rec.id);
@@ -44,7 +47,8 @@ function imageLookup(images: ImageService): ImageLookup {
         };
         configs.set(rec.id, config);
       }
-      const out: ResolvedImage = { id: rec.id, chainIds: rec.layers.map((l) => l.chainId), config };
+      const digestedRef = digestedReference(rec, asked || ref);
+      const out: ResolvedImage = { id: rec.id, chainIds: rec.layers.map((l) => l.chainId), config, digestedRef };
       return out;
     },
     lowerDirs: (chainIds) => images.ctx.layers.lowerDirs(chainIds),
@@ -73,12 +77,27 @@ function podLookup(pods: PodService): PodLookup {
   };
 }
 
-export async function openContainerService(config: Config, store: Store, pods: PodService, images: ImageService, events?: Publisher<ContainerEventResponse>): Promise<{ service: ContainerService; oci: OciRuntime }> {
+export async function openContainerService(
+  config: Config,
+  store: Store,
+  pods: PodService,
+  images: ImageService,
+  handlers: { specs: readonly HandlerSpec[]; probed: ReadonlyMap<string, ProbedHandler>; ready: Promise<void> },
+  events?: Publisher<ContainerEventResponse>,
+): Promise<{ service: ContainerService; oci: OciRuntime }> {
   const mode = detectCgroupMode();
   const driver = config.runtime.cgroupDriver || defaultCgroupDriver();
   const [hierarchies, oci] = await Promise.all([
     cgroupHierarchies(),
-    OciRuntime.open({ stateDir: config.state, runcPath: config.runtime.runcPath, conmonPath: config.runtime.conmonPath, systemdCgroup: driver === "systemd" }),
+    OciRuntime.open({
+      stateDir: config.state,
+      runcPath: config.runtime.runcPath,
+      conmonPath: config.runtime.conmonPath,
+      systemdCgroup: driver === "systemd",
+      // Every handler, usable or not: containers are only created on usable ones (pods are refused
+      // otherwise), and one made before a restart must still be reached through its own root.
+      handlers: handlers.specs.map((h) => ({ name: h.name, path: runtimeBinary(h), root: h.runtimeRoot, options: h.options })),
+    }),
   ]);
   try {
     const [cgroups, facts] = await Promise.all([
@@ -96,6 +115,9 @@ export async function openContainerService(config: Config, store: Store, pods: P
       dirs: { bundles: join(config.state, "containers"), data: images.paths.containers },
       createTimeoutMs: CREATE_TIMEOUT_MS,
       ...(events ? { events } : {}),
+      handlers: handlers.probed,
+      handlersReady: handlers.ready,
+      cdi: new CdiRegistry(config.cdi.specDirs),
     });
     images.ctx.layers.addUser((chainId) => service.ctx.layerInUse(chainId));
     const dirs = { bundles: join(config.state, "containers"), data: images.paths.containers };

@@ -36,8 +36,10 @@ export interface ContainerRecord {
   image: {
     /** What the CRI config named (ImageSpec.image). */
     name: string;
-    /** "sha256:<config digest>": CRI's image_ref. */
+    /** "sha256:<config digest>": the image ID (PullImage's image_ref, ContainerStatus's image_id). */
     id: string;
+    /** "name@sha256:<manifest digest>" of the image in use: ContainerStatus's image_ref (older records: absent). */
+    digestedRef?: string;
     /** The layers under the rootfs, bottom first: kept from image GC while the record exists. */
     chainIds: string[];
     stopSignal?: string;
@@ -54,6 +56,9 @@ export interface ContainerRecord {
   conmonLeaf?: string;
   user: { uid: number; gid: number; additionalGids: number[] };
   process?: ContainerProcess;
+  /** runc could not exec the command (missing, not executable): CreateContainer succeeded without a
+   * process and StartContainer fails with this, leaving the container exited with StartError (containerd). */
+  startError?: string;
 }
 
 export interface Container {

@@ -13,6 +13,7 @@ const LOST_CODE = 255;
 async function reconcile(ctx: ContainerContext, c: Container): Promise<void> {
   const { rec } = c;
   if (rec.phase !== "created" && rec.phase !== "running") return;
+  if (rec.phase === "created" && rec.startError !== undefined) return; // no process by design: Start reports it
   if (!rec.process) {
     recordExit(ctx, c, { code: LOST_CODE, timestampNs: nowNs() }, false, "the container has no recorded process");
     return;

@@ -15,6 +15,7 @@ import type {
 import type { ContainerHooks } from "../pods/service.js";
 import { logger } from "../util/log.js";
 import { ContainerContext, type ContainerDeps } from "./context.js";
+import { eventWatcher } from "./events.js";
 import { createContainer, type CreateCaller } from "./create.js";
 import { execSync, reopenLog } from "./exec.js";
 import { attachUrl, execUrl, runAttach, runExec, type StreamIssuer } from "./stream.js";
@@ -44,6 +45,7 @@ export class ContainerService implements ContainerHooks {
 
   private constructor(deps: ContainerDeps) {
     this.ctx = new ContainerContext(deps);
+    this.ctx.watcher = eventWatcher(this.ctx);
     this.exitListener = onExit(this.ctx);
     const pods = () => deps.pods.all();
     const reader = new CgroupReader(deps.hierarchies, deps.facts.cgroupMode === "v2");
@@ -131,6 +133,11 @@ export class ContainerService implements ContainerHooks {
   /** PodSandboxStatus: the statuses of the pod's visible containers, from memory. */
   statusesOf(podId: string): ContainerStatus[] {
     return this.ctx.ofPod(podId).filter(isVisible).map(containerStatus);
+  }
+
+  runningPidsOf(podId: string): number[] {
+    const running = this.ctx.ofPod(podId).filter((c) => c.rec.phase === "running" && c.rec.process);
+    return running.sort((a, b) => (BigInt(a.rec.startedAt) < BigInt(b.rec.startedAt) ? -1 : 1)).map((c) => c.rec.process!.pid);
   }
 
   /** RemovePodSandbox: every container of the pod is removed. */

@@ -1,13 +1,12 @@
 // StartContainer: `runc start` of a created container. A start that fails leaves it exited with
 // exit code 128 and reason StartError (containerd's convention), so kubelet sees why.
-import { failedPrecondition } from "../errors.js";
+import { BerthError, Code, failedPrecondition } from "../errors.js";
 import { logger } from "../util/log.js";
 import type { ContainerContext } from "./context.js";
-import { recordExit } from "./exits.js";
+import { recordStartError } from "./exits.js";
 import { nowNs } from "./record.js";
 
 const log = logger("containers");
-const START_ERROR_CODE = 128;
 
 export async function startContainer(ctx: ContainerContext, ref: string): Promise<void> {
   const found = ctx.get(ref);
@@ -22,12 +21,11 @@ export async function startContainer(ctx: ContainerContext, ref: string): Promis
     // Taken before runc start: the process may exit (and be recorded) before runc returns.
     const startedAt = nowNs();
     try {
+      if (rec.startError !== undefined) throw new BerthError(Code.UNKNOWN, `start container "${rec.id}": ${rec.startError}`);
       await ctx.deps.oci.start(rec.id);
     } catch (err) {
-      recordExit(ctx, c, { code: START_ERROR_CODE, timestampNs: nowNs() }, false, (err as Error).message);
-      rec.reason = "StartError";
-      ctx.save(c);
-      await ctx.deps.oci.kill(rec.id, "SIGKILL").catch((e: unknown) => log.debug({ id: rec.id, err: (e as Error).message }, "kill after a failed start"));
+      recordStartError(ctx, c, { timestampNs: nowNs() }, (err as Error).message);
+      if (rec.process) await ctx.deps.oci.kill(rec.id, "SIGKILL").catch((e: unknown) => log.debug({ id: rec.id, err: (e as Error).message }, "kill after a failed start"));
       throw err;
     }
     rec.startedAt = startedAt.toString();

@@ -12,6 +12,7 @@ import {
 } from "../generated/runtime/v1/api.js";
 import type { ContainerContext } from "./context.js";
 import type { Container } from "./record.js";
+import { effectiveStopSignal } from "./signals.js";
 
 export function stateOf(c: Container): ContainerState {
   switch (c.rec.phase) {
@@ -26,16 +27,22 @@ export function stateOf(c: Container): ContainerState {
   }
 }
 
-/** The ImageSpec as CreateContainer gave it (containerd's rule); image_ref is its own field. */
+/** The ImageSpec as CreateContainer gave it, its image the name the user asked for (kubelet sends the
+ * image ID plus user_specified_image; kubectl shows this field); image_ref is its own field. */
 export function imageSpecOf(c: Container): ImageSpec {
   const given = c.config.image;
   return {
-    image: c.rec.image.name,
+    image: given?.userSpecifiedImage || c.rec.image.name,
     annotations: given?.annotations ?? {},
     userSpecifiedImage: given?.userSpecifiedImage ?? "",
     runtimeHandler: given?.runtimeHandler ?? "",
     imageRef: given?.imageRef ?? "",
   };
+}
+
+/** The digested reference of the image in use (CRI: "name@sha256:<manifest digest>"); image_id is the ID. */
+export function imageRefOf(c: Container): string {
+  return c.rec.image.digestedRef ?? c.rec.image.id;
 }
 
 /** The entry ListContainers returns. */
@@ -45,7 +52,7 @@ export function listEntry(c: Container): CriContainer {
     podSandboxId: c.rec.podId,
     metadata: c.config.metadata,
     image: imageSpecOf(c),
-    imageRef: c.rec.image.id,
+    imageRef: imageRefOf(c),
     state: stateOf(c),
     createdAt: BigInt(c.rec.createdAt),
     labels: c.config.labels,
@@ -65,7 +72,7 @@ export function containerStatus(c: Container): ContainerStatus {
     finishedAt: BigInt(rec.finishedAt),
     exitCode: rec.exitCode,
     image: imageSpecOf(c),
-    imageRef: rec.image.id,
+    imageRef: imageRefOf(c),
     reason: rec.reason,
     message: rec.message,
     labels: c.config.labels,
@@ -75,8 +82,18 @@ export function containerStatus(c: Container): ContainerStatus {
     resources: { linux: c.resources ?? LinuxContainerResources.fromPartial({}), windows: undefined },
     imageId: rec.image.id,
     user: { linux: { uid: BigInt(rec.user.uid), gid: BigInt(rec.user.gid), supplementalGroups: rec.user.additionalGids.map(BigInt) } },
-    stopSignal: c.config.stopSignal,
+    stopSignal: effectiveStopSignal(c.config.stopSignal, rec.image.stopSignal),
   };
+}
+
+/** The runtime binary and root a container's handler uses (the default runc when it has none). */
+function runtimeOf(ctx: ContainerContext, handler: string | undefined): { runc: string; runcRoot: string } {
+  try {
+    const r = ctx.deps.oci.runcFor(handler);
+    return { runc: r.path, runcRoot: r.root };
+  } catch {
+    return { runc: "", runcRoot: "" };
+  }
 }
 
 /** What crictl inspect shows under "info" (one JSON document, as containerd does). */
@@ -99,7 +116,7 @@ export async function verboseInfo(ctx: ContainerContext, c: Container): Promise<
       upperDir: join(rec.paths.dir, "upper"),
       imageLayers: rec.image.chainIds,
       runtimeType: "runc (conmon)",
-      runtime: { runc: ctx.deps.oci.runc.path, runcRoot: ctx.deps.oci.runc.root, conmon: ctx.deps.oci.conmonPath, conmonPid: rec.process?.conmonPid ?? 0 },
+      runtime: { handler: rec.process?.handler ?? "", ...runtimeOf(ctx, rec.process?.handler), conmon: ctx.deps.oci.conmonPath, conmonPid: rec.process?.conmonPid ?? 0 },
       bundle: rec.paths.bundle,
       cgroupsPath: rec.cgroupsPath,
       config: rec.config,

@@ -2,8 +2,8 @@
 // returns after the exit is recorded. Stopping a stopped or unknown container succeeds.
 import { logger } from "../util/log.js";
 import type { ContainerContext } from "./context.js";
-import { recordExit } from "./exits.js";
-import type { Container } from "./record.js";
+import { recordExit, recordStartError } from "./exits.js";
+import { nowNs, type Container } from "./record.js";
 import { stopSignalOf } from "./signals.js";
 
 const log = logger("containers");
@@ -12,6 +12,8 @@ const log = logger("containers");
 export async function stopResolved(ctx: ContainerContext, c: Container, timeoutMs: number): Promise<void> {
   const { rec } = c;
   if (rec.phase === "exited" || rec.phase === "creating") return;
+  // Created without a process (its command cannot be executed): it can never run.
+  if (!rec.process && rec.startError !== undefined) return recordStartError(ctx, c, { timestampNs: nowNs() }, rec.startError);
   const oci = ctx.deps.oci;
   if (rec.process && !oci.known(rec.id)) await oci.adopt(rec.process);
   const signal = timeoutMs > 0 ? stopSignalOf(c.config.stopSignal, rec.image.stopSignal) : "SIGKILL";

@@ -4,7 +4,7 @@
 import { ServerCredentials, type Server } from "@grpc/grpc-js";
 import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import type { Config } from "../config/config.js";
+import { ConfigError, type Config } from "../config/config.js";
 import { Store } from "../store/db.js";
 import { RuntimeInfo } from "../runtime/info.js";
 import { CniNetwork } from "../network/cni/network.js";
@@ -15,6 +15,8 @@ import { podHandlers } from "../server/pods.js";
 import { ImageService } from "../images/service.js";
 import { imageHandlers } from "../server/images.js";
 import { openContainerService } from "../containers/open.js";
+import { ociStateDirs } from "../oci/bundle.js";
+import { handlerSpecs, probeHandlers, type ProbedHandler } from "../oci/handlers.js";
 import { containerHandlers } from "../server/containers.js";
 import { newEventBus } from "../containers/events.js";
 import { eventHandlers } from "../server/events.js";
@@ -71,12 +73,28 @@ export async function runDaemon(config: Config): Promise<number> {
   const events = newEventBus(config.events.queueSize);
   try {
     const network = new CniNetwork({ confDirs: [config.network.confDir], binDirs: config.network.binDirs, cacheDir: join(config.root, "cni-cache") });
-    const info = new RuntimeInfo(config, network);
-    const pods = await openPodService(config, store, network, events);
+    const specs = handlerSpecs({ runcPath: config.runtime.runcPath, runcRoot: ociStateDirs(config.state).runcRoot, configured: config.runtime.handlers, runtimesDir: join(config.state, "runtimes") });
+    if (!specs.some((h) => h.name === config.runtime.defaultHandler)) {
+      throw new ConfigError(`runtime.default_handler "${config.runtime.defaultHandler}" is not a runtime handler; known: ${specs.map((h) => h.name).join(", ")} (add [runtime.handlers.${config.runtime.defaultHandler}])`);
+    }
+    // Every handler runs a probe container once (~50-300 ms) in the background: Status,
+    // RunPodSandbox and CreateContainer wait for its verdict, nothing else does.
+    const probing = probeHandlers(specs, join(config.state, "runtimes", "probe"));
+    const unusable = new Map<string, string>();
+    const probed = new Map<string, ProbedHandler>();
+    const ready = probing.then((hs) => {
+      for (const h of hs) {
+        probed.set(h.spec.name, h);
+        if (!h.usable) unusable.set(h.spec.name, h.reason);
+      }
+    });
+    closables.push({ close: () => ready }); // shutting down waits for the probe: no runc left behind
+    const info = new RuntimeInfo(config, network, probing);
+    const pods = await openPodService(config, store, network, { names: specs.map((h) => h.name), unusable, ready }, events);
     closables.push(pods);
     const images = await ImageService.open(config, store);
     closables.push(images);
-    const containers = await openContainerService(config, store, pods, images, events);
+    const containers = await openContainerService(config, store, pods, images, { specs, probed, ready }, events);
     closables.push(containers.oci, containers.service);
     closables.push(await startStreaming(config, containers.service));
     events.endRecovery();

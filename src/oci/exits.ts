@@ -1,8 +1,8 @@
 // Learns container exits from the files conmon writes into one exit dir (inotify through
 // fs.watch, plus a rescan at start for exits that happened while Berth was down). No polling.
 import { EventEmitter } from "node:events";
-import { watch, type FSWatcher } from "node:fs";
-import { mkdir, readFile, readdir, rm, stat } from "node:fs/promises";
+import { readFileSync, statSync, watch, type FSWatcher } from "node:fs";
+import { mkdir, readdir, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { describe } from "../errors.js";
 import { logger } from "../util/log.js";
@@ -21,10 +21,15 @@ type Waiter = (e: ContainerExit) => void;
 
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
-/** Reads `<dir>/<id>` as conmon writes it; undefined while absent or incomplete. */
+/**
+ * Reads `<dir>/<id>` as conmon writes it; undefined while absent or incomplete. Synchronous on
+ * purpose: the file is a few bytes, and the thread pool's queue (layer walks, pulls) would
+ * otherwise sit between an exit and its event (GetContainerEvents latency).
+ */
 export async function readExitFile(path: string, id: string): Promise<ContainerExit | undefined> {
   try {
-    const [text, st] = await Promise.all([readFile(path, "utf8"), stat(path, { bigint: true })]);
+    const text = readFileSync(path, "utf8");
+    const st = statSync(path, { bigint: true });
     const t = text.trim();
     if (!/^-?\d+$/.test(t)) return undefined;
     return { id, code: Number(t), timestampNs: st.mtimeNs };

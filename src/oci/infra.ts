@@ -54,10 +54,19 @@ export interface StartInfraOptions {
   rootDir: string;
   /** Where the PID namespace is pinned (a file that must not exist yet). */
   pidnsPin: string;
+  /** The pod's pinned namespaces it joins first (nsenter), so its pid works like a pause
+   * container's with `nsenter -t <pid> -n`; absent ones (host network, host IPC) are the host's. */
+  join?: { net?: string | undefined; ipc?: string | undefined; uts?: string | undefined };
   /** Argv prefix from the cgroup driver (a systemd scope), or empty. */
   prefix?: readonly string[];
   /** Gets unshare's stderr; the file is kept for debugging a failed start. */
   logFile: string;
+}
+
+/** `nsenter --net=<pin> ...` (which then execs unshare, so the monitor pid is unchanged), or nothing. */
+function nsenterArgs(join: NonNullable<StartInfraOptions["join"]>): string[] {
+  const args = (["net", "ipc", "uts"] as const).flatMap((k) => (join[k] ? [`--${k}=${join[k]}`] : []));
+  return args.length > 0 ? ["nsenter", ...args] : [];
 }
 
 export async function startInfra(o: StartInfraOptions): Promise<InfraProcess> {
@@ -67,6 +76,7 @@ export async function startInfra(o: StartInfraOptions): Promise<InfraProcess> {
   const errFile = await open(o.logFile, "w", 0o600);
   const argv = [
     ...(o.prefix ?? []),
+    ...nsenterArgs(o.join ?? {}),
     "unshare",
     `--pid=${o.pidnsPin}`,
     "--fork",

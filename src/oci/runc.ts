@@ -88,11 +88,13 @@ export class Runc {
   constructor(
     readonly path: string,
     readonly root: string,
+    /** A runtime handler's own global flags (config `options`). */
+    readonly options: readonly string[] = [],
   ) {}
 
   /** Global flags every call carries. conmon takes the same list as --runtime-arg. */
   globalArgs(): string[] {
-    return [`--root=${this.root}`, "--log-format=json"];
+    return [`--root=${this.root}`, "--log-format=json", ...this.options];
   }
 
   /** Runs `runc <global> ...args`; resolves with the exit code and capped output, never rejects on a non-zero code. */

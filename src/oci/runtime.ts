@@ -1,7 +1,7 @@
 // OciRuntime: what the container service calls to run containers — runc under conmon with
 // Berth's own runc root — so no caller needs to know a conmon flag, a pid file or an exit file.
 import { constants, existsSync } from "node:fs";
-import { access, mkdir, open, rm } from "node:fs/promises";
+import { mkdir, open, rm } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { Code, deadlineExceeded, failedPrecondition } from "../errors.js";
 import { logger } from "../util/log.js";
@@ -31,6 +31,16 @@ export interface OciRuntimeOptions {
   /** conmon's own diagnostics level (to syslog when /dev/log exists). */
   conmonLogLevel?: "error" | "warning" | "info" | "debug" | "trace";
   systemdCgroup?: boolean;
+  /** Runtime handlers (name → binary, root, global options), every configured one; none: only runc at runcPath. */
+  handlers?: readonly RuntimeBinary[];
+}
+
+/** A runc-compatible runtime binary as one handler uses it. */
+export interface RuntimeBinary {
+  name: string;
+  path: string;
+  root: string;
+  options: readonly string[];
 }
 
 export interface CreateContainerRequest {
@@ -47,6 +57,8 @@ export interface CreateContainerRequest {
   timeoutMs?: number;
   /** Optional: put conmon (pid given) into the pod's cgroup before it starts anything. */
   placeConmon?: ((conmonPid: number) => Promise<void>) | undefined;
+  /** The pod's runtime handler; undefined: runc at runtime.runc_path. */
+  handler?: string | undefined;
 }
 
 /** What the service persists per container so a restarted Berth can adopt it (JSON-safe). */
@@ -60,6 +72,8 @@ export interface ContainerProcess {
   pidStartTime: string;
   conmonPid: number;
   conmonStartTime: string;
+  /** The runtime handler it was created with (absent: the default runc). */
+  handler?: string;
 }
 
 /** A container's liveness as seen after a restart (or any time). */
@@ -79,6 +93,8 @@ export class OciRuntime {
   readonly #opts: OciRuntimeOptions;
   readonly #syslog = existsSync("/dev/log");
   readonly #known = new Map<string, ContainerProcess>();
+  /** Handler name → its runtime; the default runc is `runc` itself. */
+  readonly #handlers = new Map<string, Runc>();
 
   private constructor(opts: OciRuntimeOptions, runcPath: string, conmonPath: string) {
     this.#opts = opts;
@@ -86,6 +102,21 @@ export class OciRuntime {
     this.runc = new Runc(runcPath, this.dirs.runcRoot);
     this.conmonPath = conmonPath;
     this.exits = new ExitWatcher(this.dirs.exitDir);
+    for (const h of opts.handlers ?? []) this.#handlers.set(h.name, new Runc(h.path, h.root, h.options));
+  }
+
+  /** The runtime a handler names (undefined: the default runc); FailedPrecondition for a name that is not a handler. */
+  runcFor(handler: string | undefined): Runc {
+    if (handler === undefined) return this.runc;
+    const r = this.#handlers.get(handler);
+    if (!r) throw failedPrecondition(`runtime handler "${handler}" is not configured on this node`);
+    return r;
+  }
+
+  /** The runtime a known container was created with. */
+  #runcOf(id: string): Runc {
+    const h = this.#known.get(id)?.handler;
+    return (h !== undefined && this.#handlers.get(h)) || this.runc;
   }
 
   /** Finds runc and conmon, makes the state dirs and starts the exit watcher. */
@@ -95,7 +126,7 @@ export class OciRuntime {
     const conmon = which(opts.conmonPath);
     if (!conmon) throw failedPrecondition(`conmon not found at "${opts.conmonPath}": install conmon or set runtime.conmon_path`);
     const rt = new OciRuntime(opts, runc, conmon);
-    for (const d of [rt.dirs.runcRoot, rt.dirs.socketDir, rt.dirs.execDir]) await mkdir(d, { recursive: true, mode: 0o700 });
+    for (const d of [rt.dirs.runcRoot, rt.dirs.socketDir, rt.dirs.execDir, ...[...rt.#handlers.values()].map((r) => r.root)]) await mkdir(d, { recursive: true, mode: 0o700 });
     await rt.exits.start();
     return rt;
   }
@@ -106,6 +137,7 @@ export class OciRuntime {
 
   /** runc create under a new conmon; resolves once the container is `created` (not started). */
   async create(req: CreateContainerRequest): Promise<ContainerProcess> {
+    const runc = this.runcFor(req.handler);
     const persist = persistFiles(req.persistDir);
     await mkdir(req.persistDir, { recursive: true, mode: 0o700 });
     await Promise.all([rm(persist.exit, { force: true }), rm(persist.oom, { force: true }), this.exits.forget(req.id)]);
@@ -118,7 +150,7 @@ export class OciRuntime {
     const started = performance.now();
     const { pid, conmonPid } = await withSpan("runc create", { "berth.container.id": req.id, "berth.runc.via": "conmon" }, () => conmonCreate({
       conmonPath: this.conmonPath,
-      runc: this.runc,
+      runc,
       id: req.id,
       bundleDir: req.bundleDir,
       logPath: req.logPath,
@@ -144,6 +176,7 @@ export class OciRuntime {
       pidStartTime: pidStartTime ?? "",
       conmonPid,
       conmonStartTime: conmonStartTime ?? "",
+      ...(req.handler !== undefined ? { handler: req.handler } : {}),
     };
     this.#known.set(req.id, rec);
     log.debug({ id: req.id, pid, conmonPid, ms: Math.round(performance.now() - started) }, "container created");
@@ -167,7 +200,7 @@ export class OciRuntime {
   }
 
   async start(id: string): Promise<void> {
-    await this.runc.start(id);
+    await this.#runcOf(id).start(id);
   }
 
   /** Signals the container's init; false when it has no live process. */
@@ -179,7 +212,7 @@ export class OciRuntime {
       return signalPid(rec.pid, signal);
     }
     try {
-      await this.runc.kill(id, String(signal));
+      await this.#runcOf(id).kill(id, String(signal));
       return true;
     } catch (err) {
       if (err instanceof RuncError && err.code === Code.FAILED_PRECONDITION) return false;
@@ -201,7 +234,7 @@ export class OciRuntime {
   }
 
   async state(id: string): Promise<RuncState> {
-    return this.runc.state(id);
+    return this.#runcOf(id).state(id);
   }
 
   /**
@@ -213,7 +246,7 @@ export class OciRuntime {
     const rec = this.#known.get(id);
     if (rec && (await processAlive(rec.pid, rec.pidStartTime || undefined))) {
       if (!opts.force) {
-        const st = await this.runc.state(id).catch(() => undefined);
+        const st = await this.#runcOf(id).state(id).catch(() => undefined);
         if (st && st.status !== "created" && st.status !== "stopped") {
           throw failedPrecondition(`container "${id}" is ${st.status}: stop it before deleting, or delete with force`);
         }
@@ -222,13 +255,13 @@ export class OciRuntime {
       if (!(await this.exits.waitForExit(id, KILL_WAIT_MS))) log.warn({ id }, "no exit reported after SIGKILL; deleting anyway");
     }
     try {
-      await this.runc.delete(id);
+      await this.#runcOf(id).delete(id);
     } catch (err) {
       if (!(err instanceof RuncError)) throw err;
       if (err.code === Code.NOT_FOUND) {
         // already gone: delete is idempotent
       } else if (opts.force) {
-        await this.runc.delete(id, true).catch((e: unknown) => {
+        await this.#runcOf(id).delete(id, true).catch((e: unknown) => {
           if (!(e instanceof RuncError && e.code === Code.NOT_FOUND)) throw e;
         });
       } else {
@@ -242,19 +275,19 @@ export class OciRuntime {
 
   /** OCI LinuxResources, applied by runc update (all or nothing). */
   async update(id: string, resources: object): Promise<void> {
-    await this.runc.update(id, resources);
+    await this.#runcOf(id).update(id, resources);
   }
 
   async pause(id: string): Promise<void> {
-    await this.runc.pause(id);
+    await this.#runcOf(id).pause(id);
   }
 
   async resume(id: string): Promise<void> {
-    await this.runc.resume(id);
+    await this.#runcOf(id).resume(id);
   }
 
   async execSync(id: string, cmd: readonly string[], opts: ExecSyncOptions): Promise<ExecSyncResult> {
-    return execSync(this.runc, this.dirs.execDir, id, cmd, opts);
+    return execSync(this.#runcOf(id), this.dirs.execDir, id, cmd, opts);
   }
 
   /** After kubelet renamed the log away: conmon opens a new file at the same path. */
@@ -321,16 +354,9 @@ export class OciRuntime {
     return (await this.exits.readExit(rec.id)) ?? (await readExitFile(persistFiles(rec.persistDir).exit, rec.id));
   }
 
+  /** Two existence checks, synchronous: they sit between an exit and its event (see readExitFile). */
   async #oom(rec: ContainerProcess): Promise<boolean> {
-    for (const p of [persistFiles(rec.persistDir).oom, bundleFiles(rec.bundleDir).oom]) {
-      try {
-        await access(p);
-        return true;
-      } catch {
-        // not this one
-      }
-    }
-    return false;
+    return existsSync(persistFiles(rec.persistDir).oom) || existsSync(bundleFiles(rec.bundleDir).oom);
   }
 
   /** No exit after SIGKILL: if conmon is gone nobody will write one, so report what is known. */

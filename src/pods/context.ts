@@ -2,7 +2,6 @@
 // each change), per-pod locks, and the hooks the container service plugs in.
 import type { ContainerEventResponse, ContainerStatus } from "../generated/runtime/v1/api.js";
 import type { Publisher } from "../util/fanout.js";
-import { announcePod } from "./events.js";
 import type { PodCgroupDriver } from "../oci/cgroups-driver.js";
 import type { AttachResult, PodNetwork } from "../network/cni/network.js";
 import type { PodRef } from "../network/cni/runtime-args.js";
@@ -24,6 +23,8 @@ export interface ContainerHooks {
   removeContainersOf(podId: string): Promise<void>;
   /** PodSandboxStatus.containers_statuses: kubelet's evented PLEG reads the pod's containers from it. */
   statusesOf(podId: string): ContainerStatus[];
+  /** Host pids of the pod's running containers, the earliest started first (verbose status `pid`). */
+  runningPidsOf(podId: string): number[];
 }
 
 export interface PodDeps {
@@ -41,6 +42,9 @@ export interface PodDeps {
   shmSize: number;
   defaultHandler: string;
   knownHandlers: string[];
+  /** Handlers whose start-up probe failed → why; complete once `handlersReady` resolves. */
+  unusableHandlers?: ReadonlyMap<string, string>;
+  handlersReady?: Promise<void>;
   /** The host's files, copied for pods without their own DNS config or with host network. */
   hostResolvConf?: string;
   hostHosts?: string;
@@ -48,22 +52,28 @@ export interface PodDeps {
   events?: Publisher<ContainerEventResponse>;
 }
 
+/** Told of every pod saved or dropped (sandbox events); set by the service. */
+export interface PodWatcher {
+  changed(pod: Pod, removed: boolean): void;
+}
+
 export class PodContext {
+  watcher: PodWatcher = { changed: () => undefined };
   readonly pods = new Map<string, Pod>();
   readonly locks = new KeyedMutex();
-  hooks: ContainerHooks = { stopContainersOf: async () => undefined, removeContainersOf: async () => undefined, statusesOf: () => [] };
+  hooks: ContainerHooks = { stopContainersOf: async () => undefined, removeContainersOf: async () => undefined, statusesOf: () => [], runningPidsOf: () => [] };
 
   constructor(readonly deps: PodDeps) {}
 
   save(pod: Pod): void {
     this.deps.store.put(pod.rec);
     this.pods.set(pod.rec.id, pod);
-    announcePod(this, pod);
+    this.watcher.changed(pod, false);
   }
 
   drop(pod: Pod): void {
     this.deps.store.delete(pod.rec.id);
-    if (this.pods.delete(pod.rec.id)) announcePod(this, pod, true);
+    if (this.pods.delete(pod.rec.id)) this.watcher.changed(pod, true);
   }
 
   /** A visible pod by full ID or unique prefix; undefined when there is none. */

@@ -1,8 +1,8 @@
 // Pod sandbox events for GetContainerEvents, as containerd sends them: container events whose
 // container_id is the sandbox ID (CREATED and STARTED when it is ready, STOPPED, DELETED).
 import { ContainerEventType } from "../generated/runtime/v1/api.js";
-import type { PodContext } from "./context.js";
-import { type Pod, type PodPhase } from "./record.js";
+import type { PodContext, PodWatcher } from "./context.js";
+import type { Pod, PodPhase } from "./record.js";
 import { sandboxStatus } from "./status.js";
 
 const announced = new WeakMap<Pod, PodPhase | "deleted">();
@@ -41,4 +41,9 @@ export function announcePod(ctx: PodContext, pod: Pod, removed = false): void {
       containersStatuses: ctx.hooks.statusesOf(pod.rec.id),
     });
   }
+}
+
+/** The context's watcher that turns its saves and drops into sandbox events. */
+export function podEventWatcher(ctx: PodContext): PodWatcher {
+  return { changed: (pod, removed) => announcePod(ctx, pod, removed) };
 }

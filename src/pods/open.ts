@@ -14,7 +14,14 @@ import { PodStore } from "./store.js";
 
 const log = logger("pods");
 
-export async function openPodService(config: Config, store: Store, network: PodNetworkDriver, events?: Publisher<ContainerEventResponse>): Promise<PodService> {
+/** `names`: every runtime handler; `unusable`: those whose start-up probe failed, with why, filled once `ready` resolves. */
+export interface PodHandlers {
+  names: string[];
+  unusable: ReadonlyMap<string, string>;
+  ready: Promise<void>;
+}
+
+export async function openPodService(config: Config, store: Store, network: PodNetworkDriver, handlers: PodHandlers, events?: Publisher<ContainerEventResponse>): Promise<PodService> {
   const driver = config.runtime.cgroupDriver || defaultCgroupDriver();
   if (driver === "systemd" && !systemdRunning()) {
     log.warn("runtime.cgroup_driver is systemd but systemd is not running: RunPodSandbox will fail until it is set to cgroupfs");
@@ -27,7 +34,9 @@ export async function openPodService(config: Config, store: Store, network: PodN
     dirs: { pins: join(config.state, "ns"), pods: join(config.state, "pods"), infraRoot: join(config.state, "infra", "root") },
     shmSize: config.pods.shmSize,
     defaultHandler: config.runtime.defaultHandler,
-    knownHandlers: [config.runtime.defaultHandler],
+    knownHandlers: handlers.names,
+    unusableHandlers: handlers.unusable,
+    handlersReady: handlers.ready,
     ...(events ? { events } : {}),
   });
 }

@@ -11,6 +11,7 @@ import { removePodById } from "./remove.js";
 import { runPod } from "./run.js";
 import { podSpec } from "./spec.js";
 import { podStatus, sandboxStatus } from "./status.js";
+import { podEventWatcher } from "./events.js";
 import { stopPodById } from "./stop.js";
 
 const log = logger("pods");
@@ -22,9 +23,12 @@ export class PodService {
   /** RunPodSandbox calls in flight, by pod key: a kubelet retry joins the first call. */
   private readonly inflight = new Map<string, Promise<string>>();
   private background: Promise<unknown> = Promise.resolve();
+  /** Set once the runtime handlers' start-up probe has answered (deps.handlersReady). */
+  private handlersProbed = false;
 
   private constructor(deps: PodDeps) {
     this.ctx = new PodContext(deps);
+    this.ctx.watcher = podEventWatcher(this.ctx);
   }
 
   /** Loads pods from the store; half-made ones are cleaned up in the background. */
@@ -41,9 +45,18 @@ export class PodService {
 
   /** Same metadata (name, namespace, uid, attempt) gives the same pod: in flight, made, or retried after a failure. */
   run(req: RunPodSandboxRequest): Promise<string> {
+    // The handlers' start-up probe runs while the daemon already serves: a pod waits for its verdict.
+    const probed = this.ctx.deps.handlersReady;
+    if (probed && !this.handlersProbed) {
+      return probed.then(() => {
+        this.handlersProbed = true;
+        return this.run(req);
+      });
+    }
     const spec = podSpec(req, {
       defaultHandler: this.ctx.deps.defaultHandler,
       knownHandlers: this.ctx.deps.knownHandlers,
+      ...(this.ctx.deps.unusableHandlers ? { unusableHandlers: this.ctx.deps.unusableHandlers } : {}),
       podCgroup: (parent, uid) => this.ctx.deps.cgroups.podCgroup(parent, uid),
     });
     const same = [...this.ctx.pods.values()].find((p) => p.key === spec.key && isVisible(p));

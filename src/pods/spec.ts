@@ -1,7 +1,7 @@
 // Checks a RunPodSandbox request before anything is made and turns it into a PodSpec: every
 // InvalidArgument (metadata, handler, namespaces, sysctls, DNS, ports, cgroup) is raised here.
 import { hostname as hostHostname } from "node:os";
-import { invalid } from "../errors.js";
+import { failedPrecondition, invalid } from "../errors.js";
 import { NamespaceMode, Protocol, type PodSandboxConfig, type RunPodSandboxRequest } from "../generated/runtime/v1/api.js";
 import { capabilityArgs, cniArgs, type HostPortSpec } from "../network/cni/runtime-args.js";
 import type { PodCgroup } from "../oci/cgroups-driver.js";
@@ -29,6 +29,8 @@ export interface PodSpec {
 export interface SpecContext {
   defaultHandler: string;
   knownHandlers: readonly string[];
+  /** Configured handlers whose start-up probe failed, with why: pods naming them are refused. */
+  unusableHandlers?: ReadonlyMap<string, string>;
   podCgroup(cgroupParent: string, uid: string): PodCgroup;
 }
 
@@ -76,6 +78,8 @@ export function podSpec(req: RunPodSandboxRequest, ctx: SpecContext): PodSpec {
   if (!ctx.knownHandlers.includes(runtimeHandler)) {
     throw invalid(`runtime handler ${JSON.stringify(req.runtimeHandler)} is not configured; known handlers: ${ctx.knownHandlers.join(", ")}`);
   }
+  const unusable = ctx.unusableHandlers?.get(runtimeHandler);
+  if (unusable !== undefined) throw failedPrecondition(`runtime handler "${runtimeHandler}" cannot run pods on this node: ${unusable}`);
 
   const linux = config.linux;
   // CRI: the sandbox's run_as_group "should only be specified when run_as_user is specified;

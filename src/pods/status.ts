@@ -42,12 +42,22 @@ export function sandboxStatus(pod: Pod): PodSandboxStatus {
   };
 }
 
+/**
+ * containerd's `pid` is the pause process, which users hand to `nsenter -t <pid> -n`. Berth has
+ * no pause: the infra process (shared PID namespace) when there is one, else the pod's earliest
+ * started running container, else 0 (nothing runs in the pod; `netnsPath` works with `nsenter --net=`).
+ */
+function podPid(pod: Pod, runningPids: number[]): number {
+  if (pod.rec.phase !== "ready") return 0;
+  return pod.rec.infra?.pid ?? runningPids[0] ?? 0;
+}
+
 /** What crictl inspectp shows under "info" (one JSON document, as containerd and CRI-O do). */
-export function verboseInfo(pod: Pod): Record<string, string> {
+export function verboseInfo(pod: Pod, runningPids: number[] = []): Record<string, string> {
   const r = pod.rec;
   return {
     info: JSON.stringify({
-      pid: r.infra?.pid ?? 0,
+      pid: podPid(pod, runningPids),
       phase: r.phase,
       reason: r.reason ?? "",
       runtimeHandler: r.runtimeHandler,
@@ -67,7 +77,7 @@ export function podStatus(ctx: PodContext, ref: string, verbose: boolean): PodSa
   const pod = ctx.get(ref);
   return {
     status: sandboxStatus(pod),
-    info: verbose ? verboseInfo(pod) : {},
+    info: verbose ? verboseInfo(pod, ctx.hooks.runningPidsOf(pod.rec.id)) : {},
     containersStatuses: ctx.hooks.statusesOf(pod.rec.id),
     timestamp: BigInt(Date.now()) * 1_000_000n,
   };

@@ -154,7 +154,8 @@ export async function makeInfra(ctx: PodContext, pod: Pod, spec: PodSpec): Promi
   const pin = pod.rec.pins.pid!;
   const [place] = await Promise.all([ctx.deps.cgroups.placement(pod.rec.cgroup, INFRA_LEAF), prepareInfraRoot(ctx.deps.dirs.infraRoot)]);
   if (place.leaf) pod.rec.cgroup.infraLeaf = place.leaf;
-  const infra = await startInfra({ rootDir: ctx.deps.dirs.infraRoot, pidnsPin: pin, prefix: place.prefix, logFile: join(pod.rec.dir, INFRA_LOG) });
+  const { net, ipc, uts } = pod.rec.pins;
+  const infra = await startInfra({ rootDir: ctx.deps.dirs.infraRoot, pidnsPin: pin, join: { net, ipc, uts }, prefix: place.prefix, logFile: join(pod.rec.dir, INFRA_LOG) });
   pod.rec.infra = infra;
   ctx.save(pod);
   await place.adopt([infra.monitorPid, infra.pid]);

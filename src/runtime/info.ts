@@ -3,6 +3,7 @@
 import type { Config } from "../config/config.js";
 import { BERTH_VERSION, CRI_API_VERSION, RUNTIME_NAME } from "../version.js";
 import { defaultCgroupDriver, detectCgroupMode, type CgroupDriverName, type CgroupMode } from "../oci/cgroups.js";
+import type { ProbedHandler } from "../oci/handlers.js";
 import { which } from "../util/which.js";
 
 export interface Condition {
@@ -17,6 +18,11 @@ export interface NetworkProbe {
   status(): Promise<{ ready: true } | { ready: false; reason: string; message: string }>;
 }
 
+export interface RuntimeHandlerView {
+  name: string;
+  features: { recursiveReadOnlyMounts: boolean; userNamespaces: boolean };
+}
+
 export class RuntimeInfo {
   readonly cgroupDriver: CgroupDriverName;
   readonly cgroupMode: CgroupMode;
@@ -25,6 +31,8 @@ export class RuntimeInfo {
   constructor(
     private readonly config: Config,
     private readonly network: NetworkProbe,
+    /** The handlers' start-up probe (Status waits for it the first time). */
+    private readonly probed: Promise<readonly ProbedHandler[]> = Promise.resolve([]),
   ) {
     this.cgroupDriver = config.runtime.cgroupDriver || defaultCgroupDriver();
     this.cgroupMode = detectCgroupMode();
@@ -36,9 +44,12 @@ export class RuntimeInfo {
 
   async conditions(): Promise<Condition[]> {
     const missing = [this.config.runtime.runcPath, this.config.runtime.conmonPath].filter((b) => !which(b));
+    const def = (await this.probed).find((h) => h.spec.name === this.config.runtime.defaultHandler);
     const runtime: Condition = missing.length
       ? { type: "RuntimeReady", status: false, reason: "RuntimeBinaryMissing", message: `not found: ${missing.join(", ")}; install them (scripts/setup.sh) or set runtime.runc_path / runtime.conmon_path` }
-      : { type: "RuntimeReady", status: true, reason: "", message: "" };
+      : def && !def.usable
+        ? { type: "RuntimeReady", status: false, reason: "RuntimeHandlerUnusable", message: `the default runtime handler "${def.spec.name}" failed its start-up probe: ${def.reason}` }
+        : { type: "RuntimeReady", status: true, reason: "", message: "" };
     const n = await this.network.status();
     const network: Condition = n.ready
       ? { type: "NetworkReady", status: true, reason: "", message: "" }
@@ -46,12 +57,37 @@ export class RuntimeInfo {
     return [runtime, network];
   }
 
+  /**
+   * Status `runtime_handlers`: the default handler under the name "" (kubelet's RuntimeClass-less
+   * pods), then every handler whose probe passed, with the features that probe saw.
+   */
+  async runtimeHandlers(): Promise<RuntimeHandlerView[]> {
+    const usable = (await this.probed).filter((h) => h.usable);
+    const def = usable.find((h) => h.spec.name === this.config.runtime.defaultHandler);
+    const view = (name: string, h: ProbedHandler): RuntimeHandlerView => ({ name, features: { ...h.features } });
+    return [...(def ? [view("", def)] : []), ...usable.map((h) => view(h.spec.name, h))];
+  }
+
+  /**
+   * Status `features`: Strict supplemental groups are implemented (only the requested groups,
+   * none from the image's /etc/group; the effective ones in ContainerStatus.user); user
+   * namespaces, with host network or not, are not yet.
+   */
+  features(): { supplementalGroupsPolicy: boolean; userNamespacesHostNetwork: boolean } {
+    return { supplementalGroupsPolicy: true, userNamespacesHostNetwork: false };
+  }
+
   /** The effective configuration and host facts, for Status verbose. */
-  verboseInfo(): Record<string, string> {
+  async verboseInfo(): Promise<Record<string, string>> {
     const { source, ...effective } = this.config;
+    const handlers = await this.probed;
     return {
       config: JSON.stringify({ ...effective, configFile: source.file, configFileFound: source.fileFound, podCidr: this.podCidr }),
       cgroup: JSON.stringify({ driver: this.cgroupDriver, mode: this.cgroupMode }),
+      // Not "runtimeHandlers": crictl info prints the response field of that name beside these keys.
+      handlerProbes: JSON.stringify(
+        handlers.map((h) => ({ name: h.spec.name, path: h.path, version: h.version, root: h.spec.runtimeRoot, options: h.spec.options, usable: h.usable, reason: h.reason, features: h.features })),
+      ),
     };
   }
 

@@ -1,7 +1,8 @@
 // Wraps every CRI handler the same way: log the call with its duration, turn a BerthError
 // into its gRPC status, and never let an unexpected throw crash the daemon or hang a call.
 import { Metadata, status, type ServerUnaryCall, type sendUnaryData, type handleUnaryCall } from "@grpc/grpc-js";
-import { BerthError, describe } from "../errors.js";
+import { BerthError, Code, describe } from "../errors.js";
+import { grpcStatus } from "./status.js";
 import type { CallObserver } from "../util/call-observer.js";
 import { diskFullError } from "../util/disk-full.js";
 import { logger } from "../util/log.js";
@@ -17,7 +18,7 @@ export interface CallContext {
 
 function contextOf(call: ServerUnaryCall<unknown, unknown>): CallContext {
   const ac = new AbortController();
-  call.on("cancelled", () => ac.abort(new BerthError(status.CANCELLED, "call cancelled by the client")));
+  call.on("cancelled", () => ac.abort(new BerthError(Code.CANCELLED, "call cancelled by the client")));
   const deadline = call.getDeadline();
   const at = deadline instanceof Date ? deadline.getTime() : deadline;
   return {
@@ -45,12 +46,12 @@ export function unary<Req, Res>(rpc: string, fn: (req: Req, ctx: CallContext) =>
     const watch = observer.begin(rpc);
     const done = (err: BerthError | null, res?: Res) => {
       const ms = Number(process.hrtime.bigint() - started) / 1e6;
-      watch.end(err ? err.code : status.OK);
+      watch.end(err ? grpcStatus(err.code) : status.OK);
       if (err) {
-        const level = err.code === status.INTERNAL || err.code === status.UNKNOWN ? "error" : "debug";
-        log[level]({ rpc, ms, code: status[err.code], err: err.message }, "call failed");
+        const level = err.code === Code.INTERNAL || err.code === Code.UNKNOWN ? "error" : "debug";
+        log[level]({ rpc, ms, code: err.code, err: err.message }, "call failed");
         const md = new Metadata();
-        callback({ code: err.code, details: err.message, metadata: md }, null);
+        callback({ code: grpcStatus(err.code), details: err.message, metadata: md }, null);
       } else {
         log.debug({ rpc, ms }, "call");
         callback(null, res);
@@ -60,7 +61,7 @@ export function unary<Req, Res>(rpc: string, fn: (req: Req, ctx: CallContext) =>
     try {
       ctx = contextOf(call as ServerUnaryCall<unknown, unknown>);
     } catch (err) {
-      done(new BerthError(status.INTERNAL, `${rpc}: ${describe(err)}`));
+      done(new BerthError(Code.INTERNAL, `${rpc}: ${describe(err)}`));
       return;
     }
     Promise.resolve()
@@ -77,5 +78,5 @@ export function toBerthError(rpc: string, err: unknown): BerthError {
   if (full) return full;
   if (err instanceof BerthError) return err;
   log.error({ rpc, err }, "unexpected error");
-  return new BerthError(status.INTERNAL, `${rpc}: ${describe(err)}`);
+  return new BerthError(Code.INTERNAL, `${rpc}: ${describe(err)}`);
 }

@@ -15,9 +15,9 @@ export function runtimeInfoHandlers(info: RuntimeInfo): Handlers {
     version: unary("Version", () => info.version()),
     status: unary("Status", async (req) => ({
       status: { conditions: await info.conditions() },
-      info: req.verbose ? info.verboseInfo() : {},
-      runtimeHandlers: [],
-      features: undefined,
+      info: req.verbose ? await info.verboseInfo() : {},
+      runtimeHandlers: await info.runtimeHandlers(),
+      features: info.features(),
     })),
     runtimeConfig: unary("RuntimeConfig", () => ({
       linux: { cgroupDriver: info.cgroupDriver === "systemd" ? CgroupDriver.SYSTEMD : CgroupDriver.CGROUPFS },

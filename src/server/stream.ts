@@ -1,7 +1,8 @@
 // Wraps every server-streaming CRI handler the way `unary` wraps the others: log the call with
 // its duration and message count, map errors to gRPC statuses, honour back-pressure and cancel.
 import { Metadata, status, type ServerWritableStream, type handleServerStreamingCall } from "@grpc/grpc-js";
-import { BerthError } from "../errors.js";
+import { BerthError, Code } from "../errors.js";
+import { grpcStatus } from "./status.js";
 import { logger } from "../util/log.js";
 import { callObserver, toBerthError, type CallContext } from "./call.js";
 
@@ -23,7 +24,7 @@ export function serverStream<Req, Res>(rpc: string, fn: (req: Req, out: StreamOu
     const watch = callObserver().begin(rpc);
     let sent = 0;
     const ac = new AbortController();
-    const cancelled = () => ac.abort(new BerthError(status.CANCELLED, `${rpc}: call cancelled by the client`));
+    const cancelled = () => ac.abort(new BerthError(Code.CANCELLED, `${rpc}: call cancelled by the client`));
     call.on("cancelled", cancelled);
     const deadline = call.getDeadline();
     const at = deadline instanceof Date ? deadline.getTime() : deadline;
@@ -51,17 +52,17 @@ export function serverStream<Req, Res>(rpc: string, fn: (req: Req, out: StreamOu
     const finish = (err: BerthError | null) => {
       const ms = Number(process.hrtime.bigint() - started) / 1e6;
       call.off("cancelled", cancelled);
-      watch.end(ac.signal.aborted ? status.CANCELLED : err ? err.code : status.OK);
+      watch.end(ac.signal.aborted ? status.CANCELLED : err ? grpcStatus(err.code) : status.OK);
       if (ac.signal.aborted) {
         log.debug({ rpc, ms, sent }, "stream ended by the client");
         return;
       }
-      ac.abort(new BerthError(status.CANCELLED, `${rpc}: ended`));
+      ac.abort(new BerthError(Code.CANCELLED, `${rpc}: ended`));
       if (err) {
-        const level = err.code === status.INTERNAL || err.code === status.UNKNOWN ? "error" : "debug";
-        log[level]({ rpc, ms, sent, code: status[err.code], err: err.message }, "stream failed");
+        const level = err.code === Code.INTERNAL || err.code === Code.UNKNOWN ? "error" : "debug";
+        log[level]({ rpc, ms, sent, code: err.code, err: err.message }, "stream failed");
         // grpc-js's stream turns an 'error' into the call's status, sent after the queued messages.
-        call.emit("error", { code: err.code, details: err.message });
+        call.emit("error", { code: grpcStatus(err.code), details: err.message });
       } else {
         log.debug({ rpc, ms, sent }, "stream");
         call.end();

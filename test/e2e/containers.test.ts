@@ -1,18 +1,22 @@
 // Containers end to end against the real daemon, runc, conmon, CNI and a registry: command, env,
 // workdir and user from the image and the CRI config; exit codes and reasons; stop, remove, list.
 import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
 import { readdir, readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { status as grpc, type ServiceError } from "@grpc/grpc-js";
 import { call } from "../../src/cli/client.js";
-import { ContainerState, CreateContainerRequest, Signal } from "../../src/generated/runtime/v1/api.js";
+import { ContainerState, CreateContainerRequest, NamespaceMode, Signal, SupplementalGroupsPolicy } from "../../src/generated/runtime/v1/api.js";
+import type { PushedImage } from "../fixtures/images.js";
 import { podStatus, removePod, stopPod } from "./pods-kit.js";
 import {
   createCtr, ctrConfig, ctrEnv, ctrStatus, exec, listCtrs, logText, removeCtr, runCtr, runPodWithLogs, sharedRegistry, startCtr, stopCtr, waitLog, waitState,
   type Registry,
 } from "./containers-kit.js";
 
+/** "registry/repo@sha256:<manifest digest>": what ContainerStatus.image_ref must be. */
+const digested = (img: PushedImage) => `${img.reference.replace(/[:@][^:/@]+$/, "")}@${img.manifestDigest}`;
 const code = (c: number, re?: RegExp) => (e: ServiceError) => e.code === c && (!re || re.test(e.details));
 
 let r: Registry & { stop(): Promise<void> };
@@ -29,7 +33,8 @@ test("a busybox container runs its command; logs, exec, stop and remove work", a
   const { id, podId } = await runCtr(env, { command: ["sh", "-c", "echo hello; echo oops >&2; exec sleep 1000"] });
   assert.match(id, /^[0-9a-f]{64}$/);
   const s = await waitState(d, id, ContainerState.CONTAINER_RUNNING);
-  assert.equal(s.status!.imageRef, r.busybox.configDigest, "image_ref is the image ID");
+  assert.equal(s.status!.imageRef, digested(r.busybox), "image_ref is the digested reference");
+  assert.equal(s.status!.imageId, r.busybox.configDigest, "image_id is the image ID");
   assert.equal(s.status!.image!.image, env.image);
   assert.ok(s.status!.startedAt >= s.status!.createdAt && s.status!.createdAt > 0n);
   assert.match(s.status!.logPath, /\/logs\/.+\/c-[0-9a-f]{4}\/0\.log$/);
@@ -78,7 +83,7 @@ test("command, args, env, working dir and user come from the image unless the CR
   const probe = ["sh", "-c", 'id; pwd; echo "$APP_MODE|$FOO|$HOSTNAME"; stat -c "%u %a" /data/vol; ls /data/vol'];
   const fromImage = await run({ command: probe });
   const [idLine, pwd, envLine, vol] = fromImage.split("\n");
-  assert.equal(idLine, "uid=1000(app) gid=1000(app) groups=1000(app)", "USER app from the image, groups from /etc/group");
+  assert.equal(idLine, "uid=1000(app) gid=1000(app) groups=50(staff),1000(app)", "USER app from the image, groups from /etc/group");
   assert.equal(pwd, "/data");
   assert.match(envLine!, /^test\|\|pod-[0-9a-f]{4}$/);
   assert.equal(vol, "1000 755", "the image volume is a fresh dir owned like the image's");
@@ -145,16 +150,20 @@ test("stop sends the image's StopSignal, or the CRI stop_signal, and escalates t
   await stopCtr(d, usr1, 30n);
   assert.ok(Date.now() - t0 < 5000, "the image's SIGUSR1 ended it long before the timeout");
   let s = await ctrStatus(d, usr1);
+  assert.equal(s.status!.stopSignal, Signal.SIGUSR1, "status reports the effective stop signal: the image's");
   assert.equal(s.status!.exitCode, 0);
   assert.match(await logText(s.status!.logPath), /got-USR1/);
 
   const usr2 = await start({ command: trap("USR2"), stopSignal: Signal.SIGUSR2 });
   await stopCtr(d, usr2, 30n);
   s = await ctrStatus(d, usr2);
+  assert.equal(s.status!.stopSignal, Signal.SIGUSR2, "the config's");
   assert.equal(s.status!.exitCode, 0);
   assert.match(await logText(s.status!.logPath), /got-USR2/);
 
   const stubborn = await start({ command: ["sh", "-c", "trap '' TERM; echo ready; while true; do sleep 0.05; done"] });
+  assert.equal((await ctrStatus(d, stubborn)).status!.stopSignal, Signal.SIGTERM, "neither: SIGTERM");
+  await assert.rejects(createCtr(env, podId, ctrConfig(env, { command: ["true"], stopSignal: 99 as Signal })), code(grpc.INVALID_ARGUMENT, /stop_signal 99/));
   t0 = Date.now();
   await stopCtr(d, stubborn, 2n);
   const took = Date.now() - t0;
@@ -207,7 +216,8 @@ test("list filters by ID prefix, pod, state and labels; names are unique per pod
   assert.deepEqual(await ids({ state: { state: ContainerState.CONTAINER_RUNNING } }), [a]);
   assert.deepEqual(await ids({ state: { state: ContainerState.CONTAINER_CREATED } }), [b, c].sort());
   const list = await listCtrs(d, { id: a });
-  assert.equal(list[0]!.imageRef, r.busybox.configDigest);
+  assert.equal(list[0]!.imageRef, digested(r.busybox));
+  assert.equal(list[0]!.imageId, r.busybox.configDigest);
   assert.deepEqual(list[0]!.labels, { tier: "web" });
   assert.equal(list[0]!.annotations["test/owner"], "containers.test");
 
@@ -224,7 +234,7 @@ test("list filters by ID prefix, pod, state and labels; names are unique per pod
   await env.leaks.assertNoLeaks();
 });
 
-test("a create that fails (bad seccomp profile, missing binary, log path outside the pod's log dir) leaves nothing behind; a tty container runs", async (t) => {
+test("a create that fails (bad seccomp profile, log path outside the pod's log dir) leaves nothing behind; a tty container runs", async (t) => {
   const env = await ctrEnv(t, r);
   const { d } = env;
   const podId = await runPodWithLogs(env);
@@ -232,15 +242,15 @@ test("a create that fails (bad seccomp profile, missing binary, log path outside
     createCtr(env, podId, ctrConfig(env, { command: ["true"], linux: { securityContext: { seccomp: { profileType: 2, localhostRef: "/nonexistent/profile.json" } } } as never })),
     code(grpc.INVALID_ARGUMENT, /profile/),
   );
-  await assert.rejects(createCtr(env, podId, ctrConfig(env, { command: ["/no/such/binary"] })), (e: ServiceError) => /no such binary|no such file|not found/i.test(e.details));
   // A log path must stay inside the pod's log directory.
   for (const logPath of ["../../escape.log", "/etc/escape.log", "a/../../escape.log"]) {
     await assert.rejects(createCtr(env, podId, ctrConfig(env, { command: ["true"], logPath })), code(grpc.INVALID_ARGUMENT, /log_path .* stay inside it/));
   }
   assert.equal((await listCtrs(d)).length, 0);
-  // Undone by CreateContainer itself, before any pod cleanup: no bundle, writable layer or mount.
-  assert.deepEqual(await readdir(join(d.state, "containers")), []);
-  assert.deepEqual(await readdir(join(d.root, "containers")), []);
+  // Undone by CreateContainer itself, before any pod cleanup: no bundle, writable layer or mount
+  // (these requests fail before anything is made, so the parent dirs may not exist yet).
+  assert.deepEqual(await entries(join(d.state, "containers")), []);
+  assert.deepEqual(await entries(join(d.root, "containers")), []);
   assert.doesNotMatch(await readFile("/proc/self/mountinfo", "utf8"), new RegExp(`${d.dir}\\S* .* - overlay `));
   const tty = await createCtr(env, podId, ctrConfig(env, { command: ["sh", "-c", "test -t 1 && echo is-a-tty"], tty: true }));
   await startCtr(d, tty);
@@ -264,7 +274,7 @@ test("PodSandboxStatus lists the pod's containers (evented PLEG reads containers
   assert.equal(byId.get(running)!.state, ContainerState.CONTAINER_RUNNING);
   assert.equal(byId.get(created)!.state, ContainerState.CONTAINER_CREATED);
   assert.deepEqual(byId.get(running)!.labels, { app: "x" });
-  assert.equal(byId.get(running)!.imageRef, r.busybox.configDigest);
+  assert.equal(byId.get(running)!.imageRef, digested(r.busybox));
   assert.ok(s.timestamp > 0n);
 
   for (const unknown of ["f".repeat(64), "nope"]) {
@@ -351,3 +361,116 @@ test("a CreateContainer retried after its deadline passed gets the container the
   await removePod(d, podId);
   await env.leaks.assertNoLeaks();
 });
+
+test("created as kubelet does (image by ID + user_specified_image): status and list show the name asked for, the digested ref and the ID", async (t) => {
+  const env = await ctrEnv(t, r);
+  const { d } = env;
+  const podId = await runPodWithLogs(env);
+  const image = { image: r.busybox.configDigest, userSpecifiedImage: r.busybox.reference, annotations: {}, runtimeHandler: "", imageRef: "" };
+  const id = await createCtr(env, podId, ctrConfig(env, { image, command: ["sleep", "1000"] }));
+  await startCtr(d, id);
+  const s = (await waitState(d, id, ContainerState.CONTAINER_RUNNING)).status!;
+  assert.equal(s.image!.image, r.busybox.reference, "image.image: the name the user asked for, not the ID");
+  assert.equal(s.image!.userSpecifiedImage, r.busybox.reference);
+  assert.equal(s.imageRef, digested(r.busybox), "image_ref: name@sha256:<manifest digest>, pullable");
+  assert.equal(s.imageId, r.busybox.configDigest, "image_id: the image ID (PullImage's image_ref)");
+  const [l] = await listCtrs(d, { id });
+  assert.equal(l!.image!.image, r.busybox.reference);
+  assert.equal(l!.imageRef, digested(r.busybox));
+  assert.equal(l!.imageId, r.busybox.configDigest);
+  // Without user_specified_image (crictl): image.image is what the config named.
+  const byId = await createCtr(env, podId, ctrConfig(env, { image: { ...image, userSpecifiedImage: "" }, command: ["true"] }));
+  const s2 = (await ctrStatus(d, byId)).status!;
+  assert.equal(s2.image!.image, r.busybox.configDigest);
+  assert.equal(s2.imageRef, digested(r.busybox), "still the digested reference (the image's repo digest)");
+  await removePod(d, podId);
+  await env.leaks.assertNoLeaks();
+});
+
+test("a command that does not exist: CreateContainer succeeds, StartContainer fails, the container is EXITED with StartError and 128 (containerd)", async (t) => {
+  const env = await ctrEnv(t, r);
+  const { d } = env;
+  const podId = await runPodWithLogs(env);
+  for (const [command, why] of [[["/no/such/binary"], /no such file or directory/], [["nosuchcmd"], /executable file not found/]] as const) {
+    const id = await createCtr(env, podId, ctrConfig(env, { command: [...command] }));
+    assert.equal((await ctrStatus(d, id)).status!.state, ContainerState.CONTAINER_CREATED);
+    await assert.rejects(startCtr(d, id), (e: ServiceError) => why.test(e.details) && e.details.includes(command[0]));
+    const s = (await ctrStatus(d, id)).status!;
+    assert.equal(s.state, ContainerState.CONTAINER_EXITED);
+    assert.equal(s.reason, "StartError");
+    assert.equal(s.exitCode, 128);
+    assert.match(s.message, why);
+    assert.ok(s.finishedAt >= s.startedAt && s.finishedAt > 0n);
+    await assert.rejects(startCtr(d, id), code(grpc.FAILED_PRECONDITION, /exited/));
+    await removeCtr(d, id);
+  }
+  // Stopped before it was started: it can never run, so it ends the same way.
+  const never = await createCtr(env, podId, ctrConfig(env, { command: ["/no/such/binary"] }));
+  await stopCtr(d, never);
+  const s = (await ctrStatus(d, never)).status!;
+  assert.equal(s.state, ContainerState.CONTAINER_EXITED);
+  assert.equal(s.reason, "StartError");
+  await removePod(d, podId);
+  assert.deepEqual(await readdir(join(d.state, "containers")), []);
+  assert.deepEqual(await readdir(join(d.root, "containers")), []);
+  assert.doesNotMatch(await readFile("/proc/self/mountinfo", "utf8"), new RegExp(`${d.dir}\\S* .* - overlay `));
+  await env.leaks.assertNoLeaks();
+});
+
+test("verbose PodSandboxStatus carries a pid that nsenter can use: the earliest running container's, or the infra process'", async (t) => {
+  const env = await ctrEnv(t, r);
+  const { d } = env;
+  const pidOf = async (podId: string) => (JSON.parse((await podStatus(d, podId, true)).info["info"]!) as { pid: number }).pid;
+  const { podId, id } = await runCtr(env, { command: ["sleep", "1000"] });
+  await waitState(d, id, ContainerState.CONTAINER_RUNNING);
+  const ip = (await podStatus(d, podId, false)).status!.network!.ip;
+  assert.ok(ip !== "", "the pod has an IP");
+  const pid = await pidOf(podId);
+  assert.ok(pid > 0, "a pod with a running container has a pid");
+  const addrs = execFileSync("nsenter", ["-t", String(pid), "-n", "ip", "-o", "addr"], { encoding: "utf8" });
+  assert.ok(addrs.includes(` ${ip}/`), `nsenter -t ${pid} -n ip addr shows the pod IP ${ip}: ${addrs}`);
+  await stopCtr(d, id, 0n);
+  assert.equal(await pidOf(podId), 0, "nothing runs in the pod: 0 (netnsPath is there for nsenter --net=)");
+
+  // A shared-PID pod has its infra process from the start, before any container.
+  const shared = await runPodWithLogs(env, { pid: NamespaceMode.POD });
+  const infraPid = await pidOf(shared);
+  assert.ok(infraPid > 0);
+  const sharedIp = (await podStatus(d, shared, false)).status!.network!.ip;
+  assert.ok(execFileSync("nsenter", ["-t", String(infraPid), "-n", "ip", "-o", "addr"], { encoding: "utf8" }).includes(` ${sharedIp}/`));
+  await removePod(d, podId);
+  await removePod(d, shared);
+  await env.leaks.assertNoLeaks();
+});
+
+test("supplemental groups: Merge adds the image's /etc/group memberships, Strict only what was asked; ContainerStatus.user is the effective user", async (t) => {
+  const env = await ctrEnv(t, r, { pull: [r.rich!.reference] });
+  const { d } = env;
+  const podId = await runPodWithLogs(env);
+  const rich = { image: r.rich!.reference, annotations: {}, userSpecifiedImage: "", runtimeHandler: "", imageRef: "" };
+  const run = async (policy: SupplementalGroupsPolicy) => {
+    const id = await createCtr(env, podId, ctrConfig(env, {
+      image: rich, command: ["id", "-G"],
+      linux: { securityContext: { supplementalGroups: [7n], supplementalGroupsPolicy: policy } } as never,
+    }));
+    await startCtr(d, id);
+    const s = (await waitState(d, id, ContainerState.CONTAINER_EXITED)).status!;
+    return { groups: (await logText(s.logPath)).trim().split(" ").map(Number).sort((a, b) => a - b), user: s.user!.linux! };
+  };
+  const merge = await run(SupplementalGroupsPolicy.Merge);
+  assert.deepEqual(merge.groups, [7, 50, 1000], "the image's app is in staff (50): Merge keeps it");
+  assert.deepEqual({ ...merge.user, supplementalGroups: [...merge.user.supplementalGroups].sort((a, b) => Number(a - b)) }, { uid: 1000n, gid: 1000n, supplementalGroups: [7n, 50n, 1000n] });
+  const strict = await run(SupplementalGroupsPolicy.Strict);
+  assert.deepEqual(strict.groups, [7, 1000], "Strict: only the primary group and the requested ones");
+  assert.deepEqual({ ...strict.user, supplementalGroups: [...strict.user.supplementalGroups].sort((a, b) => Number(a - b)) }, { uid: 1000n, gid: 1000n, supplementalGroups: [7n, 1000n] });
+  await removePod(d, podId);
+  await env.leaks.assertNoLeaks();
+});
+
+/** A directory's entries; none when it does not exist. */
+async function entries(dir: string): Promise<string[]> {
+  return readdir(dir).catch((err: NodeJS.ErrnoException) => {
+    if (err.code === "ENOENT") return [];
+    throw err;
+  });
+}

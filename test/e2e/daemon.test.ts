@@ -10,6 +10,7 @@ import { startDaemon, runBerth } from "../fixtures/daemon.js";
 import { crictlOrSkip } from "../fixtures/crictl.js";
 import { call } from "../../src/cli/client.js";
 import { CgroupDriver } from "../../src/generated/runtime/v1/api.js";
+import { BERTH_VERSION } from "../../src/version.js";
 
 test("Version, Status, RuntimeConfig and UpdateRuntimeConfig answer over the socket", async (t) => {
   const d = await startDaemon();
@@ -20,6 +21,7 @@ test("Version, Status, RuntimeConfig and UpdateRuntimeConfig answer over the soc
   assert.equal(v.runtimeName, "berth");
   assert.equal(v.runtimeApiVersion, "v1");
   assert.match(v.runtimeVersion, /^\d+\.\d+\.\d+/);
+  assert.equal(v.runtimeVersion, BERTH_VERSION, "package.json's version");
 
   const s = await call(c, c.runtime, c.runtime.status, { verbose: true });
   const byType = new Map(s.status!.conditions.map((x) => [x.type, x]));
@@ -162,6 +164,10 @@ test("berth version and berth info talk to the daemon; config default round-trip
   const info = await runBerth(["info", "-r", d.socket, "-o", "yaml"]);
   assert.equal(info.code, 0, info.stderr);
   assert.match(info.stdout, /RuntimeReady/);
+  const infoJson = JSON.parse((await runBerth(["info", "-r", d.socket, "-o", "json"])).stdout) as { runtimeHandlers: Array<{ name: string }>; features: { supplementalGroupsPolicy: boolean }; handlerProbes: Array<{ name: string; usable: boolean }> };
+  assert.deepEqual(infoJson.runtimeHandlers.map((h) => h.name).slice(0, 2), ["", "runc"], "the default handler as \"\", then runc");
+  assert.equal(infoJson.features.supplementalGroupsPolicy, true);
+  assert.equal(infoJson.handlerProbes.find((h) => h.name === "runc")?.usable, true);
   const down = await runBerth(["version", "-r", join(d.dir, "nothing.sock"), "-t", "2s"]);
   assert.equal(down.code, 1);
   assert.match(down.stderr, /berth: /);

@@ -96,14 +96,15 @@ test("/metrics after a pull and a pod run: CRI calls, pulls, pods, containers, c
 });
 
 test("metrics are off with an empty metrics.address, and the endpoint closes at shutdown", async () => {
-  const off = await startDaemon({ env: { BERTH_METRICS_ADDRESS: "" } });
+  // The streaming server is the daemon's other TCP listener: off here, so metrics' absence shows.
+  const off = await startDaemon({ env: { BERTH_METRICS_ADDRESS: "", BERTH_STREAMING_ADDRESS: "" } });
   try {
     assert.deepEqual(await listeningPorts(off.proc.pid!), [], "no TCP listener");
     assert.doesNotMatch(off.logs(), /metrics listening/);
   } finally {
     await off.stop();
   }
-  const on = await startDaemon({ env: METRICS_ON });
+  const on = await startDaemon({ env: { ...METRICS_ON, BERTH_STREAMING_ADDRESS: "" } });
   const address = await metricsAddress(on);
   assert.deepEqual(await listeningPorts(on.proc.pid!), [Number(address.split(":")[1])], "the one TCP listener is the metrics endpoint");
   await scrape(address);

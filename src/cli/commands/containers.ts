@@ -13,9 +13,11 @@ import {
   ListPodSandboxRequest,
   PodSandboxConfig,
   RunPodSandboxRequest,
+  Signal,
   type Container,
   type ContainerStats,
 } from "../../generated/runtime/v1/api.js";
+import { criSignalFromName } from "../../containers/signals.js";
 import { call, type CriClient } from "../client.js";
 import { parseFormat, printStructured, printTable, UsageError, decodeInfo } from "../output.js";
 import { ago, type PodArgs } from "./pods.js";
@@ -80,6 +82,14 @@ export async function readContainerConfig(file: string): Promise<ContainerConfig
       const kv = (e ?? {}) as { key?: unknown; value?: unknown };
       return { key: kv.key, value: Buffer.from(String(kv.value ?? "")).toString("base64") };
     });
+  }
+  // Either CRI spelling of the Signal enum (1.37 renamed SIGUSR1 to SIGNAL_SIGUSR1), or a number.
+  for (const key of ["stop_signal", "stopSignal"]) {
+    const v = doc[key];
+    if (typeof v !== "string") continue;
+    const sig = criSignalFromName(v);
+    if (sig === Signal.UNRECOGNIZED) throw new UsageError(`${file}: ${key} ${JSON.stringify(v)} is not a CRI signal name (e.g. SIGUSR1 or SIGNAL_SIGUSR1)`);
+    doc[key] = sig;
   }
   return ContainerConfig.fromJSON(doc);
 }

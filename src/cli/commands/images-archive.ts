@@ -5,6 +5,7 @@ import { rename, rm } from "node:fs/promises";
 import { request, type IncomingMessage } from "node:http";
 import { pipeline } from "node:stream/promises";
 import { status as grpcStatus } from "@grpc/grpc-js";
+import { asCode, codeName } from "../../errors.js";
 import type { CriClient } from "../client.js";
 import { UsageError } from "../output.js";
 import type { ClientArgs } from "../args.js";
@@ -24,7 +25,7 @@ async function readJson(res: IncomingMessage): Promise<unknown> {
 async function failure(res: IncomingMessage): Promise<Error> {
   const body = (await readJson(res)) as { code?: unknown; message?: unknown };
   const details = typeof body.message === "string" ? body.message : `the daemon answered HTTP ${res.statusCode}`;
-  return Object.assign(new Error(details), { code: typeof body.code === "number" ? body.code : grpcStatus.UNKNOWN, details });
+  return Object.assign(new Error(details), { code: grpcStatus[codeName(asCode(body.code))], details });
 }
 
 async function socketOf(c: CriClient): Promise<string> {

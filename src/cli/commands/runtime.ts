@@ -14,8 +14,10 @@ export async function versionCommand(c: CriClient, format: OutputFormat): Promis
 
 export async function infoCommand(c: CriClient, format: OutputFormat): Promise<void> {
   const s = await call(c, c.runtime, c.runtime.status, { verbose: true });
-  const json = StatusResponse.toJSON(s) as { status?: unknown; info?: Record<string, string> };
+  const json = StatusResponse.toJSON(s) as { status?: unknown; runtimeHandlers?: Array<Record<string, unknown>>; features?: unknown; info?: Record<string, string> };
+  // proto3 JSON leaves out the default handler's empty name: shown as "", as kubelet reads it.
+  const runtimeHandlers = (json.runtimeHandlers ?? []).map((h) => ({ name: "", ...h }));
   // Like crictl, decode the JSON strings in `info` so the output is one document.
   const info = decodeInfo(s.info);
-  printStructured({ status: json.status, ...info }, format === "yaml" ? "yaml" : "json");
+  printStructured({ status: json.status, runtimeHandlers, features: json.features ?? {}, ...info }, format === "yaml" ? "yaml" : "json");
 }

@@ -1,7 +1,8 @@
 // buildSpec: the OCI config.json for one container from the CRI request, the image config and
 // the pod's facts. Pure: every host fact comes in through SpecInput (paths, lookups, options).
-import { invalid } from "../../errors.js";
+import { internal, invalid } from "../../errors.js";
 import { NamespaceMode } from "../../generated/runtime/v1/api.js";
+import { applyCdiEdits } from "../cdi/apply.js";
 import { buildAnnotations } from "./annotations.js";
 import { apparmorProfile, DEFAULT_APPARMOR_PROFILE } from "./apparmor.js";
 import { ALL_CAPABILITIES, buildCapabilities, DEFAULT_CAPABILITIES } from "./capabilities.js";
@@ -22,7 +23,7 @@ import { buildSysctls } from "./sysctls.js";
 export function buildSpec(input: SpecInput): OciSpec {
   const { config, sandboxConfig: pod, options } = input;
   if (input.containerId === "" || input.sandboxId === "") throw invalid("container id and sandbox id must not be empty");
-  if (config.CDIDevices.length > 0) throw invalid("CDI_devices: CDI devices are not supported by Berth; use devices with host paths");
+  if (config.CDIDevices.length > 0 && !input.cdi) throw internal("CDI_devices were not resolved before the spec was built");
 
   const sc = config.linux?.securityContext;
   const podSc = pod.linux?.securityContext;
@@ -135,5 +136,6 @@ export function buildSpec(input: SpecInput): OciSpec {
   spec.mounts = mountPlan.mounts;
   spec.annotations = buildAnnotations({ config, sandboxConfig: pod, sandboxId: input.sandboxId, imageName: input.imageName, extra: input.annotations ?? {} });
   spec.linux = linux;
+  if (input.cdi) applyCdiEdits(spec, input.cdi, input.lookupDevice);
   return spec;
 }

@@ -1,6 +1,7 @@
 // What the container service hands to buildSpec: the CRI request, the image config and the
 // facts only the caller can learn from the host (paths, devices, runtime features).
 import type { ContainerConfig, PodSandboxConfig } from "../../generated/runtime/v1/api.js";
+import type { CdiInjection } from "../cdi/types.js";
 import type { OciDeviceType, OciRlimit } from "./oci-types.js";
 import type { SeccompTemplate } from "./seccomp-profile.js";
 
@@ -133,6 +134,8 @@ export interface SpecInput {
   /** Extra annotations (the caller's own); Berth's reserved keys still win. */
   annotations?: Readonly<Record<string, string>>;
   lookupDevice: DeviceLookup;
+  /** CDI edits resolved for the container's CDI_devices (and cdi.k8s.io/ annotations), applied last. */
+  cdi?: CdiInjection | undefined;
   /** When given, Bidirectional and HostToContainer mounts are checked as containerd does. */
   lookupPropagation?: PropagationLookup;
   /** Reads a Localhost seccomp profile (absolute host path); may throw. */

@@ -65,6 +65,12 @@ function criMount(m: Mount, i: number, input: MountInput): { mount: OciMount; pr
     throw invalid(`${field}: ID-mapped mounts (uidMappings/gidMappings) need runc 1.2 or later; this runtime is runc 1.1`);
   }
   const src = cleanAbs(m.hostPath, `${field}.host_path`);
+  if (m.recursiveReadOnly) {
+    // The CRI rule: recursive read-only comes with readonly and private propagation (checked
+    // before the host's mount state, so the request's own mistake is what the error names).
+    if (!m.readonly) throw invalid(`${field}: recursive_read_only needs readonly to be true as well`);
+    if (m.propagation !== MountPropagation.PROPAGATION_PRIVATE) throw invalid(`${field}: recursive_read_only needs PROPAGATION_PRIVATE`);
+  }
   const options = ["rbind"];
   let propagation: "rshared" | "rslave" | undefined;
   switch (m.propagation) {
@@ -90,9 +96,6 @@ function criMount(m: Mount, i: number, input: MountInput): { mount: OciMount; pr
   }
   options.push(m.readonly ? "ro" : "rw");
   if (m.recursiveReadOnly) {
-    // The CRI rule: recursive read-only comes with readonly and private propagation.
-    if (!m.readonly) throw invalid(`${field}: recursive_read_only needs readonly to be true as well`);
-    if (m.propagation !== MountPropagation.PROPAGATION_PRIVATE) throw invalid(`${field}: recursive_read_only needs PROPAGATION_PRIVATE`);
     if (!input.recursiveReadOnlyMounts) {
       throw invalid(`${field}: recursive read-only mounts are not available on this node (they need a runc that lists "rro" in \`runc features\` and Linux 5.12 or later)`);
     }

@@ -1,6 +1,7 @@
 // The four stats RPCs over one shared snapshot: ContainerStats, ListContainerStats,
-// PodSandboxStats and ListPodSandboxStats, with CRI's ID (or unique prefix) and label filters.
-import type { ContainerStats, ContainerStatsFilter, MetricDescriptor, PodSandboxMetrics, PodSandboxStats, PodSandboxStatsFilter } from "../../generated/runtime/v1/api.js";
+// PodSandboxStats and ListPodSandboxStats, with CRI's ID (or unique prefix) and label filters,
+// and the metric RPCs (ListMetricDescriptors, ListPodSandboxMetrics) over the same snapshot.
+import type { ContainerStats, ContainerStatsFilter, PodSandboxStats, PodSandboxStatsFilter } from "../../generated/runtime/v1/api.js";
 import { filterMatch } from "../../util/ids.js";
 import type { Pod } from "../../pods/record.js";
 import type { ContainerContext } from "../context.js";
@@ -8,6 +9,7 @@ import { select } from "../list.js";
 import type { StatsCollector } from "./collector.js";
 import { containerStats, podStats } from "./cri.js";
 import { MetricSet } from "./metrics.js";
+import type { MetricDescriptor, PodSandboxMetrics } from "../../generated/runtime/v1/api.js";
 
 export class StatsRpc {
   private readonly metrics = new MetricSet();

@@ -5,7 +5,7 @@ import { dirname, isAbsolute, join } from "node:path";
 import { parse, TomlError } from "smol-toml";
 import { invalid } from "../../errors.js";
 import { FileCache } from "./file-cache.js";
-import { ALL_CAPABILITIES, defaultServer, type Capabilities, type Endpoint } from "./endpoint.js";
+import { ALL_CAPABILITIES, type Capabilities, type Endpoint } from "./endpoint.js";
 
 /** One server or mirror entry of a hosts.toml, with file paths still unread. */
 export interface HostEntry {

@@ -90,3 +90,23 @@ test("the README documents every config key with its default", async () => {
     assert.ok(readme.includes(`| \`${k.path}\` | \`${JSON.stringify(k.default)}\` |`), `README lacks key ${k.path} with its default`);
   }
 });
+
+test("runtime.handlers: tables per handler, checked; JSON from the environment; errors name the handler key", () => {
+  const f = file("handlers.toml", '[runtime]\ndefault_handler = "runc"\n[runtime.handlers.crun]\nruntime_path = "/usr/bin/crun"\noptions = ["--debug"]\n[runtime.handlers.kata-fc]\nruntime_path = "kata-runtime"\nruntime_root = "/run/kata"\n');
+  const c = loadConfig({ file: f, env: {} });
+  assert.deepEqual(c.runtime.handlers, {
+    crun: { runtimePath: "/usr/bin/crun", runtimeRoot: "", options: ["--debug"] },
+    "kata-fc": { runtimePath: "kata-runtime", runtimeRoot: "/run/kata", options: [] },
+  });
+  assert.equal(c.runtime.defaultHandler, "runc");
+  const e = loadConfig({ file: f, env: { BERTH_RUNTIME_HANDLERS: '{"alt": {"runtime_path": "runc"}}' } });
+  assert.deepEqual(e.runtime.handlers, { alt: { runtimePath: "runc", runtimeRoot: "", options: [] } });
+  assert.deepEqual(loadConfig({ env: {}, defaultFile: join(dir, "absent.toml") }).runtime.handlers, {});
+  const bad = (toml: string, re: RegExp) => assert.throws(() => loadConfig({ file: file("bad-handlers.toml", toml), env: {} }), (err: unknown) => err instanceof ConfigError && re.test(err.message));
+  bad('[runtime.handlers.x]\nruntime_root = "/r"\n', /"runtime\.handlers\.x\.runtime_path".*required/);
+  bad('[runtime.handlers.x]\nruntime_path = "runc"\nroot = "/r"\n', /"runtime\.handlers\.x\.root".*unknown key/);
+  bad('[runtime.handlers.x]\nruntime_path = "runc"\nruntime_root = "rel"\n', /runtime_root.*not an absolute path/);
+  bad('[runtime.handlers.x]\nruntime_path = "runc"\noptions = ["debug"]\n', /options.*global flags/);
+  bad('[runtime.handlers.Bad_Name]\nruntime_path = "runc"\n', /"runtime\.handlers\.Bad_Name".*DNS label/);
+  bad('[runtime]\nhandlers = "runc"\n', /runtime\.handlers.*not a JSON object|expected tables/);
+});

@@ -1,5 +1,6 @@
 // Container lifecycle events from the index: one event per visible phase change, in order, with
 // the pod's statuses; nothing for loaded records or never-visible ones; STOPPED before DELETED.
+import { eventWatcher } from "../../../src/containers/events.js";
 import assert from "node:assert/strict";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -33,6 +34,7 @@ async function setup(t: { after(fn: () => Promise<void>): void }, listening = tr
   const events = { wanted: () => listening, publish: (e: ContainerEventResponse) => got.push(e) };
   const pods = { sandboxStatus: (id: string) => ({ id }) };
   const ctx = new ContainerContext({ store: new ContainerStore(db), pods, events } as unknown as ContainerDeps);
+  ctx.watcher = eventWatcher(ctx);
   const seen = () => got.map((e) => [e.containerId.slice(0, 1), T[e.containerEventType]]);
   return { ctx, got, seen };
 }

@@ -2,11 +2,10 @@
 // (dashes nest), with bad parents refused as InvalidArgument.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { status } from "@grpc/grpc-js";
 import { checkCgroupfsPath, podCgroup, slicePath } from "../../../src/oci/cgroups-names.js";
-import type { BerthError } from "../../../src/errors.js";
+import { type BerthError, Code } from "../../../src/errors.js";
 
-const invalid = (re: RegExp) => (e: BerthError) => e.code === status.INVALID_ARGUMENT && re.test(e.message);
+const invalid = (re: RegExp) => (e: BerthError) => e.code === Code.INVALID_ARGUMENT && re.test(e.message);
 
 test("systemd slice names expand into nested slice paths", () => {
   assert.equal(slicePath("kubepods.slice"), "/kubepods.slice");

@@ -2,18 +2,17 @@
 // sysctls split by when they can apply, handlers, namespace modes and the cgroup naming hook.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { status } from "@grpc/grpc-js";
 import { NamespaceMode, RunPodSandboxRequest } from "../../../src/generated/runtime/v1/api.js";
 import { podSpec, type SpecContext } from "../../../src/pods/spec.js";
 import { podCgroup } from "../../../src/oci/cgroups-names.js";
-import type { BerthError } from "../../../src/errors.js";
+import { type BerthError, Code } from "../../../src/errors.js";
 
 const ctx: SpecContext = {
   defaultHandler: "runc",
   knownHandlers: ["runc"],
   podCgroup: (parent, uid) => podCgroup("cgroupfs", parent, "", uid),
 };
-const invalid = (re: RegExp) => (e: BerthError) => e.code === status.INVALID_ARGUMENT && re.test(e.message);
+const invalid = (re: RegExp) => (e: BerthError) => e.code === Code.INVALID_ARGUMENT && re.test(e.message);
 const req = (config: object, runtimeHandler = "") =>
   RunPodSandboxRequest.fromPartial({ runtimeHandler, config: { metadata: { name: "Web_App", namespace: "ns", uid: "u1", attempt: 2 }, ...config } });
 
@@ -63,4 +62,15 @@ test("metadata, handler, hostname, DNS, ports and CNI_ARGS-breaking values are c
   assert.throws(() => podSpec(slash, ctx), invalid(/metadata\.name "a\/b"/));
   const ann = req({ annotations: { "kubernetes.io/ingress-bandwidth": "1" } });
   assert.throws(() => podSpec(ann, ctx), invalid(/unreasonably small/));
+});
+
+test("handlers: a named one is recorded; one whose start-up probe failed is FailedPrecondition quoting why", () => {
+  const more: SpecContext = { ...ctx, knownHandlers: ["runc", "alt", "crun"], unusableHandlers: new Map([["crun", "`crun run` of a probe container failed: cgroups hybrid mode not supported"]]) };
+  assert.equal(podSpec(req({}, "alt"), more).runtimeHandler, "alt");
+  assert.equal(podSpec(req({}), more).runtimeHandler, "runc", "empty: the default");
+  assert.throws(
+    () => podSpec(req({}, "crun"), more),
+    (e: BerthError) => e.code === Code.FAILED_PRECONDITION && /runtime handler "crun" cannot run pods on this node: .*hybrid mode not supported/.test(e.message),
+  );
+  assert.throws(() => podSpec(req({}, "kata"), more), invalid(/"kata" is not configured; known handlers: runc, alt, crun/));
 });

@@ -2,9 +2,8 @@
 // InvalidArgument naming the candidates.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { status } from "@grpc/grpc-js";
 import { newId, resolveId } from "../../../src/util/ids.js";
-import type { BerthError } from "../../../src/errors.js";
+import { type BerthError, Code } from "../../../src/errors.js";
 
 test("new IDs are 64 lowercase hex characters and avoid taken ones", () => {
   const id = newId();
@@ -29,7 +28,7 @@ test("an ambiguous prefix or an empty ID is InvalidArgument", () => {
   const ids = ["abc" + "0".repeat(61), "abd" + "0".repeat(61)];
   assert.throws(
     () => resolveId(ids, "ab", "pod sandbox"),
-    (e: BerthError) => e.code === status.INVALID_ARGUMENT && /"ab" is ambiguous: it matches 2 IDs \(abc0000000000, abd0000000000\)/.test(e.message),
+    (e: BerthError) => e.code === Code.INVALID_ARGUMENT && /"ab" is ambiguous: it matches 2 IDs \(abc0000000000, abd0000000000\)/.test(e.message),
   );
-  assert.throws(() => resolveId(ids, "", "pod sandbox"), (e: BerthError) => e.code === status.INVALID_ARGUMENT);
+  assert.throws(() => resolveId(ids, "", "pod sandbox"), (e: BerthError) => e.code === Code.INVALID_ARGUMENT);
 });

@@ -3,7 +3,11 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { parseLogLine, parseSince } from "../../../../src/cli/commands/container-logs.js";
-import { humanSize, parseBytes, splitExecArgs } from "../../../../src/cli/commands/containers.js";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { humanSize, parseBytes, readContainerConfig, splitExecArgs } from "../../../../src/cli/commands/containers.js";
+import { Signal } from "../../../../src/generated/runtime/v1/api.js";
 
 test("CRI log lines: timestamp, stream, P/F tag (with extra tags), text with spaces", () => {
   assert.deepEqual(parseLogLine("2026-11-28T10:46:32.688361082+00:00 stdout P partial text"), {
@@ -36,4 +40,21 @@ test("sizes: --memory with k/m/g; crictl-style human sizes", () => {
   assert.equal(humanSize(0), "0B");
   assert.equal(humanSize(1_048_576n), "1.049MB");
   assert.equal(humanSize(999), "999B");
+});
+
+test("a container config's stop_signal is read under the CRI 1.36 and the 1.37 (SIGNAL_) enum names", async () => {
+  const dir = await mkdtemp(join(tmpdir(), "berth-cli-signal-"));
+  try {
+    const read = async (doc: string) => {
+      await writeFile(join(dir, "c.yaml"), doc);
+      return readContainerConfig(join(dir, "c.yaml"));
+    };
+    assert.equal((await read("metadata: {name: a}\nstop_signal: SIGUSR1\n")).stopSignal, Signal.SIGUSR1);
+    assert.equal((await read("metadata: {name: a}\nstop_signal: SIGNAL_SIGUSR1\n")).stopSignal, Signal.SIGUSR1);
+    assert.equal((await read('{"metadata": {"name": "a"}, "stopSignal": "SIGNAL_SIGQUIT"}')).stopSignal, Signal.SIGQUIT);
+    assert.equal((await read("metadata: {name: a}\nstop_signal: 29\n")).stopSignal, Signal.SIGUSR1);
+    await assert.rejects(read("metadata: {name: a}\nstop_signal: SIGNOPE\n"), /stop_signal "SIGNOPE" is not a CRI signal name/);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 });

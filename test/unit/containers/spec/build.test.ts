@@ -12,6 +12,7 @@ import { DEFAULT_MASKED_PATHS, DEFAULT_READONLY_PATHS } from "../../../../src/co
 import type { OciSpec } from "../../../../src/containers/spec/oci-types.js";
 import { runcSpecProblems } from "./runc-shape.js";
 import { MountPropagation, NamespaceMode, SecurityProfile_ProfileType } from "../../../../src/generated/runtime/v1/api.js";
+import { Code } from "../../../../src/errors.js";
 import { input, INVALID, throwsCode } from "./fixtures.js";
 
 /** A request shaped like kubelet's for a plain Deployment container. */
@@ -247,8 +248,8 @@ test("user namespace pods: mappings, user namespace, and Unmasked when kubelet s
   assert.deepEqual(runcSpecProblems(spec), []);
 });
 
-test("refusals: CDI devices, unified on cgroup v1, empty ids, relative rootfs, bad user ids", () => {
-  throwsCode(() => buildSpec(input({ config: { CDIDevices: [{ name: "vendor.com/gpu=0" }] } })), INVALID, /CDI devices are not supported/);
+test("refusals: unresolved CDI devices, unified on cgroup v1, empty ids, relative rootfs, bad user ids", () => {
+  throwsCode(() => buildSpec(input({ config: { CDIDevices: [{ name: "vendor.com/gpu=0" }] } })), Code.INTERNAL, /CDI_devices were not resolved/);
   throwsCode(() => buildSpec(input({ config: { linux: { resources: { unified: { "memory.high": "1G" } } } }, options: { cgroupMode: "hybrid" } })), INVALID, /need cgroup v2/);
   throwsCode(() => buildSpec(input({ containerId: "" })), INVALID, /id must not be empty/);
   throwsCode(() => buildSpec(input({ rootfs: "rootfs" })), INVALID, /rootfs "rootfs" must be an absolute path/);

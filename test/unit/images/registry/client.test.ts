@@ -9,7 +9,7 @@ import { hostPlatform } from "../../../../src/images/registry/platform.js";
 import { pushBusybox, pushImage, pushIndex, pushRichImage } from "../../../fixtures/images.js";
 import { client, hostsDir, readAll, registry, sha256, tempDir, writeToml } from "./setup.js";
 
-const isCode = (code: number, re?: RegExp) => (err: unknown): boolean => {
+const isCode = (code: Code, re?: RegExp) => (err: unknown): boolean => {
   assert.ok(err instanceof BerthError, `expected a BerthError, got ${String(err)}`);
   assert.equal(err.code, code, err.message);
   if (re) assert.match(err.message, re);

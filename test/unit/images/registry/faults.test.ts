@@ -12,7 +12,7 @@ import type { FixtureRegistry } from "../../../fixtures/registry.js";
 import type { RegistryClientOptions } from "../../../../src/images/registry/client.js";
 import { client, readAll, registry, sha256, tempDir, writeToml, type After } from "./setup.js";
 
-const isCode = (code: number, re?: RegExp) => (err: unknown): boolean => {
+const isCode = (code: Code, re?: RegExp) => (err: unknown): boolean => {
   assert.ok(err instanceof BerthError, `expected a BerthError, got ${String(err)}`);
   assert.equal(err.code, code, err.message);
   if (re) assert.match(err.message, re);

@@ -1,5 +1,6 @@
 // The compression-ratio guard as a blob inflates in the worker (gzip and zstd): a bomb is refused
 // past the floor naming the key, an ordinary layer passes; and the budget meter's wording.
+import { Code } from "../../../../src/errors.js";
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import fsp from "node:fs/promises";
@@ -32,9 +33,9 @@ for (const [compression, pack] of [["gzip", zlib.gzipSync], ["zstd", zlib.zstdCo
     const root = path.join(dir, "bomb");
     await assert.rejects(
       pool.run(new BlobInput(await done(path.join(dir, "b1"), bomb), compression, 1e12, "layer 1 of x"), { root, lowers: [], limits, what: "layer 1 of x" }),
-      (err: Error & { code?: number }) => {
+      (err: Error & { code?: string }) => {
         assert.match(err.message, /^layer 1 of x inflates past 100:1 after 4\.\d MiB \(from [\d.]+ (bytes|KiB)\) \(images\.max_compression_ratio\); raise the key if this image is genuine$/);
-        assert.equal(err.code, 8, "RESOURCE_EXHAUSTED");
+        assert.equal(err.code, Code.RESOURCE_EXHAUSTED);
         return true;
       },
     );

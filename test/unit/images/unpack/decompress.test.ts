@@ -1,5 +1,6 @@
 // Layer decompression by media type: gzip, zstd and plain tar give the same bytes; unknown
 // types are refused by name; the byte cap stops a bomb.
+import { Code } from "../../../../src/errors.js";
 import assert from "node:assert/strict";
 import { Readable } from "node:stream";
 import { buffer } from "node:stream/consumers";
@@ -30,8 +31,8 @@ test("gzip, zstd and plain layers decompress to the same bytes", async () => {
 test("an unknown media type is INVALID_ARGUMENT naming it", () => {
   assert.throws(
     () => decompressor("application/vnd.oci.image.layer.v1.tar+bzip2"),
-    (err: Error & { code?: number }) => {
-      assert.equal(err.code, 3); // INVALID_ARGUMENT
+    (err: Error & { code?: string }) => {
+      assert.equal(err.code, Code.INVALID_ARGUMENT);
       assert.match(err.message, /layer media type "application\/vnd\.oci\.image\.layer\.v1\.tar\+bzip2" is not supported/);
       return true;
     },

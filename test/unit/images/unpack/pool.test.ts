@@ -1,5 +1,6 @@
 // The unpack worker pool: more layers than workers queue up, a failed or aborted layer leaves
 // its worker usable, and the daemon thread gets a BerthError with the worker's message.
+import { Code } from "../../../../src/errors.js";
 import assert from "node:assert/strict";
 import fsp from "node:fs/promises";
 import path from "node:path";
@@ -26,8 +27,8 @@ test("a failing layer and a failing input leave the worker ready for the next la
   t.after(() => pool.close());
   const base = await tempDir(t);
   const job = (name: string) => ({ root: path.join(base, name), lowers: [], limits: DEFAULT_APPLY_LIMITS, what: "layer" });
-  await assert.rejects(pool.run(streamOf(await buildTar([{ name: "../x", data: "x" }])), job("bad")), (err: Error & { code?: number }) => {
-    assert.equal(err.code, 3);
+  await assert.rejects(pool.run(streamOf(await buildTar([{ name: "../x", data: "x" }])), job("bad")), (err: Error & { code?: string }) => {
+    assert.equal(err.code, Code.INVALID_ARGUMENT);
     assert.match(err.message, /escapes the layer root/);
     return true;
   });
