@@ -1,5 +1,5 @@
-// Garbage collection of what removed containers left on disk: <state>/containers/<id> (bundle,
-// conmon's files) and <root>/containers/<id> (upper, exit file) with no record; at start and on the GC schedule.
+// Garbage collection of what removed containers left on disk: <state>/containers/<id> (bundle),
+// <root>/containers/<id> (upper), exit files and attach-socket links with no record; at start and on the GC schedule.
 import { readFile, readdir, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { describe } from "../errors.js";
@@ -20,9 +20,9 @@ async function mountPoints(): Promise<string[]> {
  * belongs to a record read afterwards unless that container is gone. Anything mounted below a
  * directory keeps it (a rootfs still mounted is never deleted through).
  */
-export async function sweepContainerDirs(dirs: { bundles: string; data: string }, knownIds: () => Set<string>): Promise<number> {
+export async function sweepContainerDirs(dirs: { bundles: string; data: string; exits: string; socks: string }, knownIds: () => Set<string>): Promise<number> {
   const listed: string[] = [];
-  for (const base of [dirs.bundles, dirs.data]) {
+  for (const base of [dirs.bundles, dirs.data, dirs.exits, dirs.socks]) {
     for (const name of await readdir(base).catch(() => [] as string[])) if (ID.test(name)) listed.push(join(base, name));
   }
   if (listed.length === 0) return 0;
@@ -39,7 +39,7 @@ export async function sweepContainerDirs(dirs: { bundles: string; data: string }
     try {
       await rm(dir, { recursive: true, force: true });
       removed++;
-      log.info({ dir }, "removed the directory of a removed container");
+      log.info({ dir }, "removed what a removed container left (directory, exit file or socket link)");
     } catch (err) {
       log.warn({ dir, err: describe(err) }, "cannot remove the directory of a removed container");
     }

@@ -120,7 +120,7 @@ export async function openContainerService(
       cdi: new CdiRegistry(config.cdi.specDirs),
     });
     images.ctx.layers.addUser((chainId) => service.ctx.layerInUse(chainId));
-    const dirs = { bundles: join(config.state, "containers"), data: images.paths.containers };
+    const dirs = { bundles: join(config.state, "containers"), data: images.paths.containers, exits: oci.dirs.exitDir, socks: oci.dirs.socketDir };
     const sweep = async (): Promise<void> => void (await sweepContainerDirs(dirs, () => new Set(service.ctx.deps.store.all().map((r) => r.id))));
     await sweep();
     images.onCollect(sweep);

@@ -45,7 +45,10 @@ test("GC running every few ms while pulls, creates and removals run never takes 
   const goneDirs = [join(d.state, "containers", gone), join(d.root, "containers", gone)];
   for (const dir of goneDirs) await mkdir(dir, { recursive: true });
   await writeFile(join(goneDirs[0]!, "config.json"), "{}");
-  await writeFile(join(goneDirs[1]!, "exit"), "0");
+  await writeFile(join(goneDirs[1]!, "oom"), "");
+  const exitFile = join(d.state, "exits", gone);
+  await writeFile(exitFile, "0");
+  goneDirs.push(exitFile);
   const left = (): boolean => [stray, ...goneDirs].some((p) => existsSync(p));
   for (let n = 0; n < 500 && left(); n++) await new Promise((res) => setTimeout(res, 20));
   assert.equal(existsSync(stray), false, "the scheduled GC removed the orphaned temp file");
