@@ -2,6 +2,7 @@
 // lines. Benchmarks talk to a real daemon over one persistent gRPC connection.
 import { daemonBench } from "./daemon.js";
 import { pullBench } from "./pull.js";
+import { pullSyncBench } from "./pull-sync.js";
 import { podsBench } from "./pods.js";
 import { ociBench } from "./oci.js";
 import { containersBench } from "./containers.js";
@@ -20,7 +21,7 @@ import { usernsBench } from "./userns.js";
 import { emit, type Emit } from "./emit.js";
 
 const BENCHES: Record<string, (emit: Emit) => Promise<void>> = {
-  daemon: daemonBench, pull: pullBench, pods: podsBench, oci: ociBench, containers: containersBench, streaming: streamingBench,
+  daemon: daemonBench, pull: pullBench, "pull-sync": pullSyncBench, pods: podsBench, oci: ociBench, containers: containersBench, streaming: streamingBench,
   h2: h2FrontBench, unpack: unpackBench, "unpack-tar": unpackTarBench, bomb: bombBench, events: eventsBench, observe: observeBench, cdi: cdiBench, recovery: recoveryBench, portforward: portForwardBench, userns: usernsBench,
   "image-volumes": imageVolumesBench,
 };

@@ -13,7 +13,7 @@ export interface Config {
   socket: string;
   log: { level: LogLevel };
   registry: { configPath: string; registriesConf: string; maxConcurrentDownloads: number; stallTimeoutMs: number; documentDeadlineMs: number };
-  images: { sandboxImage: string; unpack: UnpackConfig };
+  images: { sandboxImage: string; unpack: UnpackConfig; gcIntervalMs: number; sync: boolean };
   network: { confDir: string; binDirs: string[] };
   runtime: { defaultHandler: string; cgroupDriver: "" | "cgroupfs" | "systemd"; runcPath: string; conmonPath: string; handlers: Record<string, HandlerConfig> };
   pods: { shmSize: number; cgroupParent: string };
@@ -50,7 +50,7 @@ export class ConfigError extends Error {
   override name = "ConfigError";
 }
 
-type Value = string | number | string[] | Record<string, HandlerConfig>;
+type Value = string | number | boolean | string[] | Record<string, HandlerConfig>;
 
 /** Checks one value against its key's type; returns the normalised value or throws naming key, value and what is allowed. */
 export function checkValue(spec: KeySpec, raw: unknown, origin: string): Value {
@@ -89,6 +89,10 @@ export function checkValue(spec: KeySpec, raw: unknown, origin: string): Value {
       if (typeof raw !== "string" || parseDuration(raw) === undefined) bad('a duration such as "500ms", "30s" or "2m"');
       return raw as string;
     }
+    case "bool":
+      if (raw === true || raw === "true") return true;
+      if (raw === false || raw === "false") return false;
+      return bad("true or false");
     case "handlers":
       return checkHandlers(spec, raw, origin);
   }
@@ -223,6 +227,8 @@ function toConfig(v: Map<string, Value>, source: Config["source"]): Config {
     },
     images: {
       sandboxImage: s("images.sandbox_image"),
+      gcIntervalMs: parseDuration(s("images.gc_interval"))!,
+      sync: v.get("images.sync") === true,
       unpack: {
         maxLayerBytes: n("images.max_layer_bytes"),
         maxImageBytes: n("images.max_image_bytes"),

@@ -1,12 +1,13 @@
 // CreateContainer: the rootfs (overlay of the image's layers + a writable upper dir), the user
 // from the image's account files, the OCI spec and bundle, then runc create under conmon.
-import { mkdir, readFile, stat, writeFile } from "node:fs/promises";
+import { mkdir, readFile, stat } from "node:fs/promises";
 import { isAbsolute, join, normalize } from "node:path";
 import { BerthError, Code, failedPrecondition, internal, invalid } from "../errors.js";
 import { ContainerConfig, LinuxContainerResources, NamespaceMode, type CreateContainerRequest } from "../generated/runtime/v1/api.js";
 import { newId } from "../util/ids.js";
 import { podFilePaths } from "../pods/files.js";
 import type { Pod } from "../pods/record.js";
+import { writeFileAtomic } from "../util/durable.js";
 import { logger } from "../util/log.js";
 import { stepTimer } from "../util/step-timer.js";
 import { conmonLeafName, containerCgroup } from "./cgroup-path.js";
@@ -335,7 +336,7 @@ async function writeSpec(ctx: ContainerContext, pod: Pod, config: ContainerConfi
   const userns = pod.rec.pins.user;
   const copies = userns && spec.mounts ? await idmapBindSources(spec.mounts, rec.paths.bundle, userns) : [];
   try {
-    await writeFile(join(rec.paths.bundle, "config.json"), JSON.stringify(spec), { mode: 0o600 });
+    await writeFileAtomic(join(rec.paths.bundle, "config.json"), JSON.stringify(spec), { mode: 0o600, fsync: true });
   } catch (err) {
     detachAll(copies);
     throw err;

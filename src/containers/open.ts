@@ -21,6 +21,7 @@ import { readHostFacts } from "./host/facts.js";
 import { CdiRegistry } from "./cdi/registry.js";
 import { ContainerService } from "./service.js";
 import type { ImageConfig } from "./spec/index.js";
+import { sweepContainerDirs } from "./leftovers.js";
 import { ContainerStore } from "./store.js";
 
 const CREATE_TIMEOUT_MS = 240_000;
@@ -126,6 +127,10 @@ export async function openContainerService(
       ...(rebooted ? { rebooted } : {}),
     });
     images.ctx.layers.addUser((chainId) => service.ctx.layerInUse(chainId));
+    const dirs = { bundles: join(config.state, "containers"), data: images.paths.containers, exits: oci.dirs.exitDir, socks: oci.dirs.socketDir };
+    const sweep = async (): Promise<void> => void (await sweepContainerDirs(dirs, () => new Set(service.ctx.deps.store.all().map((r) => r.id))));
+    await sweep();
+    images.onCollect(sweep);
     pods.setContainerHooks(service);
     return { service, oci };
   } catch (err) {

@@ -1,8 +1,9 @@
 // UpdateContainerResources: the new limits merged over the current ones (a zero field keeps its
 // value, as containerd does), applied with runc update; on failure the old limits are put back.
-import { readFile, writeFile } from "node:fs/promises";
+import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { LinuxContainerResources, type UpdateContainerResourcesRequest } from "../generated/runtime/v1/api.js";
+import { writeFileAtomic } from "../util/durable.js";
 import { logger } from "../util/log.js";
 import type { ContainerContext } from "./context.js";
 import { buildResources } from "./spec/resources.js";
@@ -64,5 +65,5 @@ async function rewriteSpec(bundle: string, resources: object): Promise<void> {
   const spec = JSON.parse(await readFile(path, "utf8")) as OciSpec;
   if (!spec.linux) return;
   spec.linux.resources = { devices: spec.linux.resources?.devices ?? [], ...resources };
-  await writeFile(path, JSON.stringify(spec), { mode: 0o600 });
+  await writeFileAtomic(path, JSON.stringify(spec), { mode: 0o600, fsync: true }); // never half a spec
 }

@@ -26,6 +26,7 @@ import { startStreaming } from "./streaming.js";
 import { portForwardHandlers } from "../server/portforward.js";
 import { authorityFixingDuplex } from "../h2-front/index.js";
 import { createServer as createNetServer, type Server as NetServer } from "node:net";
+import { setDiskFullDirs } from "../util/disk-full.js";
 import { logger } from "../util/log.js";
 import { makePrivateDir } from "../util/private-dir.js";
 import { startObservers, startTracing } from "./observe.js";
@@ -46,6 +47,7 @@ export async function runDaemon(config: Config): Promise<number> {
     if (mode & 0o077) log.warn({ dir, mode: mode.toString(8) }, "directory is open to other users; Berth's own subdirectories are 0700, but 0700 here is safer");
   }
   // Beside the socket, so a second instance with other dirs can still name the holder.
+  setDiskFullDirs([config.root, config.state]);
   const pidFile = `${config.socket}.pid`;
   await claimSocketPath(config.socket, () => {
     try {

@@ -1,6 +1,7 @@
 // What the image service's operations (pull, remove, import, status) share: the stores, the
 // registry client, the progress feed and the leases that keep in-flight work from GC.
 import type { ContentStore } from "./content/store.js";
+import type { CollectOptions } from "./gc-ingest.js";
 import type { LayerStore } from "./layers/store.js";
 import type { Leases } from "./leases.js";
 import type { ApplyLimits, Usage3 } from "./unpack/apply.js";
@@ -21,6 +22,6 @@ export interface ImageContext {
   unpack: { limits: ApplyLimits; imageMax: Usage3 };
   /** Normalised "name:tag" of images.sandbox_image, or "" when none. */
   sandboxTag: string;
-  /** Deletes layers and blobs that no image (and nothing in flight) references. */
-  gc(): Promise<void>;
+  /** Deletes layers, blobs and ingest leftovers that no image (and nothing in flight) references. */
+  gc(opts?: CollectOptions): Promise<void>;
 }

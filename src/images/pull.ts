@@ -1,6 +1,7 @@
 // PullImage: resolve the reference, fetch the config, then download layers in parallel while
 // applying them in order (download → digest → decompress → tar → apply), and record the image.
 import { BerthError, Code, describe } from "../errors.js";
+import { diskFullError } from "../util/disk-full.js";
 import { logger } from "../util/log.js";
 import type { ImageContext } from "./context.js";
 import { chainIds } from "./layers/chain.js";
@@ -70,11 +71,13 @@ async function pull(ctx: ImageContext, input: string, opts: PullOptions): Promis
     log.info({ ref: formatReference(asked), image: rec.id, layers: layers.length, ms: Math.round(performance.now() - started) }, "image pulled");
     return rec;
   } catch (err) {
-    const e = err instanceof BerthError ? err : new BerthError(Code.INTERNAL, `pull ${input}: ${describe(err)}`, { cause: err });
+    const full = diskFullError(err, `pull ${input}`);
+    const e = full ?? (err instanceof BerthError ? err : new BerthError(Code.INTERNAL, `pull ${input}: ${describe(err)}`, { cause: err }));
     progress.pull("failed", { error: e.message });
     for (const r of releases.splice(0)) r();
     // Bad content leaves nothing behind; a transient failure keeps what is verified for the retry.
     if (!TRANSIENT.has(e.code)) await ctx.gc();
+    else if (full) await ctx.gc({ idlePartials: true }); // a full disk: this pull's .partial files go too
     throw e;
   } finally {
     for (const r of releases) r();

@@ -69,6 +69,8 @@ export class ImageService {
   private readonly fsInfo: FsInfo;
   private progressSocket: ProgressSocket | undefined;
   private archiveSocket: ArchiveSocket | undefined;
+  private readonly collector: Collector;
+  private readonly gcIntervalMs: number;
 
   private constructor(config: Config, store: Store) {
     this.paths = imagePaths(config);
@@ -77,8 +79,8 @@ export class ImageService {
       documentDeadlineMs: config.registry.documentDeadlineMs,
       hosts: new RegistryHosts({ configPath: config.registry.configPath, registriesConf: config.registry.registriesConf }),
     });
-    const content = new ContentStore(this.paths.content);
-    const layers = new LayerStore(this.paths.layers, store);
+    const content = new ContentStore(this.paths.content, undefined, config.images.sync);
+    const layers = new LayerStore(this.paths.layers, store, config.images.sync);
     const images = new ImageStore(store);
     const blobLeases = new Leases();
     const collector = new Collector(images, layers, content, blobLeases);
@@ -89,9 +91,11 @@ export class ImageService {
       maxConcurrentDownloads: config.registry.maxConcurrentDownloads,
       unpack: unpackBudgets(config.images.unpack),
       sandboxTag: sandbox === "" ? "" : (normalizeRef(sandbox).tag ?? normalizeRef(sandbox).digest ?? ""),
-      gc: () => collector.collect(),
+      gc: (opts) => collector.collect(opts),
     };
     this.fsInfo = new FsInfo(content, layers, this.paths.containers);
+    this.collector = collector;
+    this.gcIntervalMs = config.images.gcIntervalMs;
   }
 
   /** Opens the stores (cleaning what a crash left), drops images whose layers are gone, serves progress. */
@@ -109,9 +113,15 @@ export class ImageService {
       }
     }
     await svc.ctx.gc();
+    svc.collector.schedule(svc.gcIntervalMs);
     svc.progressSocket = await ProgressSocket.listen(svc.paths.progressSocket, svc.ctx.progress);
     svc.archiveSocket = await ArchiveSocket.listen(svc.paths.archiveSocket, svc.ctx);
     return svc;
+  }
+
+  /** Runs `sweep` after each scheduled or requested collection (other services' leftovers). */
+  onCollect(sweep: () => Promise<void>): void {
+    this.collector.addSweeper(sweep);
   }
 
   /** Pulls an image; resolves to its ID (the config digest), the CRI image_ref. */
@@ -157,6 +167,7 @@ export class ImageService {
   }
 
   async close(): Promise<void> {
+    this.collector.schedule(0);
     await this.archiveSocket?.close();
     await this.progressSocket?.close();
     this.ctx.registry.close();

@@ -63,7 +63,16 @@ export class ImageStore {
   version = 0;
 
   constructor(private readonly store: Store) {
-    const rows = store.db.prepare("SELECT data FROM images").all() as { data: string }[];
+    this.reload();
+  }
+
+  /** (Re)builds the index from the database. */
+  private reload(): void {
+    this.version++;
+    this.byId.clear();
+    this.byTag.clear();
+    this.byDigest.clear();
+    const rows = this.store.db.prepare("SELECT data FROM images").all() as { data: string }[];
     for (const r of rows) this.index(JSON.parse(r.data) as ImageRecord);
   }
 
@@ -130,6 +139,15 @@ export class ImageStore {
    * held them. Images left with no tag and no digest are deleted and returned (for GC).
    */
   commit(rec: ImageRecord): ImageRecord[] {
+    try {
+      return this.commitTx(rec);
+    } catch (err) {
+      this.reload(); // the transaction rolled back (a full disk: SQLITE_FULL); so does the index
+      throw err;
+    }
+  }
+
+  private commitTx(rec: ImageRecord): ImageRecord[] {
     const orphans: ImageRecord[] = [];
     this.store.tx(() => {
       const touched = new Set<ImageRecord>();

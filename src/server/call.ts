@@ -4,6 +4,7 @@ import { Metadata, status, type ServerUnaryCall, type sendUnaryData, type handle
 import { BerthError, Code, describe } from "../errors.js";
 import { grpcStatus } from "./status.js";
 import type { CallObserver } from "../util/call-observer.js";
+import { diskFullError } from "../util/disk-full.js";
 import { logger } from "../util/log.js";
 
 const log = logger("cri");
@@ -73,6 +74,8 @@ export function unary<Req, Res>(rpc: string, fn: (req: Req, ctx: CallContext) =>
 }
 
 export function toBerthError(rpc: string, err: unknown): BerthError {
+  const full = diskFullError(err, rpc);
+  if (full) return full;
   if (err instanceof BerthError) return err;
   log.error({ rpc, err }, "unexpected error");
   return new BerthError(Code.INTERNAL, `${rpc}: ${describe(err)}`);

@@ -5,6 +5,7 @@ import { createHash, type Hash } from "node:crypto";
 import { EventEmitter } from "node:events";
 import { constants as C } from "node:fs";
 import fs, { type FileHandle } from "node:fs/promises";
+import { syncDir } from "../../util/durable.js";
 import { dirname } from "node:path";
 import { Writable, type Readable } from "node:stream";
 import { finished } from "node:stream/promises";
@@ -39,6 +40,8 @@ export interface IngestOptions {
   resumes?: number;
   /** With another source to turn to, this long without a byte makes the current one give way. */
   lagMs?: number;
+  /** fsync the blob (and its directory after the rename): config images.sync. */
+  sync?: boolean;
 }
 
 const READ_CHUNK = 1 << 20;
@@ -271,9 +274,11 @@ export class Ingest extends EventEmitter {
         pos.at = 0;
         pos.hash = createHash(alg);
       }
+      if (this.opts.sync) await fh.sync();
       await fh.close();
       closed = true;
       await fs.rename(partial, final);
+      if (this.opts.sync) await syncDir(dirname(final));
     } finally {
       if (!closed) await fh.close().catch(() => {});
     }

@@ -8,6 +8,7 @@ import type { Readable } from "node:stream";
 import { BerthError, Code, describe, invalid, notFound } from "../../errors.js";
 import { logger } from "../../util/log.js";
 import { FAILOVER_LAG_MS, Ingest, type BlobOpener } from "./ingest.js";
+import { syncDir, writeDurably } from "../../util/durable.js";
 import { blobPath, contentPaths, partialPath, splitDigest, type ContentPaths } from "./paths.js";
 
 const log = logger("content");
@@ -23,6 +24,8 @@ export class ContentStore {
   readonly paths: ContentPaths;
   private readonly ingests = new Map<string, Ingest>();
   private readonly small = new Map<string, Promise<Buffer>>();
+  /** Names of temp files in the ingest dir that a put is writing now (GC leaves them). */
+  private readonly temps = new Set<string>();
   /** Fetches of a small blob by callers that gave up on the shared one: digest → count. */
   private readonly ownFetches = new Map<string, number>();
 
@@ -30,6 +33,8 @@ export class ContentStore {
     readonly dir: string,
     /** Overrides FAILOVER_LAG_MS (tests). */
     private readonly lagMs?: number,
+    /** fsync each blob before its rename (config images.sync). */
+    readonly sync = false,
   ) {
     this.paths = contentPaths(dir);
   }
@@ -81,13 +86,18 @@ export class ContentStore {
     const final = this.path(digest);
     if ((await this.size(digest)) === bytes.length) return;
     await fs.mkdir(dirname(final), { recursive: true, mode: 0o700 });
-    const tmp = join(this.paths.ingest, `${randomBytes(8).toString("hex")}.tmp`);
+    const name = `${randomBytes(8).toString("hex")}.tmp`;
+    const tmp = join(this.paths.ingest, name);
+    this.temps.add(name);
     try {
-      await fs.writeFile(tmp, bytes, { mode: 0o600 });
+      await writeDurably(tmp, bytes, this.sync);
       await fs.rename(tmp, final);
+      if (this.sync) await syncDir(dirname(final));
     } catch (err) {
       await fs.rm(tmp, { force: true });
       throw err;
+    } finally {
+      this.temps.delete(name);
     }
   }
 
@@ -98,8 +108,10 @@ export class ContentStore {
   async putStream(stream: AsyncIterable<unknown> & { destroy(err?: Error): unknown }, expected: string | undefined, cap: number, what: string): Promise<BlobInfo> {
     const alg = expected ? splitDigest(expected).alg : "sha256";
     const hash = createHash(alg);
-    const tmp = join(this.paths.ingest, `${randomBytes(8).toString("hex")}.tmp`);
+    const name = `${randomBytes(8).toString("hex")}.tmp`;
+    const tmp = join(this.paths.ingest, name);
     let size = 0;
+    this.temps.add(name);
     try {
       const fh = await fs.open(tmp, "wx", 0o600);
       try {
@@ -110,6 +122,7 @@ export class ContentStore {
           hash.update(chunk);
           await fh.write(chunk);
         }
+        if (this.sync) await fh.sync();
       } finally {
         await fh.close();
       }
@@ -120,11 +133,14 @@ export class ContentStore {
       const final = this.path(digest);
       await fs.mkdir(dirname(final), { recursive: true, mode: 0o700 });
       await fs.rename(tmp, final);
+      if (this.sync) await syncDir(dirname(final));
       return { digest, size };
     } catch (err) {
       stream.destroy();
       await fs.rm(tmp, { force: true });
       throw err;
+    } finally {
+      this.temps.delete(name);
     }
   }
 
@@ -186,7 +202,7 @@ export class ContentStore {
     }
     if (this.ingests.has(digest)) return this.ingest(digest, size, what, open, from); // started during the awaits
     const ing = Ingest.start({
-      digest, size, what, partial: partialPath(this.paths, digest), final: this.path(digest), open,
+      digest, size, what, partial: partialPath(this.paths, digest), final: this.path(digest), open, sync: this.sync,
       ...(from !== undefined ? { from } : {}), ...(this.lagMs !== undefined ? { lagMs: this.lagMs } : {}),
     });
     this.ingests.set(digest, ing);
@@ -200,6 +216,11 @@ export class ContentStore {
   /** Whether a download of this digest is running (GC must leave its files alone). */
   downloading(digest: string): boolean {
     return this.ingests.has(digest) || this.small.has(digest) || this.ownFetches.has(digest);
+  }
+
+  /** Whether a put is writing this temp file of the ingest dir (GC must leave it). */
+  writing(name: string): boolean {
+    return this.temps.has(name);
   }
 
   /** Synchronous, so a caller's "unreferenced?" check and the unlink cannot interleave with a pull. */

@@ -8,6 +8,7 @@ import { BerthError, Code, describe } from "../../errors.js";
 import type { Store } from "../../store/db.js";
 import { logger } from "../../util/log.js";
 import { applyLayer, type ApplyLimits, type BlobInput, type ImageBudget } from "../unpack/apply.js";
+import { syncFilesystem } from "../../util/durable.js";
 import { diskUsage, type Usage } from "../../util/disk-usage.js";
 
 const log = logger("layers");
@@ -59,6 +60,8 @@ export class LayerStore {
   constructor(
     readonly dir: string,
     private readonly store: Store,
+    /** Flush each layer's files to disk before its record commits (config images.sync). */
+    private readonly sync = false,
   ) {}
 
   /** Loads the records; removes directories without a record (a crash mid-apply) and records without a directory. */
@@ -136,6 +139,7 @@ export class LayerStore {
         chainId: req.chainId, id, diffId: req.diffId, size: out.size, entries: out.entries, inodes: out.inodes, created: Date.now(),
       };
       if (req.parent) rec.parent = req.parent;
+      if (this.sync) await syncFilesystem(root);
       this.store.db.prepare("INSERT INTO layers (chain_id, id, data) VALUES (?, ?, ?)").run(rec.chainId, id, JSON.stringify(rec));
       this.byChain.set(rec.chainId, rec);
       log.debug({ chainId: rec.chainId, id, size: rec.size, ms: Math.round(performance.now() - started) }, "layer stored");

@@ -1,0 +1,34 @@
+// Which failures count as a full disk (ENOSPC, EDQUOT, SQLITE_FULL, wrapped or not) and what the
+// RESOURCE_EXHAUSTED error says: the path, its filesystem's free space, and to free space.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { tmpdir } from "node:os";
+import { BerthError, Code } from "../../../src/errors.js";
+import { diskFullError, setDiskFullDirs } from "../../../src/util/disk-full.js";
+
+const errno = (code: string, path?: string): NodeJS.ErrnoException =>
+  Object.assign(new Error(`${code}: ${code === "EACCES" ? "permission denied" : "no space left on device"}, write`), { code, ...(path ? { path } : {}) });
+
+test("ENOSPC with a path names it and its free space", () => {
+  const e = diskFullError(errno("ENOSPC", tmpdir()), "CreateContainer");
+  assert.ok(e instanceof BerthError);
+  assert.equal(e.code, Code.RESOURCE_EXHAUSTED);
+  assert.match(e.message, new RegExp(`^CreateContainer: no space left on the filesystem holding ${tmpdir()} \\(\\d+ KiB and \\d+ inodes free\\)`));
+  assert.match(e.message, /free space there and retry$/);
+});
+
+test("without a path the root and state dirs are named; EDQUOT, SQLITE_FULL and wrapped causes count", () => {
+  setDiskFullDirs(["/", tmpdir()]);
+  assert.match(diskFullError(errno("EDQUOT"), "x")!.message, new RegExp(`holding / \\(.*\\) or ${tmpdir()} \\(`));
+  const sqlite = Object.assign(new Error("database or disk is full"), { code: "ERR_SQLITE_ERROR", errcode: 13 });
+  assert.equal(diskFullError(sqlite, "PullImage")?.code, Code.RESOURCE_EXHAUSTED);
+  const wrapped = new BerthError(Code.INTERNAL, "layer could not be applied", { cause: errno("ENOSPC") });
+  assert.equal(diskFullError(wrapped, "PullImage")?.code, Code.RESOURCE_EXHAUSTED);
+});
+
+test("other failures are not a full disk", () => {
+  assert.equal(diskFullError(errno("EACCES", "/x"), "x"), undefined);
+  assert.equal(diskFullError(Object.assign(new Error("constraint failed"), { errcode: 19 }), "x"), undefined);
+  assert.equal(diskFullError(new BerthError(Code.NOT_FOUND, "image not found"), "x"), undefined);
+  assert.equal(diskFullError("a string", "x"), undefined);
+});
