@@ -39,6 +39,7 @@ Daemon:
 Client (talks to a running daemon):
   berth [GLOBAL FLAGS] COMMAND [FLAGS]   global flags, before the command, as crictl's:
     -r/--runtime-endpoint E  -i/--image-endpoint E  -t/--timeout 10s  -c/--config crictl.yaml  -D/--debug
+    -o/--output FORMAT (Berth also takes the command's -o before the command)
     (env: BERTH_RUNTIME_ENDPOINT, CONTAINER_RUNTIME_ENDPOINT, IMAGE_SERVICE_ENDPOINT, CRI_CONFIG_FILE)
   berth version                 runtime name and versions
   berth info                    runtime status, conditions and effective config
@@ -190,6 +191,7 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   if (STREAM_COMMANDS.includes(cmd)) {
+    if (globals.output !== undefined) throw new UsageError(`berth ${cmd} takes no -o/--output`);
     const a = parseStreamArgs(cmd as StreamCommand, rest);
     if (a.help) {
       process.stdout.write(USAGE);
@@ -211,6 +213,7 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(USAGE);
     return 0;
   }
+  parsed.values.output ??= globals.output;
   if (parsed.values.output === "go-template") {
     if (!TEMPLATE_COMMANDS.has(cmd)) throw new UsageError(`berth ${cmd}: -o go-template is not supported here (it is for ${[...TEMPLATE_COMMANDS].join(", ")})`);
     const tmpl = parsed.values.template;

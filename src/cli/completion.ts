@@ -40,8 +40,8 @@ export const COMMAND_HELP: Record<string, string> = {
   help: "show usage",
 };
 
-export const GLOBAL_FLAGS = ["-r", "--runtime-endpoint", "-i", "--image-endpoint", "-t", "--timeout", "-c", "--config", "-D", "--debug", "-h", "--help", "-v", "--version"];
-const VALUED_GLOBALS = "-r|--runtime-endpoint|-i|--image-endpoint|-t|--timeout|-c|--config";
+export const GLOBAL_FLAGS = ["-r", "--runtime-endpoint", "-i", "--image-endpoint", "-t", "--timeout", "-c", "--config", "-D", "--debug", "-o", "--output", "-h", "--help", "-v", "--version"];
+const VALUED_GLOBALS = "-r|--runtime-endpoint|-i|--image-endpoint|-t|--timeout|-c|--config|-o|--output";
 
 function bash(flags: readonly string[]): string {
   return `# bash completion for berth (source <(berth completion bash))

@@ -7,12 +7,14 @@ export interface GlobalFlags {
   imageEndpoint?: string;
   timeout?: string;
   config?: string;
+  /** -o before the command (Berth's extension; crictl takes -o only after it). */
+  output?: string;
   debug?: boolean;
   help?: boolean;
   version?: boolean;
 }
 
-const VALUED: Record<string, "runtimeEndpoint" | "imageEndpoint" | "timeout" | "config"> = {
+const VALUED: Record<string, "runtimeEndpoint" | "imageEndpoint" | "timeout" | "config" | "output"> = {
   "-r": "runtimeEndpoint",
   "--runtime-endpoint": "runtimeEndpoint",
   "-i": "imageEndpoint",
@@ -21,6 +23,8 @@ const VALUED: Record<string, "runtimeEndpoint" | "imageEndpoint" | "timeout" | "
   "--timeout": "timeout",
   "-c": "config",
   "--config": "config",
+  "-o": "output",
+  "--output": "output",
 };
 
 const SWITCHES: Record<string, "debug" | "help" | "version"> = {
@@ -53,7 +57,7 @@ export function splitGlobal(argv: readonly string[]): { globals: GlobalFlags; cm
       globals[sw] = true;
       continue;
     }
-    throw new UsageError(`unknown global flag "${arg}"; global flags are -r/--runtime-endpoint, -i/--image-endpoint, -t/--timeout, -c/--config, -D/--debug`);
+    throw new UsageError(`unknown global flag "${arg}"; global flags are -r/--runtime-endpoint, -i/--image-endpoint, -t/--timeout, -c/--config, -D/--debug, -o/--output`);
   }
   return { globals, cmd: argv[i], rest: argv.slice(i + 1) };
 }

@@ -7,6 +7,8 @@ import { resolveEndpoints, timeoutMs } from "../../../src/cli/endpoint.js";
 
 const cases: Array<{ argv: string[]; globals: object; cmd: string | undefined; rest: string[] }> = [
   { argv: ["-r", "unix:///a.sock", "pull", "busybox"], globals: { runtimeEndpoint: "unix:///a.sock" }, cmd: "pull", rest: ["busybox"] },
+  // -o before the command: Berth's extension (crictl takes it after the command only).
+  { argv: ["--runtime-endpoint", "/a.sock", "-o", "json", "pods"], globals: { runtimeEndpoint: "/a.sock", output: "json" }, cmd: "pods", rest: [] },
   { argv: ["--runtime-endpoint=/a.sock", "pods"], globals: { runtimeEndpoint: "/a.sock" }, cmd: "pods", rest: [] },
   { argv: ["-i", "/img.sock", "-t", "5s", "images", "-q"], globals: { imageEndpoint: "/img.sock", timeout: "5s" }, cmd: "images", rest: ["-q"] },
   { argv: ["-D", "--config", "/etc/c.yaml", "version"], globals: { debug: true, config: "/etc/c.yaml" }, cmd: "version", rest: [] },
@@ -31,8 +33,7 @@ test("global flags: a missing value, an unknown flag and --debug=x are usage err
   assert.throws(() => splitGlobal(["--runtime-endpoint="]), /needs a value/);
   assert.throws(() => splitGlobal(["--nope", "version"]), /unknown global flag "--nope"/);
   assert.throws(() => splitGlobal(["--debug=1", "version"]), /unknown global flag/);
-  // -o is a command flag (as in crictl), not a global one.
-  assert.throws(() => splitGlobal(["--runtime-endpoint", "/a.sock", "-o", "json", "pods"]), /unknown global flag "-o"/);
+
 });
 
 test("endpoints: command flag, global flag, BERTH_/CONTAINER_RUNTIME_ENDPOINT, crictl.yaml, Berth's socket, in that order", () => {
