@@ -32,7 +32,6 @@ Daemon:
   berth config default          print the default config file, with every key explained
   berth config check [--config FILE]   validate a config file
   berth network init [--config FILE]   write the default CNI network (bridge, 10.88.0.0/16) if the conf dir has none
-
   berth config --get KEY | --set KEY=VALUE[,...] | --list   crictl's client config file (/etc/crictl.yaml)
   berth completion bash|zsh     print a shell completion script
 
