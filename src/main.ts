@@ -2,12 +2,17 @@
 // crictl-style client of a running daemon. Dispatch and exit codes live here, nothing else.
 import { loadConfig, ConfigError, DEFAULT_CONFIG_FILE } from "./config/config.js";
 import { defaultConfigToml } from "./config/default-file.js";
-import { parseDuration } from "./config/config.js";
 import { runDaemon } from "./daemon/daemon.js";
 import { SocketInUseError } from "./daemon/socket.js";
 import { CLIENT_OPTIONS, parse } from "./cli/args.js";
 import { connectCri, type CriClient } from "./cli/client.js";
-import { parseFormat, UsageError } from "./cli/output.js";
+import { parseFormat, UsageError, useTemplate } from "./cli/output.js";
+import { splitGlobal, type GlobalFlags } from "./cli/global.js";
+import { clientConfigCommand, DEFAULT_CLIENT_CONFIG, readClientConfig } from "./cli/client-config.js";
+import { resolveEndpoints, timeoutMs as parseTimeout, DEFAULT_TIMEOUT_MS } from "./cli/endpoint.js";
+import { renderTemplate, parseTemplate } from "./cli/template.js";
+import { completionScript } from "./cli/completion.js";
+import { checkpointCommand, CHECKPOINT_OPTIONS } from "./cli/commands/checkpoint.js";
 import { infoCommand, versionCommand } from "./cli/commands/runtime.js";
 import { networkInitCommand } from "./cli/commands/network.js";
 import { inspectpCommand, podsCommand, POD_OPTIONS, rmpCommand, runpCommand, stoppCommand } from "./cli/commands/pods.js";
@@ -27,8 +32,14 @@ Daemon:
   berth config default          print the default config file, with every key explained
   berth config check [--config FILE]   validate a config file
   berth network init [--config FILE]   write the default CNI network (bridge, 10.88.0.0/16) if the conf dir has none
+  berth config --get KEY | --set KEY=VALUE[,...] | --list   crictl's client config file (/etc/crictl.yaml)
+  berth completion bash|zsh     print a shell completion script
 
-Client (talks to a running daemon; -r/--runtime-endpoint, env BERTH_RUNTIME_ENDPOINT):
+Client (talks to a running daemon):
+  berth [GLOBAL FLAGS] COMMAND [FLAGS]   global flags, before the command, as crictl's:
+    -r/--runtime-endpoint E  -i/--image-endpoint E  -t/--timeout 10s  -c/--config crictl.yaml  -D/--debug
+    -o/--output FORMAT (Berth also takes the command's -o before the command)
+    (env: BERTH_RUNTIME_ENDPOINT, CONTAINER_RUNTIME_ENDPOINT, IMAGE_SERVICE_ENDPOINT, CRI_CONFIG_FILE)
   berth version                 runtime name and versions
   berth info                    runtime status, conditions and effective config
   berth runp [--runtime H] POD.json|yaml   create a pod sandbox (crictl's pod config format)
@@ -47,13 +58,18 @@ Client (talks to a running daemon; -r/--runtime-endpoint, env BERTH_RUNTIME_ENDP
   berth stats [-a] [--id ID] [--pod ID] [--label k=v] [-w [--seconds N]]   CPU, memory and writable-layer usage (-w: refresh until Ctrl-C)
   berth statsp [--id ID] [--label k=v] [-w [--seconds N]]   CPU, memory and network per pod sandbox
   berth events [-o table|json] [--no-trunc]   watch container and pod sandbox events live (Ctrl-C ends)
+  berth checkpoint --export FILE.tar ID   checkpoint a running container with CRIU (left running)
   berth update [--memory 64m] [--cpu-quota N] [--cpu-period N] [--cpu-share N] [--cpuset-cpus L] [--cpuset-mems L] ID...
 ${STREAM_USAGE}
 ${IMAGE_USAGE}
 Client flags: -r ENDPOINT  -o table|json|yaml  -t TIMEOUT (e.g. 10s)
+  inspect, inspectp, inspecti, info, version, imagefsinfo: -o go-template --template '{{.status.id}}'
+  (Berth's go-template: {{.a.b}}, {{.}}, {{range .x}}...{{end}}, {{json .x}}, {{"text"}}, {{- -}})
 `;
 
-const OPTIONS = { ...CLIENT_OPTIONS, ...POD_OPTIONS, ...IMAGE_OPTIONS, ...ctr.CONTAINER_OPTIONS, ...STATS_OPTIONS } as const;
+const OPTIONS = { ...CLIENT_OPTIONS, ...POD_OPTIONS, ...IMAGE_OPTIONS, ...ctr.CONTAINER_OPTIONS, ...STATS_OPTIONS, ...CHECKPOINT_OPTIONS, template: { type: "string" } } as const;
+/** The commands where crictl has `-o go-template`. */
+const TEMPLATE_COMMANDS = new Set(["inspect", "inspectp", "inspecti", "info", "version", "imagefsinfo"]);
 type ClientCommand = (c: CriClient, args: ReturnType<typeof parse<typeof OPTIONS>>) => Promise<void>;
 
 const CLIENT_COMMANDS: Record<string, ClientCommand> = {
@@ -77,6 +93,7 @@ const CLIENT_COMMANDS: Record<string, ClientCommand> = {
   statsp: watching(statspCommand),
   update: ctr.updateCommand,
   events: eventsCommand,
+  checkpoint: checkpointCommand,
 };
 
 async function daemonCommand(args: string[]): Promise<number> {
@@ -97,8 +114,17 @@ async function daemonCommand(args: string[]): Promise<number> {
   return runDaemon(config);
 }
 
-function configCommand(args: string[]): number {
-  const { values, positionals } = parse(args, { config: { type: "string", short: "c" } });
+function configCommand(args: string[], globals: GlobalFlags): number {
+  const { values, positionals } = parse(args, {
+    config: { type: "string", short: "c" },
+    get: { type: "string" },
+    set: { type: "string", multiple: true },
+    list: { type: "boolean" },
+  });
+  if (values.get !== undefined || values.set !== undefined || values.list) {
+    process.stdout.write(clientConfigCommand(clientConfigFile(globals), values));
+    return 0;
+  }
   switch (positionals[0]) {
     case "default":
       process.stdout.write(defaultConfigToml());
@@ -109,45 +135,70 @@ function configCommand(args: string[]): number {
       return 0;
     }
     default:
-      throw new UsageError(`berth config: expected "default" or "check"`);
+      throw new UsageError(`berth config: expected --get KEY, --set KEY=VALUE, --list (client config), or "default" / "check" (daemon config)`);
   }
 }
 
-function clientEndpoint(explicit: string | undefined, configFile: string | undefined): string {
-  if (explicit) return explicit;
-  const env = process.env["BERTH_RUNTIME_ENDPOINT"] ?? process.env["CONTAINER_RUNTIME_ENDPOINT"];
-  if (env) return env;
-  try {
-    return loadConfig(configFile !== undefined ? { file: configFile } : {}).socket;
-  } catch {
-    return "/run/berth/berth.sock";
-  }
+function clientConfigFile(globals: GlobalFlags): string {
+  return globals.config ?? process.env["CRI_CONFIG_FILE"] ?? DEFAULT_CLIENT_CONFIG;
+}
+
+/** Endpoints and timeout from (in order) the command's flags, the global flags, the environment, crictl.yaml, Berth's config. */
+function clientTarget(globals: GlobalFlags, cmdFlags: { endpoint?: string | undefined; image?: string | undefined; timeout?: string | undefined; config?: string | undefined }) {
+  const file = readClientConfig(clientConfigFile(globals));
+  if (globals.debug || file.debug === true) setLogLevel("debug");
+  const ends = resolveEndpoints({
+    flag: cmdFlags.endpoint,
+    globalFlag: globals.runtimeEndpoint,
+    imageFlag: cmdFlags.image,
+    globalImageFlag: globals.imageEndpoint,
+    env: process.env,
+    file,
+    daemonSocket: () => {
+      try {
+        return loadConfig(cmdFlags.config !== undefined ? { file: cmdFlags.config } : {}).socket;
+      } catch {
+        return "/run/berth/berth.sock";
+      }
+    },
+  });
+  const ms = parseTimeout(cmdFlags.timeout) ?? parseTimeout(globals.timeout) ?? parseTimeout(typeof file.timeout === "boolean" ? String(file.timeout) : file.timeout, "crictl.yaml timeout") ?? DEFAULT_TIMEOUT_MS;
+  logger("cli").debug({ runtime: ends.runtime, image: ends.image, timeoutMs: ms }, "client target");
+  return { ...ends, timeoutMs: ms };
 }
 
 async function main(argv: string[]): Promise<number> {
-  const [cmd, ...rest] = argv;
-  if (cmd === undefined || cmd === "help" || cmd === "--help" || cmd === "-h") {
-    process.stdout.write(USAGE);
-    return cmd === undefined ? 2 : 0;
-  }
-  if (cmd === "--version" || cmd === "-v") {
+  const { globals, cmd, rest } = splitGlobal(argv);
+  if (globals.version && cmd === undefined) {
     process.stdout.write(`berth ${BERTH_VERSION}\n`);
     return 0;
   }
+  if (cmd === undefined || cmd === "help" || globals.help) {
+    process.stdout.write(USAGE);
+    return cmd === undefined && !globals.help ? 2 : 0;
+  }
   if (cmd === "daemon") return daemonCommand(rest);
-  if (cmd === "config") return configCommand(rest);
+  if (cmd === "config") return configCommand(rest, globals);
+  if (cmd === "completion") {
+    const flags = [...new Set([...Object.keys(OPTIONS), "interactive", "tty", "detach-keys", "address"].map((k) => `--${k}`))].sort();
+    process.stdout.write(completionScript(rest[0], flags));
+    return 0;
+  }
   if (cmd === "network" && rest[0] === "init") {
     const { values } = parse(rest.slice(1), { config: { type: "string", short: "c" } });
     await networkInitCommand(loadConfig(values.config !== undefined ? { file: values.config } : {}));
     return 0;
   }
   if (STREAM_COMMANDS.includes(cmd)) {
+    if (globals.output !== undefined) throw new UsageError(`berth ${cmd} takes no -o/--output`);
     const a = parseStreamArgs(cmd as StreamCommand, rest);
     if (a.help) {
       process.stdout.write(USAGE);
       return 0;
     }
-    const client = connectCri(clientEndpoint(a.endpoint, a.config), a.timeoutMs);
+    const explicitTimeout = rest.some((r) => r === "--timeout" || r.startsWith("--timeout="));
+    const t = clientTarget(globals, { endpoint: a.endpoint, config: a.config, timeout: explicitTimeout ? `${a.timeoutMs}ms` : undefined });
+    const client = connectCri(t.runtime, t.timeoutMs, t.image);
     try {
       return await runStreamCommand(cmd as StreamCommand, client, a);
     } finally {
@@ -161,11 +212,25 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(USAGE);
     return 0;
   }
+  parsed.values.output ??= globals.output;
+  if (parsed.values.output === "go-template") {
+    if (!TEMPLATE_COMMANDS.has(cmd)) throw new UsageError(`berth ${cmd}: -o go-template is not supported here (it is for ${[...TEMPLATE_COMMANDS].join(", ")})`);
+    const tmpl = parsed.values.template;
+    if (tmpl === undefined) throw new UsageError("-o go-template needs --template TEMPLATE");
+    parseTemplate(tmpl); // a bad template fails before any call
+    useTemplate((doc) => renderTemplate(tmpl, doc));
+    parsed.values.output = "json";
+  } else if (parsed.values.template !== undefined) {
+    throw new UsageError("--template is used with -o go-template");
+  }
   // `stop -t N` is the stop grace period in seconds (crictl's meaning), not the call deadline.
-  const rawTimeout = cmd === "stop" ? undefined : parsed.values.timeout;
-  const timeoutMs = rawTimeout !== undefined ? (/^\d+$/.test(rawTimeout) ? Number(rawTimeout) * 1000 : parseDuration(rawTimeout)) : 10_000;
-  if (timeoutMs === undefined) throw new UsageError(`--timeout "${parsed.values.timeout}": expected a duration such as 10s`);
-  const client = connectCri(clientEndpoint(parsed.values["runtime-endpoint"], parsed.values.config), timeoutMs);
+  const t = clientTarget(globals, {
+    endpoint: parsed.values["runtime-endpoint"],
+    image: parsed.values["image-endpoint"],
+    timeout: cmd === "stop" ? undefined : parsed.values.timeout,
+    config: parsed.values.config,
+  });
+  const client = connectCri(t.runtime, t.timeoutMs, t.image);
   try {
     await handler(client, parsed);
   } finally {

@@ -17,11 +17,12 @@ export function endpointTarget(endpoint: string): string {
   throw new Error(`runtime endpoint "${endpoint}": expected unix:///path/to.sock or an absolute socket path`);
 }
 
-export function connectCri(endpoint: string, timeoutMs = 10_000): CriClient {
+/** `imageEndpoint`: crictl's -i (default: the runtime endpoint). */
+export function connectCri(endpoint: string, timeoutMs = 10_000, imageEndpoint = endpoint): CriClient {
   const target = endpointTarget(endpoint);
   const opts = { "grpc.max_receive_message_length": -1 };
   const runtime = new RuntimeServiceClient(target, credentials.createInsecure(), opts);
-  const image = new ImageServiceClient(target, credentials.createInsecure(), opts);
+  const image = new ImageServiceClient(endpointTarget(imageEndpoint), credentials.createInsecure(), opts);
   return {
     runtime,
     image,

@@ -10,7 +10,17 @@ export function parseFormat(v: string | undefined, allowed: readonly OutputForma
   return f;
 }
 
+/** `-o go-template --template T` (inspect, inspectp, inspecti, info, version, imagefsinfo): set once by main. */
+let template: ((doc: unknown) => string) | undefined;
+export function useTemplate(render: (doc: unknown) => string): void {
+  template = render;
+}
+
 export function printStructured(value: unknown, format: "json" | "yaml"): void {
+  if (template !== undefined) {
+    process.stdout.write(`${template(JSON.parse(JSON.stringify(value)) as unknown)}\n`);
+    return;
+  }
   process.stdout.write(format === "json" ? JSON.stringify(value, null, 2) + "\n" : toYaml(value));
 }
 

@@ -11,7 +11,10 @@ import type {
   ExecSyncResponse,
   UpdateContainerResourcesRequest,
   UpdatePodSandboxResourcesRequest,
+  CheckpointContainerRequest,
 } from "../generated/runtime/v1/api.js";
+import { CriuGate } from "../oci/criu.js";
+import { checkpointContainer } from "./checkpoint.js";
 import type { ContainerHooks } from "../pods/service.js";
 import { logger } from "../util/log.js";
 import { ContainerContext, type ContainerDeps } from "./context.js";
@@ -44,6 +47,8 @@ export class ContainerService implements ContainerHooks {
   private streaming: StreamIssuer | undefined;
   private readonly exitListener;
   private readonly monitors: MonitorSweep;
+  /** CRIU probed at the first CheckpointContainer, the answer kept. */
+  private readonly criu = new CriuGate();
 
   private constructor(deps: ContainerDeps) {
     this.ctx = new ContainerContext(deps);
@@ -117,6 +122,10 @@ export class ContainerService implements ContainerHooks {
 
   reopenLog(ref: string): Promise<void> {
     return reopenLog(this.ctx, ref);
+  }
+
+  checkpoint(req: CheckpointContainerRequest): Promise<void> {
+    return checkpointContainer(this.ctx, this.criu, req);
   }
 
   updateResources(req: UpdateContainerResourcesRequest): Promise<void> {

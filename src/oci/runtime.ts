@@ -267,6 +267,11 @@ export class OciRuntime {
   }
 
   /** OCI LinuxResources, applied by runc update (all or nothing). */
+  /** runc checkpoint with CRIU, leaving the container running: images into `imagePath`, dump.log into `workPath`. */
+  async checkpoint(id: string, imagePath: string, workPath: string, timeoutMs: number): Promise<void> {
+    await this.#runcOf(id).must(id, ["checkpoint", `--image-path=${imagePath}`, `--work-path=${workPath}`, "--leave-running", "--file-locks", id], { timeoutMs });
+  }
+
   async update(id: string, resources: object): Promise<void> {
     await this.#runcOf(id).update(id, resources);
   }

@@ -23,6 +23,7 @@ type Handlers = Pick<
   | "listContainerStats"
   | "podSandboxStats"
   | "listPodSandboxStats"
+  | "checkpointContainer"
 >;
 
 function containerId(id: string, rpc: string): string {
@@ -74,5 +75,10 @@ export function containerHandlers(containers: ContainerService): Handlers {
       return { stats: await containers.stats.pod(req.podSandboxId) };
     }),
     listPodSandboxStats: unary("ListPodSandboxStats", async (req) => ({ stats: await containers.stats.listPods(req.filter) })),
+    checkpointContainer: unary("CheckpointContainer", async (req) => {
+      containerId(req.containerId, "CheckpointContainer");
+      await containers.checkpoint(req);
+      return {};
+    }),
   };
 }
