@@ -1,0 +1,134 @@
+// Builds the pod and container services from the drivers the daemon made once, and the narrow
+// adapters each needs onto the other services (was pods/open.ts and containers/open.ts).
+import { join } from "node:path";
+import type { Config } from "../config/config.js";
+import type { ContainerEventResponse } from "../generated/runtime/v1/api.js";
+import type { ImageService } from "../images/service.js";
+import type { PodCgroupDriver } from "../oci/cgroups-driver.js";
+import type { HandlerSpec, ProbedHandler } from "../oci/handlers.js";
+import type { OciRuntime } from "../oci/runtime.js";
+import type { PodNetworkDriver } from "../pods/context.js";
+import { PodService } from "../pods/service.js";
+import { PodStore } from "../pods/store.js";
+import { CdiRegistry } from "../containers/cdi/registry.js";
+import type { ImageLookup, PodLookup } from "../containers/context.js";
+import { readHostFacts } from "../containers/host/facts.js";
+import { ContainerService } from "../containers/service.js";
+import type { ImageConfig } from "../containers/spec/index.js";
+import { ContainerStore } from "../containers/store.js";
+import type { Store } from "../store/db.js";
+import type { Publisher } from "../util/fanout.js";
+import { openOciRuntime } from "./drivers.js";
+import type { Host } from "./host.js";
+
+const CREATE_TIMEOUT_MS = 240_000;
+
+/** `names`: every runtime handler; `unusable`: those whose start-up probe failed, with why, filled once `ready` resolves. */
+export interface PodHandlers {
+  names: string[];
+  unusable: ReadonlyMap<string, string>;
+  ready: Promise<void>;
+}
+
+export function openPodService(config: Config, store: Store, network: PodNetworkDriver, cgroups: PodCgroupDriver, handlers: PodHandlers, events?: Publisher<ContainerEventResponse>, rebooted?: string): Promise<PodService> {
+  return PodService.open({
+    store: new PodStore(store),
+    network,
+    cgroups,
+    dirs: { pins: join(config.state, "ns"), pods: join(config.state, "pods"), infraRoot: join(config.state, "infra", "root") },
+    shmSize: config.pods.shmSize,
+    defaultHandler: config.runtime.defaultHandler,
+    knownHandlers: handlers.names,
+    unusableHandlers: handlers.unusable,
+    handlersReady: handlers.ready,
+    ...(events ? { events } : {}),
+    ...(rebooted ? { rebooted } : {}),
+  });
+}
+
+function imageLookup(images: ImageService): ImageLookup {
+  // Image configs never change for an ID: shaped once.
+  const configs = new Map<string, ImageConfig>();
+  return {
+    async resolve(ref, asked) {
+      const img = await images.resolveForContainer(ref, asked);
+      let config = configs.get(img.id);
+      if (!config) {
+        const c = img.config;
+        config = {
+          ...(c.entrypoint ? { Entrypoint: c.entrypoint } : {}),
+          ...(c.cmd ? { Cmd: c.cmd } : {}),
+          Env: c.env,
+          ...(c.workingDir ? { WorkingDir: c.workingDir } : {}),
+          ...(c.user ? { User: c.user } : {}),
+          ...(c.stopSignal ? { StopSignal: c.stopSignal } : {}),
+          Volumes: Object.fromEntries(c.volumes.map((v) => [v, {}])),
+        };
+        configs.set(img.id, config);
+      }
+      return { id: img.id, chainIds: img.chainIds, config, digestedRef: img.digestedRef };
+    },
+    lowerDirs: (chainIds) => images.lowerDirs(chainIds),
+    layersDir: images.layersDir,
+  };
+}
+
+function podLookup(pods: PodService): PodLookup {
+  return {
+    get: (ref) => pods.get(ref),
+    find: (id) => {
+      try {
+        return pods.get(id);
+      } catch {
+        return undefined;
+      }
+    },
+    sandboxStatus: (id) => pods.sandboxStatus(id),
+    all: () => pods.list({ filter: undefined }).flatMap((p) => {
+      try {
+        return [pods.get(p.id)];
+      } catch {
+        return [];
+      }
+    }),
+  };
+}
+
+export async function openContainerService(
+  config: Config,
+  host: Host,
+  store: Store,
+  cgroups: PodCgroupDriver,
+  pods: PodService,
+  images: ImageService,
+  handlers: { specs: readonly HandlerSpec[]; probed: ReadonlyMap<string, ProbedHandler>; ready: Promise<void> },
+  events?: Publisher<ContainerEventResponse>,
+  rebooted?: string,
+): Promise<{ service: ContainerService; oci: OciRuntime }> {
+  const oci = await openOciRuntime(config, host, handlers.specs);
+  try {
+    const facts = await readHostFacts(oci.runc.path, host.cgroupMode, host.hierarchies);
+    const service = await ContainerService.open({
+      store: new ContainerStore(store),
+      oci,
+      pods: podLookup(pods),
+      images: imageLookup(images),
+      cgroups,
+      hierarchies: host.hierarchies,
+      facts,
+      dirs: { bundles: join(config.state, "containers"), data: images.paths.containers },
+      createTimeoutMs: CREATE_TIMEOUT_MS,
+      ...(events ? { events } : {}),
+      handlers: handlers.probed,
+      handlersReady: handlers.ready,
+      cdi: new CdiRegistry(config.cdi.specDirs),
+      ...(rebooted ? { rebooted } : {}),
+    });
+    images.addLayerUser((chainId) => service.ctx.layerInUse(chainId));
+    pods.setContainerHooks(service);
+    return { service, oci };
+  } catch (err) {
+    oci.close();
+    throw err;
+  }
+}
