@@ -65,6 +65,11 @@ export class ContainerService implements ContainerHooks {
     return s;
   }
 
+  /** Whether a container's rootfs uses the layer (the image service's GC asks before it deletes one). */
+  layerInUse(chainId: string): boolean {
+    return this.ctx.layerInUse(chainId);
+  }
+
   /** The streaming server the Exec and Attach URLs come from (set once it listens). */
   setStreaming(issuer: StreamIssuer): void {
     this.streaming = issuer;

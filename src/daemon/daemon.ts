@@ -29,7 +29,7 @@ import { startObservers, startTracing } from "./observe.js";
 import { checkBoot } from "./boot.js";
 import { cniNetwork, imageDrivers, podDrivers } from "./drivers.js";
 import { probeHost } from "./host.js";
-import { openContainerService, openPodService } from "./services.js";
+import { LateContainerHooks, openContainerService, openPodService } from "./services.js";
 
 const log = logger("daemon");
 const SHUTDOWN_GRACE_MS = 10_000;
@@ -99,11 +99,12 @@ export async function runDaemon(config: Config): Promise<number> {
     const boot = await checkBoot(config.state);
     if (boot.rebooted) log.warn({ why: boot.rebooted }, "reboot detected: every container is exited and every pod NOTREADY; no pid of the earlier boot is trusted");
     const cgroups = await podDrivers(config, host);
-    const pods = await openPodService(config, store, network, cgroups, { names: specs.map((h) => h.name), unusable, ready }, events, boot.rebooted);
+    const podHooks = new LateContainerHooks();
+    const pods = await openPodService(config, store, network, cgroups, podHooks, { names: specs.map((h) => h.name), unusable, ready }, events, boot.rebooted);
     closables.push(pods);
     const images = await ImageService.open(imageDrivers(config, store));
     closables.push(images);
-    const containers = await openContainerService(config, host, store, cgroups, pods, images, { specs, probed, ready }, events, boot.rebooted);
+    const containers = await openContainerService(config, host, store, cgroups, pods, podHooks, images, { specs, probed, ready }, events, boot.rebooted);
     closables.push(containers.oci, containers.service);
     await boot.commit();
     const streaming = await startStreaming(config, containers.service, pods);

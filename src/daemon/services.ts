@@ -7,7 +7,7 @@ import type { ImageService } from "../images/service.js";
 import type { PodCgroupDriver } from "../oci/cgroups-driver.js";
 import type { HandlerSpec, ProbedHandler } from "../oci/handlers.js";
 import type { OciRuntime } from "../oci/runtime.js";
-import type { PodNetworkDriver } from "../pods/context.js";
+import { NO_CONTAINERS, type ContainerHooks, type PodNetworkDriver } from "../pods/context.js";
 import { PodService } from "../pods/service.js";
 import { PodStore } from "../pods/store.js";
 import { CdiRegistry } from "../containers/cdi/registry.js";
@@ -30,11 +30,33 @@ export interface PodHandlers {
   ready: Promise<void>;
 }
 
-export function openPodService(config: Config, store: Store, network: PodNetworkDriver, cgroups: PodCgroupDriver, handlers: PodHandlers, events?: Publisher<ContainerEventResponse>, rebooted?: string): Promise<PodService> {
+/** The container service's side of pods, bound once it exists: pods are built first (containers
+ * need them), and until then no pod has containers. Replaces a setter on the pod service. */
+export class LateContainerHooks implements ContainerHooks {
+  #target: ContainerHooks = NO_CONTAINERS;
+  bind(target: ContainerHooks): void {
+    this.#target = target;
+  }
+  stopContainersOf(podId: string): Promise<void> {
+    return this.#target.stopContainersOf(podId);
+  }
+  removeContainersOf(podId: string): Promise<void> {
+    return this.#target.removeContainersOf(podId);
+  }
+  statusesOf(podId: string): ReturnType<ContainerHooks["statusesOf"]> {
+    return this.#target.statusesOf(podId);
+  }
+  runningPidsOf(podId: string): number[] {
+    return this.#target.runningPidsOf(podId);
+  }
+}
+
+export function openPodService(config: Config, store: Store, network: PodNetworkDriver, cgroups: PodCgroupDriver, containers: ContainerHooks, handlers: PodHandlers, events?: Publisher<ContainerEventResponse>, rebooted?: string): Promise<PodService> {
   return PodService.open({
     store: new PodStore(store),
     network,
     cgroups,
+    containers,
     dirs: { pins: join(config.state, "ns"), pods: join(config.state, "pods"), infraRoot: join(config.state, "infra", "root") },
     shmSize: config.pods.shmSize,
     defaultHandler: config.runtime.defaultHandler,
@@ -100,6 +122,7 @@ export async function openContainerService(
   store: Store,
   cgroups: PodCgroupDriver,
   pods: PodService,
+  podHooks: LateContainerHooks,
   images: ImageService,
   handlers: { specs: readonly HandlerSpec[]; probed: ReadonlyMap<string, ProbedHandler>; ready: Promise<void> },
   events?: Publisher<ContainerEventResponse>,
@@ -124,8 +147,9 @@ export async function openContainerService(
       cdi: new CdiRegistry(config.cdi.specDirs),
       ...(rebooted ? { rebooted } : {}),
     });
-    images.addLayerUser((chainId) => service.ctx.layerInUse(chainId));
-    pods.setContainerHooks(service);
+    images.addLayerUser((chainId) => service.layerInUse(chainId));
+    podHooks.bind(service);
+    pods.containersReady();
     return { service, oci };
   } catch (err) {
     oci.close();
