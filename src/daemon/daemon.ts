@@ -6,7 +6,6 @@ import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { ConfigError, type Config } from "../config/config.js";
 import { Store } from "../store/db.js";
-import { RuntimeInfo } from "../runtime/info.js";
 import { createCriServer } from "../server/grpc.js";
 import { runtimeInfoHandlers } from "../server/runtime-info.js";
 import { podHandlers } from "../server/pods.js";
@@ -29,7 +28,7 @@ import { startObservers, startTracing } from "./observe.js";
 import { checkBoot } from "./boot.js";
 import { cniNetwork, imageDrivers, podDrivers } from "./drivers.js";
 import { probeHost } from "./host.js";
-import { LateContainerHooks, openContainerService, openPodService } from "./services.js";
+import { LateContainerHooks, openContainerService, openPodService, runtimeInfo } from "./services.js";
 
 const log = logger("daemon");
 const SHUTDOWN_GRACE_MS = 10_000;
@@ -90,12 +89,7 @@ export async function runDaemon(config: Config): Promise<number> {
       }
     });
     closables.push({ close: () => ready }); // shutting down waits for the probe: no runc left behind
-    const { source, ...effective } = config;
-    const info = new RuntimeInfo(
-      { cgroupDriver: host.cgroupDriver, cgroupMode: host.cgroupMode, runcPath: config.runtime.runcPath, conmonPath: config.runtime.conmonPath, defaultHandler: config.runtime.defaultHandler, effectiveConfig: { ...effective, configFile: source.file, configFileFound: source.fileFound } },
-      network,
-      probing,
-    );
+    const info = runtimeInfo(config, host, network, probing);
     const boot = await checkBoot(config.state);
     if (boot.rebooted) log.warn({ why: boot.rebooted }, "reboot detected: every container is exited and every pod NOTREADY; no pid of the earlier boot is trusted");
     const cgroups = await podDrivers(config, host);

@@ -1,5 +1,5 @@
-// Builds the pod and container services from the drivers the daemon made once, and the narrow
-// adapters each needs onto the other services (was pods/open.ts and containers/open.ts).
+// Builds RuntimeInfo and the pod and container services from the drivers the daemon made once, and
+// the narrow adapters each needs onto the other services (was pods/open.ts and containers/open.ts).
 import { join } from "node:path";
 import type { Config } from "../config/config.js";
 import type { ContainerEventResponse } from "../generated/runtime/v1/api.js";
@@ -9,6 +9,7 @@ import type { HandlerSpec, ProbedHandler } from "../oci/handlers.js";
 import type { OciRuntime } from "../oci/runtime.js";
 import { NO_CONTAINERS, type ContainerHooks, type PodNetworkDriver } from "../pods/context.js";
 import { PodService } from "../pods/service.js";
+import { RuntimeInfo, type NetworkProbe } from "../runtime/info.js";
 import { PodStore } from "../pods/store.js";
 import { CdiRegistry } from "../containers/cdi/registry.js";
 import type { ImageLookup, PodLookup } from "../containers/context.js";
@@ -22,6 +23,23 @@ import { openOciRuntime } from "./drivers.js";
 import type { Host } from "./host.js";
 
 const CREATE_TIMEOUT_MS = 240_000;
+
+/** Version and Status: the host probe's cgroup answers and the runtime keys, not Config itself. */
+export function runtimeInfo(config: Config, host: Host, network: NetworkProbe, probing: Promise<readonly ProbedHandler[]>): RuntimeInfo {
+  const { source, ...effective } = config;
+  return new RuntimeInfo(
+    {
+      cgroupDriver: host.cgroupDriver,
+      cgroupMode: host.cgroupMode,
+      runcPath: config.runtime.runcPath,
+      conmonPath: config.runtime.conmonPath,
+      defaultHandler: config.runtime.defaultHandler,
+      effectiveConfig: { ...effective, configFile: source.file, configFileFound: source.fileFound },
+    },
+    network,
+    probing,
+  );
+}
 
 /** `names`: every runtime handler; `unusable`: those whose start-up probe failed, with why, filled once `ready` resolves. */
 export interface PodHandlers {
