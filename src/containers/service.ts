@@ -71,6 +71,16 @@ export class ContainerService implements ContainerHooks {
     return s;
   }
 
+  /** Whether a container's rootfs uses the layer (the image service's GC asks before it deletes one). */
+  layerInUse(chainId: string): boolean {
+    return this.ctx.layerInUse(chainId);
+  }
+
+  /** IDs of every container with a record (what the leftover sweep must keep). */
+  recordedIds(): Set<string> {
+    return new Set(this.ctx.deps.store.all().map((r) => r.id));
+  }
+
   /** The streaming server the Exec and Attach URLs come from (set once it listens). */
   setStreaming(issuer: StreamIssuer): void {
     this.streaming = issuer;

@@ -6,15 +6,11 @@ import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { ConfigError, type Config } from "../config/config.js";
 import { Store } from "../store/db.js";
-import { RuntimeInfo } from "../runtime/info.js";
-import { CniNetwork } from "../network/cni/network.js";
 import { createCriServer } from "../server/grpc.js";
 import { runtimeInfoHandlers } from "../server/runtime-info.js";
-import { openPodService } from "../pods/open.js";
 import { podHandlers } from "../server/pods.js";
 import { ImageService } from "../images/service.js";
 import { imageHandlers } from "../server/images.js";
-import { openContainerService } from "../containers/open.js";
 import { ociStateDirs } from "../oci/bundle.js";
 import { handlerSpecs, probeHandlers, type ProbedHandler } from "../oci/handlers.js";
 import { containerHandlers } from "../server/containers.js";
@@ -31,6 +27,9 @@ import { logger } from "../util/log.js";
 import { makePrivateDir } from "../util/private-dir.js";
 import { startObservers, startTracing } from "./observe.js";
 import { checkBoot } from "./boot.js";
+import { cniNetwork, imageDrivers, podDrivers } from "./drivers.js";
+import { probeHost } from "./host.js";
+import { LateContainerHooks, openContainerService, openPodService, runtimeInfo } from "./services.js";
 
 const log = logger("daemon");
 const SHUTDOWN_GRACE_MS = 10_000;
@@ -74,7 +73,8 @@ export async function runDaemon(config: Config): Promise<number> {
   // Pods and containers publish lifecycle events here; GetContainerEvents subscribes.
   const events = newEventBus(config.events.queueSize);
   try {
-    const network = new CniNetwork({ confDirs: [config.network.confDir], binDirs: config.network.binDirs, cacheDir: join(config.root, "cni-cache") });
+    const host = await probeHost(config);
+    const network = cniNetwork(config);
     const specs = handlerSpecs({ runcPath: config.runtime.runcPath, runcRoot: ociStateDirs(config.state).runcRoot, configured: config.runtime.handlers, runtimesDir: join(config.state, "runtimes") });
     if (!specs.some((h) => h.name === config.runtime.defaultHandler)) {
       throw new ConfigError(`runtime.default_handler "${config.runtime.defaultHandler}" is not a runtime handler; known: ${specs.map((h) => h.name).join(", ")} (add [runtime.handlers.${config.runtime.defaultHandler}])`);
@@ -93,20 +93,22 @@ export async function runDaemon(config: Config): Promise<number> {
       }
     });
     closables.push({ close: () => ready }); // shutting down waits for the probe: no runc left behind
-    const info = new RuntimeInfo(config, network, probing);
+    const info = runtimeInfo(config, host, network, probing);
     const boot = await checkBoot(config.state);
     if (boot.rebooted) log.warn({ why: boot.rebooted }, "reboot detected: every container is exited and every pod NOTREADY; no pid of the earlier boot is trusted");
-    const pods = await openPodService(config, store, network, { names: specs.map((h) => h.name), unusable, noUserns, ready }, events, boot.rebooted);
+    const cgroups = await podDrivers(config, host);
+    const podHooks = new LateContainerHooks();
+    const pods = await openPodService(config, store, network, cgroups, podHooks, { names: specs.map((h) => h.name), unusable, noUserns, ready }, events, boot.rebooted);
     closables.push(pods);
-    const images = await ImageService.open(config, store);
+    const images = await ImageService.open(imageDrivers(config, store));
     closables.push(images);
-    const containers = await openContainerService(config, store, pods, images, { specs, probed, ready }, events, boot.rebooted);
+    const containers = await openContainerService(config, host, store, cgroups, pods, podHooks, images, { specs, probed, ready }, events, boot.rebooted);
     closables.push(containers.oci, containers.service);
     await boot.commit();
     const streaming = await startStreaming(config, containers.service, pods);
     closables.push(streaming);
     events.endRecovery();
-    const observers = await startObservers(config.metrics.address, { pods, containers: containers.service, pulls: images.ctx.progress, events });
+    const observers = await startObservers(config.metrics.address, { pods, containers: containers.service, pulls: images.progress, events });
     closables.push(observers);
     metricsAddress = observers.metrics;
     server = createCriServer({

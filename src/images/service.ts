@@ -1,27 +1,25 @@
-// The image service: builds the stores, the registry client and the progress feed from config,
-// and offers the operations the CRI ImageService needs (and the layer hooks containers need).
+// The image service: over the stores and registry client the daemon hands it, the operations the
+// CRI ImageService needs, and what containers need of an image (config, layer dirs, layer users).
 import fs from "node:fs/promises";
-import { join } from "node:path";
-import type { Config } from "../config/config.js";
-import type { Store } from "../store/db.js";
+import { notFound } from "../errors.js";
 import { logger } from "../util/log.js";
 import type { ImageContext } from "./context.js";
 import { ArchiveSocket } from "./archive/socket.js";
-import { ContentStore } from "./content/store.js";
+import type { ContentStore } from "./content/store.js";
+import { digestedReference } from "./digested-ref.js";
 import { FsInfo, type FsUsage } from "./fsinfo.js";
 import { Collector } from "./gc.js";
-import { LayerStore } from "./layers/store.js";
+import type { LayerStore } from "./layers/store.js";
 import { Leases } from "./leases.js";
 import { ProgressFeed } from "./progress.js";
 import { ProgressSocket } from "./progress-socket.js";
 import { pullImage } from "./pull.js";
 import type { AuthConfig } from "./registry/auth.js";
-import { RegistryClient } from "./registry/client.js";
-import { RegistryHosts } from "./registry/hosts.js";
+import type { RegistryClient } from "./registry/client.js";
+import { parseImageConfig, type ContainerDefaults } from "./registry/image-config.js";
 import { MAX_CONFIG_BYTES } from "./registry/media-types.js";
 import { removeImage, type RemoveResult } from "./remove.js";
-import { DEFAULT_APPLY_LIMITS } from "./unpack/apply.js";
-import { ImageStore, normalizeRef, type ImageRecord } from "./store.js";
+import { normalizeRef, type ImageRecord, type ImageStore } from "./store.js";
 import { verboseInfo, viewOf, type ImageView } from "./view.js";
 
 const log = logger("images");
@@ -36,35 +34,34 @@ export interface ImagePaths {
   archiveSocket: string;
 }
 
-export function imagePaths(config: Pick<Config, "root" | "state">): ImagePaths {
-  return {
-    content: join(config.root, "content"),
-    layers: join(config.root, "layers"),
-    containers: join(config.root, "containers"),
-    progressSocket: join(config.state, "progress.sock"),
-    archiveSocket: join(config.state, "images.sock"),
-  };
+/** What the daemon hands the image service: its stores, the registry client and its limits. */
+export interface ImageDeps {
+  paths: ImagePaths;
+  registry: RegistryClient;
+  content: ContentStore;
+  layers: LayerStore;
+  images: ImageStore;
+  maxConcurrentDownloads: number;
+  unpack: ImageContext["unpack"];
+  /** images.sandbox_image, or "" when none. */
+  sandboxImage: string;
+  /** images.gc_interval in ms (0: collect only at start and after RemoveImage). */
+  gcIntervalMs: number;
 }
 
-/** Config's unpack keys as the applier's limits and the per-image budget. */
-function unpackBudgets(u: Config["images"]["unpack"]): ImageContext["unpack"] {
-  return {
-    limits: {
-      ...DEFAULT_APPLY_LIMITS,
-      maxBytes: u.maxLayerBytes,
-      maxEntries: u.maxLayerEntries,
-      maxInodes: u.maxLayerInodes,
-      maxCompressionRatio: u.maxCompressionRatio,
-      compressionRatioFloor: u.compressionRatioFloor,
-      maxXattrsPerEntry: u.maxXattrsPerEntry,
-      maxXattrsPerLayer: u.maxLayerXattrs,
-    },
-    imageMax: { bytes: u.maxImageBytes, entries: u.maxImageEntries, inodes: u.maxImageInodes },
-  };
+/** An image's config as a container needs it (parsed once per image ID). */
+export interface ContainerImage {
+  id: string;
+  chainIds: string[];
+  config: ContainerDefaults;
+  /** "name@sha256:<manifest digest>" (the ID when the image has no name). */
+  digestedRef: string;
 }
 
 export class ImageService {
-  readonly ctx: ImageContext;
+  private readonly ctx: ImageContext;
+  /** Parsed image configs by image ID (they never change for an ID). */
+  private readonly configs = new Map<string, ContainerDefaults>();
   readonly paths: ImagePaths;
   private readonly fsInfo: FsInfo;
   private progressSocket: ProgressSocket | undefined;
@@ -72,35 +69,28 @@ export class ImageService {
   private readonly collector: Collector;
   private readonly gcIntervalMs: number;
 
-  private constructor(config: Config, store: Store) {
-    this.paths = imagePaths(config);
-    const registry = new RegistryClient({
-      stallTimeoutMs: config.registry.stallTimeoutMs,
-      documentDeadlineMs: config.registry.documentDeadlineMs,
-      hosts: new RegistryHosts({ configPath: config.registry.configPath, registriesConf: config.registry.registriesConf }),
-    });
-    const content = new ContentStore(this.paths.content, undefined, config.images.sync);
-    const layers = new LayerStore(this.paths.layers, store, config.images.sync);
-    const images = new ImageStore(store);
+  private constructor(deps: ImageDeps) {
+    this.paths = deps.paths;
+    const { registry, content, layers, images } = deps;
     const blobLeases = new Leases();
     const collector = new Collector(images, layers, content, blobLeases);
-    const sandbox = config.images.sandboxImage;
+    const sandbox = deps.sandboxImage;
     this.ctx = {
       registry, content, layers, images, blobLeases,
       progress: new ProgressFeed(),
-      maxConcurrentDownloads: config.registry.maxConcurrentDownloads,
-      unpack: unpackBudgets(config.images.unpack),
+      maxConcurrentDownloads: deps.maxConcurrentDownloads,
+      unpack: deps.unpack,
       sandboxTag: sandbox === "" ? "" : (normalizeRef(sandbox).tag ?? normalizeRef(sandbox).digest ?? ""),
       gc: (opts) => collector.collect(opts),
     };
     this.fsInfo = new FsInfo(content, layers, this.paths.containers);
     this.collector = collector;
-    this.gcIntervalMs = config.images.gcIntervalMs;
+    this.gcIntervalMs = deps.gcIntervalMs;
   }
 
   /** Opens the stores (cleaning what a crash left), drops images whose layers are gone, serves progress. */
-  static async open(config: Config, store: Store): Promise<ImageService> {
-    const svc = new ImageService(config, store);
+  static async open(deps: ImageDeps): Promise<ImageService> {
+    const svc = new ImageService(deps);
     const { content, layers, images } = svc.ctx;
     await content.init();
     await layers.init();
@@ -160,6 +150,43 @@ export class ImageService {
   /** The record of an image (for the containers service: layers, config digest). */
   find(image: string): ImageRecord | undefined {
     return this.ctx.images.find(image)?.image;
+  }
+
+  /** The image `ref` names as a container needs it; NotFound when not pulled. `asked`: the name the user gave. */
+  async resolveForContainer(ref: string, asked?: string): Promise<ContainerImage> {
+    const rec = this.find(ref);
+    if (!rec) throw notFound("image", ref);
+    let config = this.configs.get(rec.id);
+    if (!config) {
+      config = parseImageConfig(await this.ctx.content.read(rec.id, MAX_CONFIG_BYTES), `image config ${rec.id}`).config;
+      this.configs.set(rec.id, config);
+    }
+    return { id: rec.id, chainIds: rec.layers.map((l) => l.chainId), config, digestedRef: digestedReference(rec, asked || ref) };
+  }
+
+  /** Overlay lower dirs for the layers (bottom first in), topmost first. */
+  lowerDirs(chainIds: readonly string[]): string[] {
+    return this.ctx.layers.lowerDirs(chainIds);
+  }
+
+  /** The layer store's directory (overlay mounts run there with relative lowerdirs). */
+  get layersDir(): string {
+    return this.ctx.layers.dir;
+  }
+
+  /** Registers who else holds layers (containers' rootfs): GC keeps a layer any user says is in use. */
+  /** Collects unreferenced images' layers and blobs now (after the last user of a removed image's volume went). */
+  async collect(): Promise<void> {
+    await this.ctx.gc();
+  }
+
+  addLayerUser(inUse: (chainId: string) => boolean): void {
+    this.ctx.layers.addUser(inUse);
+  }
+
+  /** Pull progress, for the metrics observer. */
+  get progress(): ProgressFeed {
+    return this.ctx.progress;
   }
 
   private view(r: ImageRecord): ImageView {

@@ -39,6 +39,8 @@ export interface PodDeps {
     /** The infra's one-file rootfs. */
     infraRoot: string;
   };
+  /** The container service's side of a pod (late-bound by the daemon: containers are built after pods). */
+  containers?: ContainerHooks;
   shmSize: number;
   defaultHandler: string;
   knownHandlers: string[];
@@ -61,15 +63,20 @@ export interface PodWatcher {
   changed(pod: Pod, removed: boolean): void;
 }
 
+/** A pod service without a container service (unit tests): no pod has containers. */
+export const NO_CONTAINERS: ContainerHooks = { stopContainersOf: async () => undefined, removeContainersOf: async () => undefined, statusesOf: () => [], runningPidsOf: () => [] };
+
 export class PodContext {
   watcher: PodWatcher = { changed: () => undefined };
   readonly pods = new Map<string, Pod>();
   readonly locks = new KeyedMutex();
-  hooks: ContainerHooks = { stopContainersOf: async () => undefined, removeContainersOf: async () => undefined, statusesOf: () => [], runningPidsOf: () => [] };
+  readonly hooks: ContainerHooks;
   /** Run first when a pod stops or is released (e.g. port-forward cuts its connections into the pod). */
   readonly stopListeners: Array<(podId: string) => Promise<void>> = [];
 
-  constructor(readonly deps: PodDeps) {}
+  constructor(readonly deps: PodDeps) {
+    this.hooks = deps.containers ?? NO_CONTAINERS;
+  }
 
   save(pod: Pod): void {
     this.deps.store.put(pod.rec);

@@ -3,7 +3,7 @@
 import type { ListPodSandboxRequest, PodSandbox, PodSandboxStatus, PodSandboxStatusResponse, RunPodSandboxRequest } from "../generated/runtime/v1/api.js";
 import { BerthError, Code } from "../errors.js";
 import { logger } from "../util/log.js";
-import { PodContext, type ContainerHooks, type PodDeps } from "./context.js";
+import { PodContext, type PodDeps } from "./context.js";
 import { listPods } from "./list.js";
 import { isVisible, type Pod } from "./record.js";
 import { cleanUpLeftover, loadPods } from "./recover.js";
@@ -41,9 +41,8 @@ export class PodService {
     return s;
   }
 
-  /** Also finishes, in the background, Stops a daemon death cut short (they need the containers). */
-  setContainerHooks(h: ContainerHooks): void {
-    this.ctx.hooks = h;
+  /** Once the container service behind `deps.containers` is up: finishes, in the background, Stops a daemon death cut short (they need the containers). */
+  containersReady(): void {
     const prior = this.background;
     this.background = Promise.all([prior, finishInterruptedStops(this.ctx)]);
   }

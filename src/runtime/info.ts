@@ -1,8 +1,7 @@
 // Runtime-wide answers: Version, Status (RuntimeReady, NetworkReady), RuntimeConfig and the
 // pod CIDR from UpdateRuntimeConfig. Readiness comes from the drivers through small probes.
-import type { Config } from "../config/config.js";
 import { BERTH_VERSION, CRI_API_VERSION, RUNTIME_NAME } from "../version.js";
-import { defaultCgroupDriver, detectCgroupMode, type CgroupDriverName, type CgroupMode } from "../oci/cgroups.js";
+import type { CgroupDriverName, CgroupMode } from "../oci/cgroups.js";
 import type { ProbedHandler } from "../oci/handlers.js";
 import { which } from "../util/which.js";
 
@@ -23,19 +22,30 @@ export interface RuntimeHandlerView {
   features: { recursiveReadOnlyMounts: boolean; userNamespaces: boolean };
 }
 
+/** What the daemon hands RuntimeInfo: the host probe's cgroup answers and the runtime keys it reports on. */
+export interface RuntimeInfoDeps {
+  cgroupDriver: CgroupDriverName;
+  cgroupMode: CgroupMode;
+  runcPath: string;
+  conmonPath: string;
+  defaultHandler: string;
+  /** The effective configuration as Status verbose shows it (podCidr is added to it). */
+  effectiveConfig: Record<string, unknown>;
+}
+
 export class RuntimeInfo {
   readonly cgroupDriver: CgroupDriverName;
   readonly cgroupMode: CgroupMode;
   private podCidr = "";
 
   constructor(
-    private readonly config: Config,
+    private readonly deps: RuntimeInfoDeps,
     private readonly network: NetworkProbe,
     /** The handlers' start-up probe (Status waits for it the first time). */
     private readonly probed: Promise<readonly ProbedHandler[]> = Promise.resolve([]),
   ) {
-    this.cgroupDriver = config.runtime.cgroupDriver || defaultCgroupDriver();
-    this.cgroupMode = detectCgroupMode();
+    this.cgroupDriver = deps.cgroupDriver;
+    this.cgroupMode = deps.cgroupMode;
   }
 
   version() {
@@ -43,8 +53,8 @@ export class RuntimeInfo {
   }
 
   async conditions(): Promise<Condition[]> {
-    const missing = [this.config.runtime.runcPath, this.config.runtime.conmonPath].filter((b) => !which(b));
-    const def = (await this.probed).find((h) => h.spec.name === this.config.runtime.defaultHandler);
+    const missing = [this.deps.runcPath, this.deps.conmonPath].filter((b) => !which(b));
+    const def = (await this.probed).find((h) => h.spec.name === this.deps.defaultHandler);
     const runtime: Condition = missing.length
       ? { type: "RuntimeReady", status: false, reason: "RuntimeBinaryMissing", message: `not found: ${missing.join(", ")}; install them (scripts/setup.sh) or set runtime.runc_path / runtime.conmon_path` }
       : def && !def.usable
@@ -63,7 +73,7 @@ export class RuntimeInfo {
    */
   async runtimeHandlers(): Promise<RuntimeHandlerView[]> {
     const usable = (await this.probed).filter((h) => h.usable);
-    const def = usable.find((h) => h.spec.name === this.config.runtime.defaultHandler);
+    const def = usable.find((h) => h.spec.name === this.deps.defaultHandler);
     const view = (name: string, h: ProbedHandler): RuntimeHandlerView => ({ name, features: { ...h.features } });
     return [...(def ? [view("", def)] : []), ...usable.map((h) => view(h.spec.name, h))];
   }
@@ -79,10 +89,9 @@ export class RuntimeInfo {
 
   /** The effective configuration and host facts, for Status verbose. */
   async verboseInfo(): Promise<Record<string, string>> {
-    const { source, ...effective } = this.config;
     const handlers = await this.probed;
     return {
-      config: JSON.stringify({ ...effective, configFile: source.file, configFileFound: source.fileFound, podCidr: this.podCidr }),
+      config: JSON.stringify({ ...this.deps.effectiveConfig, podCidr: this.podCidr }),
       cgroup: JSON.stringify({ driver: this.cgroupDriver, mode: this.cgroupMode }),
       // Not "runtimeHandlers": crictl info prints the response field of that name beside these keys.
       handlerProbes: JSON.stringify(

@@ -40,7 +40,7 @@ export function callObserver(): CallObserver {
   return observer;
 }
 
-export function unary<Req, Res>(rpc: string, fn: (req: Req, ctx: CallContext) => Promise<Res> | Res): handleUnaryCall<Req, Res> {
+export function unary<Req, Res>(rpc: string, fn: (req: Req, callContext: CallContext) => Promise<Res> | Res): handleUnaryCall<Req, Res> {
   return (call: ServerUnaryCall<Req, Res>, callback: sendUnaryData<Res>) => {
     const started = process.hrtime.bigint();
     const watch = observer.begin(rpc);
@@ -57,15 +57,15 @@ export function unary<Req, Res>(rpc: string, fn: (req: Req, ctx: CallContext) =>
         callback(null, res);
       }
     };
-    let ctx: CallContext;
+    let callContext: CallContext;
     try {
-      ctx = contextOf(call as ServerUnaryCall<unknown, unknown>);
+      callContext = contextOf(call as ServerUnaryCall<unknown, unknown>);
     } catch (err) {
       done(new BerthError(Code.INTERNAL, `${rpc}: ${describe(err)}`));
       return;
     }
     Promise.resolve()
-      .then(() => watch.run(() => fn(call.request, ctx)))
+      .then(() => watch.run(() => fn(call.request, callContext)))
       .then(
         (res) => done(null, res),
         (err: unknown) => done(toBerthError(rpc, err)),

@@ -9,9 +9,9 @@ export interface EventSource {
 
 export function eventHandlers(events: EventSource): Pick<RuntimeServiceServer, "getContainerEvents"> {
   return {
-    getContainerEvents: serverStream("GetContainerEvents", async (_req, out, ctx) => {
+    getContainerEvents: serverStream("GetContainerEvents", async (_req, out, callContext) => {
       const sub = events.subscribe();
-      ctx.signal.addEventListener("abort", () => sub.close(), { once: true });
+      callContext.signal.addEventListener("abort", () => sub.close(), { once: true });
       // Headers go out once subscribed: a client that waits for them misses no later event.
       out.ready();
       for await (const ev of sub) await out.write(ev);

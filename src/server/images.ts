@@ -38,14 +38,14 @@ function required(image: string | undefined, rpc: string): string {
 
 export function imageHandlers(images: ImageService): Handlers {
   return {
-    pullImage: unary("PullImage", async (req, ctx) => {
+    pullImage: unary("PullImage", async (req, callContext) => {
       const image = required(req.image?.image, "PullImage");
       const a = req.auth;
       const auth = a && {
         username: a.username, password: a.password, auth: a.auth, serverAddress: a.serverAddress,
         identityToken: a.identityToken, registryToken: a.registryToken,
       };
-      return { imageRef: await images.pull(image, auth, ctx.signal) };
+      return { imageRef: await images.pull(image, auth, callContext.signal) };
     }),
     listImages: unary("ListImages", (req) => ({ images: images.list(req.filter?.image?.image).map(toImage) })),
     imageStatus: unary("ImageStatus", async (req) => {

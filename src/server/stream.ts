@@ -18,7 +18,7 @@ export interface StreamOut<Res> {
 /** Items per message of the Stream* list RPCs (their responses carry repeated fields). */
 export const STREAM_CHUNK = 100;
 
-export function serverStream<Req, Res>(rpc: string, fn: (req: Req, out: StreamOut<Res>, ctx: CallContext) => Promise<void>): handleServerStreamingCall<Req, Res> {
+export function serverStream<Req, Res>(rpc: string, fn: (req: Req, out: StreamOut<Res>, callContext: CallContext) => Promise<void>): handleServerStreamingCall<Req, Res> {
   return (call: ServerWritableStream<Req, Res>) => {
     const started = process.hrtime.bigint();
     const watch = callObserver().begin(rpc);
@@ -28,7 +28,7 @@ export function serverStream<Req, Res>(rpc: string, fn: (req: Req, out: StreamOu
     call.on("cancelled", cancelled);
     const deadline = call.getDeadline();
     const at = deadline instanceof Date ? deadline.getTime() : deadline;
-    const ctx: CallContext = { signal: ac.signal, remainingMs: () => (Number.isFinite(at) && at > 0 ? at - Date.now() : Infinity) };
+    const callContext: CallContext = { signal: ac.signal, remainingMs: () => (Number.isFinite(at) && at > 0 ? at - Date.now() : Infinity) };
     const out: StreamOut<Res> = {
       ready: () => call.sendMetadata(new Metadata()),
       write(msg) {
@@ -69,7 +69,7 @@ export function serverStream<Req, Res>(rpc: string, fn: (req: Req, out: StreamOu
       }
     };
     Promise.resolve()
-      .then(() => watch.run(() => fn(call.request, out, ctx)))
+      .then(() => watch.run(() => fn(call.request, out, callContext)))
       .then(
         () => finish(null),
         (err: unknown) => finish(ac.signal.aborted ? null : toBerthError(rpc, err)),
