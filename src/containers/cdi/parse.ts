@@ -1,7 +1,12 @@
 // Turns a CDI spec file's text (YAML or JSON: one YAML 1.1 parser reads both, as the reference
 // implementation does) into typed data; unknown fields and wrong types are errors naming the field.
-import { parse as parseYaml } from "yaml";
+import { createRequire } from "node:module";
 import { CDI_HOOK_NAMES, emptyEdits, type CdiContainerEdits, type CdiDevice, type CdiDeviceNode, type CdiHook, type CdiHookName, type CdiIntelRdt, type CdiMount, type CdiNetDevice, type CdiRawSpec } from "./types.js";
+
+// The YAML parser (about 70 modules) is loaded on the first spec file read, not with the daemon.
+type YamlParse = (src: string, options: { version: "1.1"; maxAliasCount: number; uniqueKeys: boolean }) => unknown;
+let yamlParse: YamlParse | undefined;
+const parseYaml: YamlParse = (src, options) => (yamlParse ??= (createRequire(import.meta.url)("yaml") as typeof import("yaml")).parse)(src, options);
 
 export class CdiParseError extends Error {
   override name = "CdiParseError";

@@ -2,7 +2,8 @@
 // same /exec, /attach, /portforward paths as SPDY): subprotocol negotiation and a payload cap.
 import type { IncomingMessage } from "node:http";
 import type { Duplex } from "node:stream";
-import { WebSocketServer, type WebSocket } from "ws";
+import { createRequire } from "node:module";
+import type { WebSocket, WebSocketServer } from "ws";
 import { negotiateWsProtocol, parseProtocolHeader, type WsProtocol } from "./channels.js";
 
 /** Largest client message: stdin chunks and port-forward data are far smaller. */
@@ -18,13 +19,15 @@ export function isWebSocketRequest(req: IncomingMessage): boolean {
 /** The subprotocol chosen for a request in flight (ws would take the client's first offer). */
 const chosen = new WeakMap<IncomingMessage, string>();
 
-const wss = new WebSocketServer({
+// ws is loaded, and its server made, on the first WebSocket upgrade, not with the daemon.
+let server: WebSocketServer | undefined;
+const wss = (): WebSocketServer => (server ??= new (createRequire(import.meta.url)("ws") as typeof import("ws")).WebSocketServer({
   noServer: true,
   maxPayload: MAX_WS_MESSAGE,
   perMessageDeflate: false,
   clientTracking: false,
   handleProtocols: (_offered, req) => chosen.get(req) || false,
-});
+}));
 
 /**
  * Completes the handshake with the first supported subprotocol the client offered. On no
@@ -47,7 +50,7 @@ export function acceptWebSocket(
   return new Promise((resolve) => {
     // ws answers a broken handshake (bad key or version) with 400 itself and never calls back.
     socket.once("close", () => resolve(undefined));
-    wss.handleUpgrade(req, socket, head, (ws) => {
+    wss().handleUpgrade(req, socket, head, (ws) => {
       ws.on("error", () => undefined);
       resolve({ ws, protocol });
     });
