@@ -81,7 +81,8 @@ export class FollowReader extends Readable {
       if (avail > 0) {
         const buf = Buffer.allocUnsafe(Math.min(CHUNK, avail));
         const { bytesRead } = await this.fh!.read(buf, 0, buf.length, this.pos);
-        if (bytesRead === 0) throw internal(`${src.what}: the partial file is shorter than written (${this.pos} bytes)`);
+        // The download may have started over (truncating the file) while this read waited: say so.
+        if (bytesRead === 0) throw shortRead(src, this.pos);
         this.pos += bytesRead;
         if (!this.push(bytesRead === buf.length ? buf : buf.subarray(0, bytesRead))) return;
         continue;
@@ -167,7 +168,7 @@ export async function pumpFollow(src: Followed, path: string, fallbackPath: stri
         continue;
       }
       const { bytesRead } = await fh.read(buf, 0, Math.min(buf.length, avail), pos);
-      if (bytesRead === 0) throw internal(`${src.what}: the partial file is shorter than written (${pos} bytes)`);
+      if (bytesRead === 0) throw shortRead(src, pos);
       pos += bytesRead;
       if (dest.destroyed) return;
       dest.write(buf.subarray(0, bytesRead), () => {
@@ -183,4 +184,11 @@ export async function pumpFollow(src: Followed, path: string, fallbackPath: stri
     dest.off("close", poke);
     await fh?.close().catch(() => {});
   }
+}
+
+/** A read that found no bytes where the download said some were: its own failure (a start over
+ * from byte 0 truncates the file) when it has one, else a file shorter than written. */
+function shortRead(src: Followed, pos: number): Error {
+  if (src.state === "failed") return src.error ?? internal(`${src.what}: download failed`);
+  return internal(`${src.what}: the partial file is shorter than written (${pos} bytes)`);
 }
