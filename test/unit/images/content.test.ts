@@ -344,11 +344,15 @@ test("getOrFetch: a caller that joined a silent or failing fetch uses its own", 
   await assert.rejects(hostile, /stalled/);
 
   const d2 = digestOf(Buffer.from("{}"));
-  const failing = s.getOrFetch(d2, 1024, async () => { throw new BerthError(Code.NOT_FOUND, "blob unknown"); });
+  const failing = s.getOrFetch(d2, 1024, async () => {
+    await new Promise((r) => setTimeout(r, 30));
+    throw new BerthError(Code.NOT_FOUND, "blob unknown");
+  });
+  const failed = assert.rejects(failing, /blob unknown/);
   // Let the failing fetch register first (both calls stat the store before either registers).
   await new Promise((r) => setTimeout(r, 10));
   const own = s.getOrFetch(d2, 1024, async () => Buffer.from("{}"));
-  await assert.rejects(failing, /blob unknown/);
+  await failed;
   assert.deepEqual(await own, Buffer.from("{}"));
 });
 
