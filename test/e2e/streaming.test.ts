@@ -46,6 +46,28 @@ test("Exec validates: unknown container, tty with stderr, no streams, empty cmd"
   await assert.rejects(execUrl(env.d, { containerId: id, cmd: [] }), code(grpc.INVALID_ARGUMENT, /cmd is empty/));
 });
 
+test("exec with stdin: every round's stdin reaches its end (cat sees EOF) and the exit code comes back, 20 x 300 KB and 4 MB", async (t) => {
+  // Regression: a few hundred KB of stdin once left `cat` waiting for an EOF that never came,
+  // about one round in four (the half-close reached conmon while its buffer still held data).
+  const env = await ctrEnv(t, r);
+  const { id } = await runCtr(env, SLEEPER);
+  const sizes = [...Array.from({ length: 20 }, () => 300 * 1024), 4 * 1024 * 1024];
+  for (const [round, size] of sizes.entries()) {
+    const data = randomBytes(size);
+    const running = startSession(await execUrl(env.d, { containerId: id, cmd: ["sh", "-c", "cat; echo done >&2; exit 3"], stdin: true }), { stdin: data });
+    // A hang is this bug's failure: report which round, not a test-runner timeout.
+    let timer: NodeJS.Timeout | undefined;
+    const stuck = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`round ${round} (${size} bytes): no end after 60 s; ${running.stdout.length} bytes came back`)), 60_000);
+    });
+    const result = await Promise.race([running.done, stuck]).finally(() => clearTimeout(timer));
+    assert.deepEqual(result, { exitCode: 3 }, `round ${round}`);
+    assert.equal(running.stdout.length, size, `round ${round}`);
+    assert.ok(running.stdout.bytes().equals(data), `round ${round}: stdout differs from stdin`);
+    assert.equal(running.stderr.text(), "done\n", `round ${round}`);
+  }
+});
+
 test("exec: 10 MB through cat's stdin and back, intact", async (t) => {
   const env = await ctrEnv(t, r);
   const { id } = await runCtr(env, SLEEPER);

@@ -97,6 +97,8 @@ export class SpdyConnection extends EventEmitter<ConnectionEvents> implements St
   #nextPingId: number;
   #lastPeerStreamId = 0;
   #pumping = false;
+  /** A wake-up (a stream read again, more bytes) that came while the pump was running. */
+  #pumpAgain = false;
   #socketGone = false;
   #closing = false;
   #destroyed = false;
@@ -273,12 +275,22 @@ export class SpdyConnection extends EventEmitter<ConnectionEvents> implements St
   };
 
   #pump(): void {
-    if (this.#pumping || this.#destroyed) return;
+    if (this.#destroyed) return;
+    // The loop stops at a full stream with frames still parsed-but-undelivered; the consumer's
+    // read (readable()) may come before the loop's finally runs. Dropping that wake-up left those
+    // frames (often the stdin FIN after a few hundred KB) in the parser for good, with the socket
+    // resumed but the peer done sending: `cat` never saw EOF. So a wake-up during a run runs it again.
+    if (this.#pumping) {
+      this.#pumpAgain = true;
+      return;
+    }
     this.#pumping = true;
+    this.#pumpAgain = false;
     void this.#pumpLoop().finally(() => {
       this.#pumping = false;
       if (this.#destroyed) return;
       if (this.#socketGone) return this.destroy();
+      if (this.#pumpAgain && this.#full.size === 0) return this.#pump();
       if (this.#full.size === 0 && this.#parser.buffered <= this.limits.maxParserBuffer) this.#socket.resume();
       else this.#socket.pause();
     });
