@@ -228,6 +228,24 @@ test("attach with stdin_once: the client's EOF closes the container's stdin, so 
   await waitState(env.d, id, ContainerState.CONTAINER_EXITED);
 });
 
+test("attach with stdin_once and 300 KB of stdin: the EOF still gets through, cat exits (5 containers)", async (t) => {
+  // The same stdin path as exec: the FIN must not be lost behind a reader that fell behind.
+  const env = await ctrEnv(t, r);
+  for (let round = 0; round < 5; round++) {
+    const { id } = await runCtr(env, { command: ["cat"], stdin: true, stdinOnce: true });
+    const data = randomBytes(300 * 1024);
+    const running = startSession(await attachUrl(env.d, { containerId: id, stdin: true }), { stdin: data });
+    let timer: NodeJS.Timeout | undefined;
+    const stuck = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`round ${round}: no end after 60 s; ${running.stdout.length} bytes came back`)), 60_000);
+    });
+    const result = await Promise.race([running.done, stuck]).finally(() => clearTimeout(timer));
+    assert.deepEqual(result, { exitCode: 0 }, `round ${round}`);
+    assert.ok(running.stdout.bytes().equals(data), `round ${round}: stdout differs from stdin`);
+    await waitState(env.d, id, ContainerState.CONTAINER_EXITED);
+  }
+});
+
 test("daemon shutdown with an exec session open leaves no exec process behind", async (t) => {
   const env = await ctrEnv(t, r);
   const { id } = await runCtr(env, SLEEPER);
