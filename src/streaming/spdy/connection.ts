@@ -276,10 +276,12 @@ export class SpdyConnection extends EventEmitter<ConnectionEvents> implements St
 
   #pump(): void {
     if (this.#destroyed) return;
-    // The loop stops at a full stream with frames still parsed-but-undelivered; the consumer's
-    // read (readable()) may come before the loop's finally runs. Dropping that wake-up left those
-    // frames (often the stdin FIN after a few hundred KB) in the parser for good, with the socket
-    // resumed but the peer done sending: `cat` never saw EOF. So a wake-up during a run runs it again.
+    // The loop stops at a full stream with whole frames still in the parser, and its finally runs a
+    // microtask later. A stream read (readable()) or socket data in between used to be dropped here:
+    // the finally then only resumed the socket, and a peer that had sent everything never woke the
+    // pump again. The frames stayed in the parser for good; with a few hundred KB of exec stdin the
+    // last one was stdin's FIN, so conmon never got the half-close and `cat` never saw EOF.
+    // A wake-up during a run therefore runs the loop again.
     if (this.#pumping) {
       this.#pumpAgain = true;
       return;
