@@ -115,9 +115,9 @@ function berth(env: { d: Daemon }, args: string[], input?: string): Promise<{ co
 test("berth exec -i pipes stdin through; without -i/-t it is ExecSync as before", async (t) => {
   const env = await ctrEnv(t, r);
   const { id } = await runCtr(env, { command: SLEEPER });
-  // Small on purpose: with a few hundred KB, conmon's attach socket sometimes never sees the
-  // stdin half-close (the exec backend's, reported); this test is about berth's piping.
-  const big = "line of input\n".repeat(1_000);
+  // ~420 KB: more than the SPDY stream buffers, so stdin's FIN arrives while the daemon's reader is
+  // behind (it was once lost there and `cat` never ended; test/e2e/streaming.test.ts loops on that).
+  const big = "line of input\n".repeat(30_000);
   const x = await berth(env, ["exec", "-i", id, "sh", "-c", "cat; echo err >&2; exit 3"], big);
   assert.equal(x.code, 3, x.stderr);
   assert.equal(x.stdout, big);

@@ -46,6 +46,28 @@ test("Exec validates: unknown container, tty with stderr, no streams, empty cmd"
   await assert.rejects(execUrl(env.d, { containerId: id, cmd: [] }), code(grpc.INVALID_ARGUMENT, /cmd is empty/));
 });
 
+test("exec with stdin: every round's stdin reaches its end (cat sees EOF) and the exit code comes back, 20 x 300 KB and 4 MB", async (t) => {
+  // Regression: a few hundred KB of stdin once left `cat` waiting for an EOF that never came,
+  // about one round in four (the half-close reached conmon while its buffer still held data).
+  const env = await ctrEnv(t, r);
+  const { id } = await runCtr(env, SLEEPER);
+  const sizes = [...Array.from({ length: 20 }, () => 300 * 1024), 4 * 1024 * 1024];
+  for (const [round, size] of sizes.entries()) {
+    const data = randomBytes(size);
+    const running = startSession(await execUrl(env.d, { containerId: id, cmd: ["sh", "-c", "cat; echo done >&2; exit 3"], stdin: true }), { stdin: data });
+    // A hang is this bug's failure: report which round, not a test-runner timeout.
+    let timer: NodeJS.Timeout | undefined;
+    const stuck = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`round ${round} (${size} bytes): no end after 60 s; ${running.stdout.length} bytes came back`)), 60_000);
+    });
+    const result = await Promise.race([running.done, stuck]).finally(() => clearTimeout(timer));
+    assert.deepEqual(result, { exitCode: 3 }, `round ${round}`);
+    assert.equal(running.stdout.length, size, `round ${round}`);
+    assert.ok(running.stdout.bytes().equals(data), `round ${round}: stdout differs from stdin`);
+    assert.equal(running.stderr.text(), "done\n", `round ${round}`);
+  }
+});
+
 test("exec: 10 MB through cat's stdin and back, intact", async (t) => {
   const env = await ctrEnv(t, r);
   const { id } = await runCtr(env, SLEEPER);
@@ -204,6 +226,24 @@ test("attach with stdin_once: the client's EOF closes the container's stdin, so 
   assert.deepEqual(ran.result, { exitCode: 0 });
   assert.equal(ran.stdout.text(), "once only\n");
   await waitState(env.d, id, ContainerState.CONTAINER_EXITED);
+});
+
+test("attach with stdin_once and 300 KB of stdin: the EOF still gets through, cat exits (5 containers)", async (t) => {
+  // The same stdin path as exec: the FIN must not be lost behind a reader that fell behind.
+  const env = await ctrEnv(t, r);
+  for (let round = 0; round < 5; round++) {
+    const { id } = await runCtr(env, { command: ["cat"], stdin: true, stdinOnce: true });
+    const data = randomBytes(300 * 1024);
+    const running = startSession(await attachUrl(env.d, { containerId: id, stdin: true }), { stdin: data });
+    let timer: NodeJS.Timeout | undefined;
+    const stuck = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`round ${round}: no end after 60 s; ${running.stdout.length} bytes came back`)), 60_000);
+    });
+    const result = await Promise.race([running.done, stuck]).finally(() => clearTimeout(timer));
+    assert.deepEqual(result, { exitCode: 0 }, `round ${round}`);
+    assert.ok(running.stdout.bytes().equals(data), `round ${round}: stdout differs from stdin`);
+    await waitState(env.d, id, ContainerState.CONTAINER_EXITED);
+  }
 });
 
 test("daemon shutdown with an exec session open leaves no exec process behind", async (t) => {

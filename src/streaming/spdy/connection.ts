@@ -97,6 +97,8 @@ export class SpdyConnection extends EventEmitter<ConnectionEvents> implements St
   #nextPingId: number;
   #lastPeerStreamId = 0;
   #pumping = false;
+  /** A wake-up (a stream read again, more bytes) that came while the pump was running. */
+  #pumpAgain = false;
   #socketGone = false;
   #closing = false;
   #destroyed = false;
@@ -273,12 +275,24 @@ export class SpdyConnection extends EventEmitter<ConnectionEvents> implements St
   };
 
   #pump(): void {
-    if (this.#pumping || this.#destroyed) return;
+    if (this.#destroyed) return;
+    // The loop stops at a full stream with whole frames still in the parser, and its finally runs a
+    // microtask later. A stream read (readable()) or socket data in between used to be dropped here:
+    // the finally then only resumed the socket, and a peer that had sent everything never woke the
+    // pump again. The frames stayed in the parser for good; with a few hundred KB of exec stdin the
+    // last one was stdin's FIN, so conmon never got the half-close and `cat` never saw EOF.
+    // A wake-up during a run therefore runs the loop again.
+    if (this.#pumping) {
+      this.#pumpAgain = true;
+      return;
+    }
     this.#pumping = true;
+    this.#pumpAgain = false;
     void this.#pumpLoop().finally(() => {
       this.#pumping = false;
       if (this.#destroyed) return;
       if (this.#socketGone) return this.destroy();
+      if (this.#pumpAgain && this.#full.size === 0) return this.#pump();
       if (this.#full.size === 0 && this.#parser.buffered <= this.limits.maxParserBuffer) this.#socket.resume();
       else this.#socket.pause();
     });
