@@ -11,7 +11,7 @@ log() { printf 'setup: %s\n' "$*" >&2; }
 
 # Debian packages Berth drives at run time, and those the tests use.
 RUNTIME_PKGS=(runc conmon containernetworking-plugins iproute2 util-linux catatonit socat iptables attr zstd kmod procps)
-TEST_PKGS=(docker-registry apache2-utils openssl busybox-static skopeo)
+TEST_PKGS=(docker-registry apache2-utils openssl busybox-static skopeo python3)
 
 missing=()
 for p in "${RUNTIME_PKGS[@]}" ${BERTH_SETUP_TEST:+"${TEST_PKGS[@]}"}; do
