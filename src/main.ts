@@ -239,9 +239,25 @@ async function main(argv: string[]): Promise<number> {
   return 0;
 }
 
+/**
+ * Exits once stdout and stderr have taken everything written: when they are sockets or pipes
+ * kept asynchronous (a child's stdio is a socketpair), process.exit would drop a tail still queued
+ * (an exec -i's last output).
+ */
+function exitFlushed(code: number): void {
+  let waiting = 2;
+  const done = () => {
+    if (--waiting === 0) process.exit(code);
+  };
+  for (const s of [process.stdout, process.stderr]) {
+    if (s.writableLength === 0 || s.destroyed) done();
+    else s.write("", done);
+  }
+}
+
 main(process.argv.slice(2)).then(
   // A command may set process.exitCode (exec passes the container command's code on).
-  (code) => process.exit(code === 0 && typeof process.exitCode === "number" ? process.exitCode : code),
+  (code) => exitFlushed(code === 0 && typeof process.exitCode === "number" ? process.exitCode : code),
   (err: unknown) => {
     if (err instanceof UsageError) {
       process.stderr.write(`berth: ${err.message}\n`);
