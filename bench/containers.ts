@@ -10,13 +10,14 @@ import { promisify } from "node:util";
 import { call } from "../src/cli/client.js";
 import { mountOverlay, unmountOverlay } from "../src/containers/rootfs/overlay.js";
 import { Metadata } from "@grpc/grpc-js";
-import { ContainerConfig, ContainerStatusRequest, CreateContainerRequest, ListContainersRequest, ListPodSandboxRequest } from "../src/generated/runtime/v1/api.js";
+import { ContainerConfig, ContainerStatusRequest, ListContainersRequest, ListPodSandboxRequest } from "../src/generated/runtime/v1/api.js";
 import { CniNetwork } from "../src/network/cni/network.js";
 import { pinNamespaces, unpinNamespaces } from "../src/pods/namespaces.js";
 import { startDaemon, type Daemon } from "../test/fixtures/daemon.js";
 import { pushBusybox } from "../test/fixtures/images.js";
 import { startRegistry, writeHostsToml } from "../test/fixtures/registry.js";
 import { podRequest } from "../test/e2e/pods-kit.js";
+import { startPodWithContainer, writeBridgeNetwork } from "./kit.js";
 import { rssMiB, summary } from "./stats.js";
 import type { Emit } from "./emit.js";
 
@@ -33,7 +34,6 @@ interface Started {
 }
 
 export async function runToStarted(d: Daemon, image: string, logRoot: string, name: string): Promise<Started> {
-  const c = d.client;
   // kubelet's shape: own network, IPC and UTS, PID per container, cluster DNS, a log dir.
   const podReq = podRequest({ name, config: { logDirectory: join(logRoot, name), dnsConfig: { servers: ["10.96.0.10"], searches: ["default.svc.cluster.local"], options: ["ndots:5"] } } });
   const config = ContainerConfig.fromPartial({
@@ -43,11 +43,7 @@ export async function runToStarted(d: Daemon, image: string, logRoot: string, na
     logPath: "app/0.log",
     linux: { resources: { memoryLimitInBytes: BigInt(64 << 20), cpuShares: 256n }, securityContext: { namespaceOptions: { pid: 1 } } },
   });
-  const t0 = performance.now();
-  const pod = (await call(c, c.runtime, c.runtime.runPodSandbox, podReq, 60_000)).podSandboxId;
-  const ctr = (await call(c, c.runtime, c.runtime.createContainer, CreateContainerRequest.fromPartial({ podSandboxId: pod, config, sandboxConfig: podReq.config }), 60_000)).containerId;
-  await call(c, c.runtime, c.runtime.startContainer, { containerId: ctr }, 60_000);
-  return { pod, ctr, ms: performance.now() - t0 };
+  return startPodWithContainer(d, podReq, config);
 }
 
 export async function stopRemovePod(d: Daemon, id: string): Promise<number> {
@@ -234,16 +230,7 @@ export async function containersBench(emit: Emit): Promise<void> {
   const pods: string[] = [];
   let floorRef: Floor | undefined;
   try {
-    const confDir = join(d.dir, "net.d");
-    await mkdir(confDir, { recursive: true });
-    await writeFile(join(confDir, "10-bench.conflist"), JSON.stringify({
-      cniVersion: "1.0.0",
-      name: `berth-bench-${id}`,
-      plugins: [
-        { type: "bridge", bridge, isGateway: true, ipMasq: false, hairpinMode: false, ipam: { type: "host-local", ranges: [[{ subnet: "10.247.0.0/16" }]], dataDir: join(d.dir, "ipam") } },
-        { type: "portmap", capabilities: { portMappings: true } },
-      ],
-    }));
+    await writeBridgeNetwork(d, { name: `berth-bench-${id}`, bridge: bridge, subnet: "10.247.0.0/16", portmap: true });
     const spec = { image, annotations: {}, userSpecifiedImage: "", runtimeHandler: "", imageRef: "" };
     await call(c, c.image, c.image.pullImage, { image: spec, auth: undefined, sandboxConfig: undefined }, 60_000);
     // Warm-up: the bridge is made, binaries and daemon code paths are paged in.

@@ -1,17 +1,18 @@
 // Image volumes: run-to-started of a pod whose container mounts an image (whole and by sub path)
 // beside a plain pod in the same run, rounds interleaved; first mount of the image vs one already shared.
 import { execFile } from "node:child_process";
-import { mkdir, mkdtemp, readdir, readFile, rm, rmdir, writeFile } from "node:fs/promises";
+import { mkdtemp, readdir, readFile, rm, rmdir, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { call } from "../src/cli/client.js";
-import { ContainerConfig, CreateContainerRequest, Mount } from "../src/generated/runtime/v1/api.js";
+import { ContainerConfig, Mount } from "../src/generated/runtime/v1/api.js";
 import { startDaemon, type Daemon } from "../test/fixtures/daemon.js";
 import { pushBusybox, pushImage } from "../test/fixtures/images.js";
 import { startRegistry, writeHostsToml } from "../test/fixtures/registry.js";
 import { podRequest } from "../test/e2e/pods-kit.js";
 import type { Emit } from "./emit.js";
+import { removePod, startPodWithContainer, writeBridgeNetwork } from "./kit.js";
 import { summary } from "./stats.js";
 
 const run = promisify(execFile);
@@ -19,20 +20,9 @@ const ROUNDS = 20;
 const IP_FORWARD = "/proc/sys/net/ipv4/ip_forward";
 
 async function runToStarted(d: Daemon, image: string, logRoot: string, name: string, mounts: Mount[]): Promise<{ pod: string; ms: number }> {
-  const c = d.client;
   const podReq = podRequest({ name, config: { logDirectory: join(logRoot, name) } });
   const config = ContainerConfig.fromPartial({ metadata: { name: "app", attempt: 0 }, image: { image }, command: ["sleep", "100000"], logPath: "app/0.log", mounts });
-  const t0 = performance.now();
-  const pod = (await call(c, c.runtime, c.runtime.runPodSandbox, podReq, 60_000)).podSandboxId;
-  const ctr = (await call(c, c.runtime, c.runtime.createContainer, CreateContainerRequest.fromPartial({ podSandboxId: pod, config, sandboxConfig: podReq.config }), 60_000)).containerId;
-  await call(c, c.runtime, c.runtime.startContainer, { containerId: ctr }, 60_000);
-  return { pod, ms: performance.now() - t0 };
-}
-
-async function removePod(d: Daemon, id: string): Promise<void> {
-  const c = d.client;
-  await call(c, c.runtime, c.runtime.stopPodSandbox, { podSandboxId: id }, 60_000);
-  await call(c, c.runtime, c.runtime.removePodSandbox, { podSandboxId: id }, 60_000);
+  return startPodWithContainer(d, podReq, config);
 }
 
 /** The median of one CreateContainer step over the containers of `pods` (from the daemon's debug lines). */
@@ -67,13 +57,7 @@ export async function imageVolumesBench(emit: Emit): Promise<void> {
   const logRoot = join(d.dir, "logs");
   const pods: string[] = [];
   try {
-    const confDir = join(d.dir, "net.d");
-    await mkdir(confDir, { recursive: true });
-    await writeFile(join(confDir, "10-bench.conflist"), JSON.stringify({
-      cniVersion: "1.0.0",
-      name: `berth-bench-iv-${id}`,
-      plugins: [{ type: "bridge", bridge: `bv${id}`, isGateway: true, ipMasq: false, ipam: { type: "host-local", ranges: [[{ subnet: "10.246.0.0/16" }]], dataDir: join(d.dir, "ipam") } }],
-    }));
+    await writeBridgeNetwork(d, { name: `berth-bench-iv-${id}`, bridge: `bv${id}`, subnet: "10.246.0.0/16" });
     const pull = async (ref: string) => (await call(c, c.image, c.image.pullImage, { image: { image: ref, annotations: {}, userSpecifiedImage: "", runtimeHandler: "", imageRef: "" }, auth: undefined, sandboxConfig: undefined }, 60_000)).imageRef;
     await pull(image);
     const toolsId = await pull(tools);

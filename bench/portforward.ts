@@ -3,7 +3,7 @@
 // plain loopback TCP in the same run.
 import { spawn, type ChildProcess } from "node:child_process";
 import { once } from "node:events";
-import { mkdir, readdir, readFile, rmdir, writeFile } from "node:fs/promises";
+import { readdir, readFile, rmdir, writeFile } from "node:fs/promises";
 import { connect } from "node:net";
 import { join } from "node:path";
 import { execFile } from "node:child_process";
@@ -12,6 +12,7 @@ import { call } from "../src/cli/client.js";
 import { startPortForward } from "../src/cli/stream/port-forward.js";
 import { startDaemon } from "../test/fixtures/daemon.js";
 import { podRequest } from "../test/e2e/pods-kit.js";
+import { writeBridgeNetwork } from "./kit.js";
 import type { Emit } from "./emit.js";
 
 const run = promisify(execFile);
@@ -56,13 +57,7 @@ export async function portForwardBench(emit: Emit): Promise<void> {
   const d = await startDaemon({ toml: `[pods]\ncgroup_parent = "${cgroupParent}"\n` });
   const procs: ChildProcess[] = [];
   try {
-    const confDir = join(d.dir, "net.d");
-    await mkdir(confDir, { recursive: true });
-    await writeFile(join(confDir, "10-bench.conflist"), JSON.stringify({
-      cniVersion: "1.0.0",
-      name: `berth-bench-${id}`,
-      plugins: [{ type: "bridge", bridge, isGateway: true, ipMasq: false, ipam: { type: "host-local", ranges: [[{ subnet: "10.247.0.0/16" }]], dataDir: join(d.dir, "ipam") } }],
-    }));
+    await writeBridgeNetwork(d, { name: `berth-bench-${id}`, bridge: bridge, subnet: "10.247.0.0/16" });
     const c = d.client;
     const podId = (await call(c, c.runtime, c.runtime.runPodSandbox, podRequest({ name: "pf-bench" }), 60_000)).podSandboxId;
     const info = JSON.parse((await call(c, c.runtime, c.runtime.podSandboxStatus, { podSandboxId: podId, verbose: true })).info["info"]!) as { netnsPath: string };

@@ -2,7 +2,7 @@
 // round trip of `true` from the Exec RPC to the exit status next to ExecSync in the same run,
 // 10 MB through cat, and the memory an idle exec session costs (daemon share + its conmon).
 import { randomBytes } from "node:crypto";
-import { mkdir, mkdtemp, readdir, readFile, rm, rmdir, writeFile } from "node:fs/promises";
+import { mkdtemp, readdir, readFile, rm, rmdir, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { PassThrough, Readable, Writable } from "node:stream";
@@ -17,6 +17,7 @@ import { pushBusybox } from "../test/fixtures/images.js";
 import { startRegistry, writeHostsToml } from "../test/fixtures/registry.js";
 import { podRequest } from "../test/e2e/pods-kit.js";
 import { rssMiB, summary } from "./stats.js";
+import { writeBridgeNetwork } from "./kit.js";
 import type { Emit } from "./emit.js";
 
 const run = promisify(execFile);
@@ -59,13 +60,7 @@ export async function streamingBench(emit: Emit): Promise<void> {
   const c = d.client;
   let pod = "";
   try {
-    const confDir = join(d.dir, "net.d");
-    await mkdir(confDir, { recursive: true });
-    await writeFile(join(confDir, "10-bench.conflist"), JSON.stringify({
-      cniVersion: "1.0.0",
-      name: `berth-bench-${id}`,
-      plugins: [{ type: "bridge", bridge, isGateway: true, ipMasq: false, hairpinMode: false, ipam: { type: "host-local", ranges: [[{ subnet: "10.246.0.0/16" }]], dataDir: join(d.dir, "ipam") } }],
-    }));
+    await writeBridgeNetwork(d, { name: `berth-bench-${id}`, bridge: bridge, subnet: "10.246.0.0/16" });
     const spec = { image, annotations: {}, userSpecifiedImage: "", runtimeHandler: "", imageRef: "" };
     await call(c, c.image, c.image.pullImage, { image: spec, auth: undefined, sandboxConfig: undefined }, 60_000);
     const podReq = podRequest({ name: "stream-bench" });

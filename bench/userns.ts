@@ -1,17 +1,18 @@
 // Run-to-started of a hostUsers: false pod (its user namespace, idmapped layers and bind sources)
 // beside a plain pod, alternating in one run against one daemon, so the userns cost reads directly.
 import { execFile } from "node:child_process";
-import { chmod, mkdir, mkdtemp, readdir, readFile, rm, rmdir, writeFile } from "node:fs/promises";
+import { chmod, mkdtemp, readdir, readFile, rm, rmdir, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { call } from "../src/cli/client.js";
-import { ContainerConfig, CreateContainerRequest, LinuxPodSandboxConfig, NamespaceMode } from "../src/generated/runtime/v1/api.js";
+import { ContainerConfig, LinuxPodSandboxConfig, NamespaceMode } from "../src/generated/runtime/v1/api.js";
 import { startDaemon, type Daemon } from "../test/fixtures/daemon.js";
 import { pushBusybox } from "../test/fixtures/images.js";
 import { startRegistry, writeHostsToml } from "../test/fixtures/registry.js";
 import { podRequest } from "../test/e2e/pods-kit.js";
 import type { Emit } from "./emit.js";
+import { removePod, startPodWithContainer, writeBridgeNetwork } from "./kit.js";
 import { summary } from "./stats.js";
 
 const run = promisify(execFile);
@@ -19,7 +20,6 @@ const ROUNDS = 15;
 const IP_FORWARD = "/proc/sys/net/ipv4/ip_forward";
 
 async function runToStarted(d: Daemon, image: string, name: string, userns: number | undefined): Promise<{ pod: string; ms: number }> {
-  const c = d.client;
   const map = userns === undefined ? undefined : { hostId: userns, containerId: 0, length: 65536 };
   const podReq = podRequest({
     name,
@@ -31,17 +31,7 @@ async function runToStarted(d: Daemon, image: string, name: string, userns: numb
     },
   });
   const config = ContainerConfig.fromPartial({ metadata: { name: "app", attempt: 0 }, image: { image }, command: ["sleep", "100000"], logPath: "app/0.log" });
-  const t0 = performance.now();
-  const pod = (await call(c, c.runtime, c.runtime.runPodSandbox, podReq, 60_000)).podSandboxId;
-  const ctr = (await call(c, c.runtime, c.runtime.createContainer, CreateContainerRequest.fromPartial({ podSandboxId: pod, config, sandboxConfig: podReq.config }), 60_000)).containerId;
-  await call(c, c.runtime, c.runtime.startContainer, { containerId: ctr }, 60_000);
-  return { pod, ms: performance.now() - t0 };
-}
-
-async function removePod(d: Daemon, id: string): Promise<void> {
-  const c = d.client;
-  await call(c, c.runtime, c.runtime.stopPodSandbox, { podSandboxId: id }, 60_000);
-  await call(c, c.runtime, c.runtime.removePodSandbox, { podSandboxId: id }, 60_000);
+  return startPodWithContainer(d, podReq, config);
 }
 
 export async function usernsBench(emit: Emit): Promise<void> {
@@ -58,13 +48,7 @@ export async function usernsBench(emit: Emit): Promise<void> {
   await chmod(d.dir, 0o711);
   const c = d.client;
   try {
-    const confDir = join(d.dir, "net.d");
-    await mkdir(confDir, { recursive: true });
-    await writeFile(join(confDir, "10-bench.conflist"), JSON.stringify({
-      cniVersion: "1.0.0",
-      name: `berth-bench-${id}`,
-      plugins: [{ type: "bridge", bridge, isGateway: true, ipMasq: false, hairpinMode: false, ipam: { type: "host-local", ranges: [[{ subnet: "10.246.0.0/16" }]], dataDir: join(d.dir, "ipam") } }],
-    }));
+    await writeBridgeNetwork(d, { name: `berth-bench-${id}`, bridge: bridge, subnet: "10.246.0.0/16" });
     await call(c, c.image, c.image.pullImage, { image: { image, annotations: {}, userSpecifiedImage: "", runtimeHandler: "", imageRef: "" }, auth: undefined, sandboxConfig: undefined }, 60_000);
     for (let i = 0; i < 2; i++) {
       await removePod(d, (await runToStarted(d, image, `warm-plain-${i}`, undefined)).pod);
