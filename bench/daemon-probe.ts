@@ -1,0 +1,74 @@
+// Bench-only preload (`NODE_OPTIONS=--import dist/bench/daemon-probe.js`) that records, inside a
+// process, when its event loop was blocked and when V8 collected garbage, for bench/latency.ts.
+// It writes JSON to $BENCH_PROBE_OUT at exit; nothing in src/ knows about it.
+import { writeFileSync } from "node:fs";
+import { monitorEventLoopDelay, PerformanceObserver, performance, constants } from "node:perf_hooks";
+
+export interface ProbeEvent {
+  /** Epoch milliseconds (performance.timeOrigin based, comparable across processes). */
+  at: number;
+  ms: number;
+}
+
+export interface ProbeReport {
+  /** Garbage collections: kind "scavenge" | "mark-sweep" | "incremental" | "weak" | other. */
+  gc: Array<ProbeEvent & { kind: string }>;
+  /** Spans where a 1 ms timer fired late by more than BLOCK_MS; `cpu`: ms the main thread ran in that span
+   * (near `ms`: the loop was busy; near 0: the process waited for a CPU or in a blocking call). */
+  blocks: Array<ProbeEvent & { cpu: number }>;
+  /** Event-loop delay histogram (perf_hooks, 1 ms resolution), in ms. */
+  delay: { p50: number; p99: number; max: number; count: number };
+}
+
+const BLOCK_MS = 2;
+
+const KINDS: Record<number, string> = {
+  [constants.NODE_PERFORMANCE_GC_MINOR]: "scavenge",
+  [constants.NODE_PERFORMANCE_GC_MAJOR]: "mark-sweep",
+  [constants.NODE_PERFORMANCE_GC_INCREMENTAL]: "incremental",
+  [constants.NODE_PERFORMANCE_GC_WEAKCB]: "weak",
+};
+
+/** CPU time of this (main) thread in ms. */
+function threadCpuMs(): number {
+  const u = process.threadCpuUsage();
+  return (u.user + u.system) / 1000;
+}
+
+export function startProbe(): () => ProbeReport {
+  const origin = performance.timeOrigin;
+  const gc: ProbeReport["gc"] = [];
+  const blocks: ProbeReport["blocks"] = [];
+  const obs = new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) {
+      const kind = ((e as unknown as { detail?: { kind?: number } }).detail)?.kind ?? -1;
+      gc.push({ at: origin + e.startTime, ms: e.duration, kind: KINDS[kind] ?? String(kind) });
+    }
+  });
+  obs.observe({ entryTypes: ["gc"] });
+  const h = monitorEventLoopDelay({ resolution: 1 });
+  h.enable();
+  let last = performance.now();
+  let lastCpu = threadCpuMs();
+  const tick = setInterval(() => {
+    const now = performance.now();
+    const cpu = threadCpuMs();
+    const late = now - last - 1;
+    if (late > BLOCK_MS) blocks.push({ at: origin + last + 1, ms: late, cpu: cpu - lastCpu });
+    last = now;
+    lastCpu = cpu;
+  }, 1);
+  tick.unref();
+  return () => {
+    obs.disconnect();
+    h.disable();
+    clearInterval(tick);
+    return { gc, blocks, delay: { p50: h.percentile(50) / 1e6, p99: h.percentile(99) / 1e6, max: h.max / 1e6, count: h.count } };
+  };
+}
+
+const out = process.env["BENCH_PROBE_OUT"];
+if (out) {
+  const stop = startProbe();
+  process.once("exit", () => writeFileSync(out, JSON.stringify(stop())));
+}
