@@ -2,10 +2,12 @@
 // runc gives the process real pipes, output is capped per stream, a timeout kills the exec's whole session.
 import { spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
-import { rm } from "node:fs/promises";
+import { rmSync } from "node:fs";
+import { access, constants } from "node:fs/promises";
 import { join } from "node:path";
 import { BerthError, Code, deadlineExceeded, invalid } from "../errors.js";
 import { procStat, readPidFile, sessionIdentities, signalIdentity, signalPid, type ProcIdentity } from "./proc.js";
+import type { Prefork } from "./prefork.js";
 import { isNotRunning, runcErrorMessage, type Runc } from "./runc.js";
 
 export const MAX_EXEC_OUTPUT = 16 * 1024 * 1024;
@@ -50,12 +52,15 @@ class CappedSink {
 }
 
 /** Runs cmd in container id and returns its exit code and output; throws DEADLINE_EXCEEDED on timeout. */
-export async function execSync(runc: Runc, execDir: string, id: string, cmd: readonly string[], opts: ExecSyncOptions): Promise<ExecSyncResult> {
+export async function execSync(runc: Runc, execDir: string, id: string, cmd: readonly string[], opts: ExecSyncOptions, spare?: Prefork): Promise<ExecSyncResult> {
   if (cmd.length === 0 || cmd[0] === "") throw invalid(`exec in container "${id}": the command is empty`);
   const cap = opts.maxOutputBytes ?? MAX_EXEC_OUTPUT;
   const pidFile = join(execDir, `${randomUUID()}.pid`);
   // --tty=false: runc would otherwise copy `terminal` from the container's own process.
-  const child = spawn(runc.path, [...runc.globalArgs(), "exec", "--tty=false", "--pid-file", pidFile, id, ...cmd], {
+  const args = [...runc.globalArgs(), "exec", "--tty=false", "--pid-file", pidFile, id, ...cmd];
+  // A spare shell forked earlier execs runc: the call does not wait for a fork of the daemon.
+  const viaShell = spare?.take(runc.path, args);
+  const child = viaShell ?? spawn(runc.path, args, {
     // Own session: on timeout, everything runc started before the exec's setsid goes with it.
     detached: true,
     stdio: ["ignore", "pipe", "pipe"],
@@ -90,6 +95,10 @@ export async function execSync(runc: Runc, execDir: string, id: string, cmd: rea
     if (timedOut) {
       throw deadlineExceeded(`exec in container "${id}" timed out after ${opts.timeoutMs} ms: ${JSON.stringify(cmd)}; the command and its processes were killed`);
     }
+    // The spare shell could not exec runc (gone or not executable since the daemon started): sh's 126/127.
+    if (viaShell && (status === 126 || status === 127) && (await readPidFile(pidFile)) === undefined && !(await canRun(runc.path))) {
+      throw new BerthError(Code.INTERNAL, `exec in container "${id}": cannot run runc at ${runc.path}: ${err.buffer().toString("utf8").trim()}`);
+    }
     // runc exits 255 for its own failures and then never wrote the pid file.
     if (status === 255 && (await readPidFile(pidFile)) === undefined) {
       const msg = runcErrorMessage(err.buffer().toString("utf8"));
@@ -99,8 +108,16 @@ export async function execSync(runc: Runc, execDir: string, id: string, cmd: rea
   } finally {
     clearTimeout(timer);
     clearTimeout(grace);
-    await rm(pidFile, { force: true });
+    // A tiny file in the state dir: unlinked in place, the answer does not wait for a threadpool hop.
+    rmSync(pidFile, { force: true });
+    // The next spare once this answer is out: the fork blocks the loop, which flushes the answer
+    // after this turn (a timer runs on the next one); forked while runc ran, it slowed runc down.
+    if (spare) setTimeout(() => spare.refill(), 1);
   }
+}
+
+async function canRun(path: string): Promise<boolean> {
+  return access(path, constants.X_OK).then(() => true, () => false);
 }
 
 /** runc as the timeout sees it: our child, which Node reaps (and sets exitCode or signalCode). */
