@@ -2,6 +2,7 @@
 // process, when its event loop was blocked and when V8 collected garbage, for bench/latency.ts.
 // It writes JSON to $BENCH_PROBE_OUT at exit; nothing in src/ knows about it.
 import { writeFileSync } from "node:fs";
+import { createRequire, syncBuiltinESMExports } from "node:module";
 import { monitorEventLoopDelay, PerformanceObserver, performance, constants } from "node:perf_hooks";
 
 export interface ProbeEvent {
@@ -16,11 +17,14 @@ export interface ProbeReport {
   /** Spans where a 1 ms timer fired late by more than BLOCK_MS; `cpu`: ms the main thread ran in that span
    * (near `ms`: the loop was busy; near 0: the process waited for a CPU or in a blocking call). */
   blocks: Array<ProbeEvent & { cpu: number }>;
+  /** Each child_process.spawn() call: how long it held the loop (fork of this process, exec of the child). */
+  spawns: Array<ProbeEvent & { file: string }>;
   /** Event-loop delay histogram (perf_hooks, 1 ms resolution), in ms. */
   delay: { p50: number; p99: number; max: number; count: number };
 }
 
 const BLOCK_MS = 2;
+const require = createRequire(import.meta.url);
 
 const KINDS: Record<number, string> = {
   [constants.NODE_PERFORMANCE_GC_MINOR]: "scavenge",
@@ -39,6 +43,20 @@ export function startProbe(): () => ProbeReport {
   const origin = performance.timeOrigin;
   const gc: ProbeReport["gc"] = [];
   const blocks: ProbeReport["blocks"] = [];
+  const spawns: ProbeReport["spawns"] = [];
+  // Every spawn of the process (execFile and exec go through it), timed; ESM importers see the wrapper.
+  const cp = require("node:child_process") as typeof import("node:child_process");
+  const original = cp.spawn;
+  const timed = function (this: unknown, ...args: Parameters<typeof original>) {
+    const t0 = performance.now();
+    try {
+      return Reflect.apply(original, this, args);
+    } finally {
+      spawns.push({ at: origin + t0, ms: performance.now() - t0, file: String(args[0]) });
+    }
+  } as typeof original;
+  cp.spawn = timed;
+  syncBuiltinESMExports();
   const obs = new PerformanceObserver((list) => {
     for (const e of list.getEntries()) {
       const kind = ((e as unknown as { detail?: { kind?: number } }).detail)?.kind ?? -1;
@@ -63,7 +81,7 @@ export function startProbe(): () => ProbeReport {
     obs.disconnect();
     h.disable();
     clearInterval(tick);
-    return { gc, blocks, delay: { p50: h.percentile(50) / 1e6, p99: h.percentile(99) / 1e6, max: h.max / 1e6, count: h.count } };
+    return { gc, blocks, spawns, delay: { p50: h.percentile(50) / 1e6, p99: h.percentile(99) / 1e6, max: h.max / 1e6, count: h.count } };
   };
 }
 

@@ -3,7 +3,7 @@
 // `measureLatency(client, emit, label, opts)` needs only a connected client and a pullable image,
 // so the same rows can be taken against another runtime; `latencyBench` runs it against Berth.
 //
-// Env: BENCH_LATENCY_PODS="30,100" (pod counts, default "30"; 100 takes ~1 min more),
+// Env: BENCH_LATENCY_PODS="30,100" (pod counts, default "30"; 100 takes ~1 min more), BENCH_LATENCY_CHURN=0 (idle only),
 // BENCH_LATENCY_CALLS (samples per row, default 600), BENCH_LATENCY_DIAG=1 (record GC pauses and
 // event-loop blocks in the daemon and in this process, and say what the slowest calls overlapped),
 // BENCH_CPU_PROF=DIR (the daemon writes a V8 CPU profile there at exit).
@@ -34,7 +34,7 @@ export interface LatencyOptions {
   podCounts?: number[];
   /** Samples per row (default from BENCH_LATENCY_CALLS, else 600). */
   calls?: number;
-  /** Also measure with pods starting and stopping in the background (default true). */
+  /** Also measure with pods starting and stopping in the background (default true; BENCH_LATENCY_CHURN=0: false). */
   churn?: boolean;
   /** Where pods' log directories go (default: none given). */
   logRoot?: string;
@@ -153,7 +153,7 @@ export async function measureLatency(client: CriClient, emit: Emit, label: strin
       const pods = mine.map((m) => m.pod);
       const listed = (await call(c, c.runtime, c.runtime.listContainers, ListContainersRequest.fromPartial({}))).containers.filter((x) => pods.includes(x.podSandboxId));
       if (listed.length !== count) throw new Error(`${label}: expected ${count} of our containers listed, found ${listed.length}`);
-      for (const mode of opts.churn === false ? ["idle"] : ["idle", "churn"]) {
+      for (const mode of (opts.churn ?? process.env["BENCH_LATENCY_CHURN"] !== "0") ? ["idle", "churn"] : ["idle"]) {
         const churn = mode === "churn" ? startChurn(c, opts.image, opts.logRoot) : undefined;
         if (churn) await sleep(300);
         const tag = `${count}pods_${mode}`;
@@ -189,9 +189,10 @@ function attribute(emit: Emit, rows: LatencyRow[], daemon: ProbeReport, client: 
     emit(`diag_${r.name}_slow1pct_overlap_daemon_scavenge`, share((s) => !!overlaps(s, dgc.filter((g) => g.kind === "scavenge"))), "%");
     emit(`diag_${r.name}_slow1pct_overlap_daemon_loop_busy`, share((s) => !!overlaps(s, busy)), "%");
     emit(`diag_${r.name}_slow1pct_overlap_daemon_off_cpu`, share((s) => !!overlaps(s, offCpu)), "%");
+    emit(`diag_${r.name}_slow1pct_overlap_daemon_spawn`, share((s) => !!overlaps(s, daemon.spawns)), "%");
     emit(`diag_${r.name}_slow1pct_overlap_client_gc`, share((s) => !!overlaps(s, client.gc.filter((g) => g.kind !== "weak"))), "%");
     emit(`diag_${r.name}_slow1pct_overlap_client_loop_block`, share((s) => !!overlaps(s, client.blocks)), "%");
-    emit(`diag_${r.name}_slow1pct_none`, share((s) => !overlaps(s, dgc) && !overlaps(s, daemon.blocks) && !overlaps(s, client.gc) && !overlaps(s, client.blocks)), "%");
+    emit(`diag_${r.name}_slow1pct_none`, share((s) => !overlaps(s, dgc) && !overlaps(s, daemon.blocks) && !overlaps(s, daemon.spawns) && !overlaps(s, client.gc) && !overlaps(s, client.blocks)), "%");
   }
   const sum = (xs: ProbeEvent[]) => xs.reduce((a, x) => a + x.ms, 0);
   emit("diag_daemon_loop_delay_p99", daemon.delay.p99, "ms");
@@ -205,6 +206,10 @@ function attribute(emit: Emit, rows: LatencyRow[], daemon: ProbeReport, client: 
   emit("diag_daemon_loop_busy_blocks", busy.length, "blocks");
   emit("diag_daemon_loop_busy_total", sum(busy), "ms");
   emit("diag_daemon_loop_busy_p99", summary(busy.map((b) => b.ms)).p99, "ms");
+  emit("diag_daemon_spawns", daemon.spawns.length, "spawns");
+  emit("diag_daemon_spawn_block_p50", summary(daemon.spawns.map((x) => x.ms)).p50, "ms");
+  emit("diag_daemon_spawn_block_p99", summary(daemon.spawns.map((x) => x.ms)).p99, "ms");
+  emit("diag_daemon_spawn_block_total", sum(daemon.spawns), "ms");
   emit("diag_client_scavenges", client.gc.filter((g) => g.kind === "scavenge").length, "gcs");
   emit("diag_client_gc_total", sum(client.gc), "ms");
 }
@@ -253,7 +258,7 @@ export async function latencyBench(emit: Emit): Promise<void> {
   }
   if (stopClientProbe) {
     const daemon = JSON.parse(await readFile(probeOut, "utf8")) as ProbeReport;
-    await rm(probeOut, { force: true });
+    process.stderr.write(`daemon probe (GC, loop blocks, spawns): ${probeOut}\n`);
     attribute(emit, rows, daemon, stopClientProbe());
   }
 }

@@ -2,8 +2,7 @@
 // runc gives the process real pipes, output is capped per stream, a timeout kills the exec's whole session.
 import { spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
-import { rmSync } from "node:fs";
-import { access, constants } from "node:fs/promises";
+import { access, constants, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { BerthError, Code, deadlineExceeded, invalid } from "../errors.js";
 import { procStat, readPidFile, sessionIdentities, signalIdentity, signalPid, type ProcIdentity } from "./proc.js";
@@ -108,8 +107,9 @@ export async function execSync(runc: Runc, execDir: string, id: string, cmd: rea
   } finally {
     clearTimeout(timer);
     clearTimeout(grace);
-    // A tiny file in the state dir: unlinked in place, the answer does not wait for a threadpool hop.
-    rmSync(pidFile, { force: true });
+    // Not awaited: the answer need not wait for the unlink (a sync one blocked the loop up to ~8 ms
+    // on a busy disk); a file left by a crash right here goes with the exec dir at the next start.
+    void rm(pidFile, { force: true }).catch(() => undefined);
     // The next spare once this answer is out: the fork blocks the loop, which flushes the answer
     // after this turn (a timer runs on the next one); forked while runc ran, it slowed runc down.
     if (spare) setTimeout(() => spare.refill(), 1);
