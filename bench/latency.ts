@@ -192,6 +192,9 @@ function attribute(emit: Emit, rows: LatencyRow[], daemon: ProbeReport, client: 
     emit(`diag_${r.name}_slow1pct_overlap_daemon_spawn`, share((s) => !!overlaps(s, daemon.spawns)), "%");
     emit(`diag_${r.name}_slow1pct_overlap_client_gc`, share((s) => !!overlaps(s, client.gc.filter((g) => g.kind !== "weak"))), "%");
     emit(`diag_${r.name}_slow1pct_overlap_client_loop_block`, share((s) => !!overlaps(s, client.blocks)), "%");
+    const from = r.samples[0]!.at;
+    const to = r.samples[r.samples.length - 1]!.at + r.samples[r.samples.length - 1]!.ms;
+    emit(`diag_${r.name}_daemon_scavenges_per_100_calls`, (100 * dgc.filter((g) => g.kind === "scavenge" && g.at >= from && g.at <= to).length) / r.samples.length, "gcs");
     emit(`diag_${r.name}_slow1pct_none`, share((s) => !overlaps(s, dgc) && !overlaps(s, daemon.blocks) && !overlaps(s, daemon.spawns) && !overlaps(s, client.gc) && !overlaps(s, client.blocks)), "%");
   }
   const sum = (xs: ProbeEvent[]) => xs.reduce((a, x) => a + x.ms, 0);
