@@ -108,14 +108,16 @@ function startChurn(c: CriClient, image: string, logRoot: string | undefined): {
   };
 }
 
-async function sampleCalls(n: number, fn: (i: number) => Promise<unknown>): Promise<ProbeEvent[]> {
+/** Times n calls after a warm-up; `selfTimed`: fn returns its own duration (it waits before the call). */
+async function sampleCalls(n: number, fn: (i: number) => Promise<unknown>, selfTimed = false): Promise<ProbeEvent[]> {
   for (let i = 0; i < Math.min(50, n); i++) await fn(i); // warm: code paths compiled, answers cached
   const out: ProbeEvent[] = [];
   const origin = performance.timeOrigin;
   for (let i = 0; i < n; i++) {
     const t0 = performance.now();
-    await fn(i);
-    out.push({ at: origin + t0, ms: performance.now() - t0 });
+    const r = await fn(i);
+    const ms = selfTimed ? (r as number) : performance.now() - t0;
+    out.push({ at: origin + performance.now() - ms, ms });
   }
   return out;
 }
@@ -162,7 +164,17 @@ export async function measureLatency(client: CriClient, emit: Emit, label: strin
         put(row(`container_status_${tag}`, await sampleCalls(n, (i) => call(c, c.runtime, c.runtime.containerStatus, { containerId: ctrs[i % ctrs.length]!, verbose: false }))));
         put(row(`podsandbox_status_${tag}`, await sampleCalls(n, (i) => call(c, c.runtime, c.runtime.podSandboxStatus, { podSandboxId: pods[i % pods.length]!, verbose: false }))));
         put(row(`list_container_stats_${tag}`, await sampleCalls(Math.max(20, n / 10), () => call(c, c.runtime, c.runtime.listContainerStats, { filter: undefined }))));
-        if (count === counts[0]) put(row(`exec_sync_true_${tag}`, await sampleCalls(Math.max(20, n / 15), () => call(c, c.runtime, c.runtime.execSync, { containerId: ctrs[0]!, cmd: ["true"], timeout: 10n }))));
+        if (count === counts[0]) {
+          const exec = () => call(c, c.runtime, c.runtime.execSync, { containerId: ctrs[0]!, cmd: ["true"], timeout: 10n });
+          put(row(`exec_sync_true_${tag}`, await sampleCalls(Math.max(20, n / 15), exec)));
+          // As kubelet's exec probes come: one at a time with a pause between (here 100 ms).
+          put(row(`exec_sync_true_spaced_${tag}`, await sampleCalls(Math.max(20, n / 15), async () => {
+            await sleep(100);
+            const t0 = performance.now();
+            await exec();
+            return performance.now() - t0;
+          }, true)));
+        }
         if (churn) emit(`${label}_churn_cycles_${tag}`, await churn.stop(), "pods");
       }
     }
