@@ -72,7 +72,7 @@ export function patch(buf) {
   const versym = one(SHT_GNU_VERSYM, ".gnu.version");
   const verneed = one(SHT_GNU_VERNEED, ".gnu.version_r");
   const dynstr = sections[dynsym.link];
-  if (!dynstr || dynstr.type !== 3) fail(".dynsym's sh_link is not a string table");
+  if (dynstr?.type !== 3) fail(".dynsym's sh_link is not a string table");
   if (dynsym.entsize !== 24) fail(`.dynsym entsize ${dynsym.entsize}, expected 24`);
   const nsyms = dynsym.size / 24;
   if (versym.size !== nsyms * 2) fail(".gnu.version does not match .dynsym");

@@ -77,7 +77,7 @@ function readEntry(t: Table, path: string, where: string): Omit<HostEntry, "url"
   return entry;
 }
 
-function parseHostsToml(text: string, path: string): HostsFile {
+export function parseHostsToml(text: string, path: string): HostsFile {
   let doc: Table;
   try {
     doc = parse(text) as Table;
