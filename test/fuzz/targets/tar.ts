@@ -1,6 +1,7 @@
 // Fuzz target: layer tar headers and PAX records (src/images/unpack): bytes through tar-stream
 // with Berth's PAX capture and caps, each header through toEntry and the entry-name rules, as the
 // unpack worker does before it touches the disk; and raw PAX record blocks through parsePax.
+import type { EventEmitter } from "node:events";
 import tar, { type Header } from "tar-stream";
 import { toEntry } from "../../../src/images/unpack/entry.js";
 import { cleanName, splitPath, whiteoutOf } from "../../../src/images/unpack/names.js";
@@ -51,19 +52,21 @@ export async function fuzz(data: Buffer): Promise<void> {
       failure ??= e;
     }
   };
-  // As src/images/unpack/layer-apply.ts: a refused entry fails the extract (next(err)), an
-  // accepted one has its data drained before the next header.
-  ex.on("entry", (header: Header, stream, next) => {
+  // As src/images/unpack/layer-apply.ts: each entry handled in an async step that consumes its
+  // data; a refusal fails the extract through next(err), its unread stream with an error listener.
+  ex.on("entry", (header: Header, stream: AsyncIterable<unknown>, next: (err?: Error) => void) => {
+    (stream as unknown as EventEmitter).on("error", () => undefined);
     const records = pax.take();
-    try {
+    (async () => {
       checkHeader(header, records);
-    } catch (e) {
-      check(e);
-      next(e instanceof Error ? e : new Error(String(e)));
-      return;
-    }
-    stream.on("end", () => next());
-    stream.resume();
+      for await (const _ of stream);
+    })().then(
+      () => next(),
+      (err: unknown) => {
+        check(err);
+        next(err instanceof Error ? err : new Error(String(err)));
+      },
+    );
   });
   ex.on("error", check);
   const closed = new Promise<void>((resolve) => ex.once("close", resolve));
