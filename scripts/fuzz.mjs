@@ -7,23 +7,24 @@
 // found (.fuzz/corpus/<target>, not committed); crashing inputs land in .fuzz/crashes/<target>/.
 // Replay one: node scripts/fuzz.mjs <target> --replay .fuzz/crashes/<target>/crash-<sha>
 import { spawn, spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, readdirSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, statSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const repo = join(dirname(fileURLToPath(import.meta.url)), "..");
-// name: the file in test/fuzz/targets; async: the target returns a promise; maxLen: libFuzzer -max_len.
+// name: the file in test/fuzz/targets; async: the target returns a promise; maxLen: libFuzzer -max_len;
 const TARGETS = {
-  tar: { async: true, maxLen: 16384 },
+  // includes: packages whose parsing is part of the attack surface, instrumented for guidance too.
+  tar: { async: true, maxLen: 16384, includes: ["node_modules/tar-stream/"] },
   manifest: { maxLen: 8192 },
   "image-config": { maxLen: 8192 },
   "www-authenticate": { maxLen: 2048 },
-  "hosts-toml": { maxLen: 4096 },
-  "registries-conf": { maxLen: 4096 },
+  "hosts-toml": { maxLen: 4096, includes: ["node_modules/smol-toml/"] },
+  "registries-conf": { maxLen: 4096, includes: ["node_modules/smol-toml/"] },
   "cni-result": { maxLen: 4096 },
-  cdi: { maxLen: 4096 },
+  cdi: { maxLen: 4096, includes: ["node_modules/yaml/"] },
   spdy: { async: true, maxLen: 8192 },
-  websocket: { maxLen: 8192, includes: ["node_modules/ws/"] },
+  websocket: { async: true, maxLen: 8192, includes: ["node_modules/ws/"] },
   "h2-front": { maxLen: 16384 },
   cri: { maxLen: 4096 },
 };
@@ -74,6 +75,8 @@ function run(name) {
   const excludes = t.includes ? ["--excludes", "/no-such-path/"] : [];
   const jargs = [
     "--enable-source-maps",
+    // The YAML parser warns about odd aliases on stderr; thousands of inputs make noise, not news.
+    "--no-warnings",
     jazzer,
     target,
     ...(replay ? [] : [work, ...(existsSync(seeds) ? [seeds] : [])]),
@@ -96,29 +99,42 @@ function run(name) {
   return new Promise((resolve) => {
     const started = Date.now();
     const child = spawn(process.execPath, jargs, { cwd: repo, stdio: ["ignore", "pipe", "pipe"] });
-    let log = "";
+    // Kept from libFuzzer's output: its last status line, its final stats, the last lines otherwise.
+    let status = "";
+    const stats = {};
+    const tail = [];
+    let partial = "";
     const keep = (b) => {
-      log += b.toString();
-      if (log.length > 1 << 20) log = log.slice(-(1 << 19));
+      const lines = (partial + b.toString("latin1")).split("\n");
+      partial = lines.pop() ?? "";
+      for (const line of lines) {
+        if (/^#\d+\s/.test(line)) {
+          status = line;
+          if (/^#\d+\s+(NEW|REDUCE|pulse)/.test(line)) continue;
+        }
+        const st = /^stat::(\w+):\s+(\d+)/.exec(line);
+        if (st) stats[st[1]] = st[2];
+        tail.push(line);
+        if (tail.length > 80) tail.shift();
+      }
     };
     child.stdout.on("data", keep);
     child.stderr.on("data", keep);
     child.on("close", (code, signal) => {
-      // libFuzzer's final stats, else its last status line (#runs ... exec/s: n).
-      const last = [...log.matchAll(/^#(\d+)\s.*exec\/s: (\d+)/gm)].pop();
-      const stat = (k, i) => log.match(new RegExp(`stat::${k}:\\s+(\\d+)`))?.[1] ?? last?.[i] ?? "?";
-      const cov = [...log.matchAll(/cov: (\d+) ft: (\d+) corp: (\d+)/g)].pop();
-      const found = readdirSync(crashes).filter((f) => /^(crash|timeout|oom|leak)-/.test(f));
+      const run = /^#(\d+)\s.*exec\/s: (\d+)/.exec(status);
+      const cov = /cov: (\d+) ft: (\d+) corp: (\d+)/.exec(status);
+      // This run's findings only (the directory keeps earlier ones).
+      const found = readdirSync(crashes).filter((f) => /^(crash|timeout|oom|leak)-/.test(f) && statSync(join(crashes, f)).mtimeMs >= started);
       resolve({
         name,
         ok: code === 0 && !signal,
         code: code ?? signal,
         secs: ((Date.now() - started) / 1000).toFixed(0),
-        execs: stat("number_of_executed_units", 1),
-        perSec: stat("average_exec_per_sec", 2),
+        execs: stats.number_of_executed_units ?? run?.[1] ?? "?",
+        perSec: stats.average_exec_per_sec ?? run?.[2] ?? "?",
         cov: cov ? `cov ${cov[1]} ft ${cov[2]} corpus ${cov[3]}` : "cov ?",
         found,
-        log,
+        log: [...tail, partial].join("\n"),
       });
     });
   });
@@ -130,7 +146,7 @@ for (const name of names) {
   console.log(`fuzz ${r.name}: ${r.ok ? "ok" : `FAILED (exit ${r.code})`} ${r.secs} s, ${r.execs} runs, ${r.perSec} exec/s, ${r.cov}`);
   if (!r.ok) {
     failed = true;
-    console.log(r.log.split("\n").filter((l) => !/^#\d+\s+(NEW|REDUCE|pulse)/.test(l)).slice(-60).join("\n"));
+    console.log(r.log);
     if (r.found.length > 0) console.log(`fuzz ${r.name}: inputs in .fuzz/crashes/${r.name}/: ${r.found.join(", ")}`);
   }
 }
