@@ -19,6 +19,7 @@ const TARGETS = {
   manifest: { maxLen: 8192 },
   "image-config": { maxLen: 8192 },
   "www-authenticate": { maxLen: 2048 },
+  "registry-auth": { async: true, maxLen: 2048 },
   "hosts-toml": { maxLen: 4096, includes: ["node_modules/smol-toml/"] },
   "registries-conf": { maxLen: 4096, includes: ["node_modules/smol-toml/"] },
   "cni-result": { maxLen: 4096 },
