@@ -1,6 +1,6 @@
 // Runs the coverage-guided fuzz targets (test/fuzz/targets, Jazzer.js + libFuzzer) against the
 // built code: all briefly by default (CI), or some for longer. Fails when any target finds a crash.
-//   node scripts/fuzz.mjs                       every target, 10 s each (BERTH_FUZZ_SECONDS)
+//   node scripts/fuzz.mjs                       every target, 8 s each (BERTH_FUZZ_SECONDS)
 //   node scripts/fuzz.mjs tar spdy --time 600   those targets, 600 s each
 //   node scripts/fuzz.mjs --list                the target names
 // Each target starts from its committed seeds (test/fuzz/corpus/<target>) plus what earlier runs
@@ -31,7 +31,7 @@ const TARGETS = {
 };
 
 const args = process.argv.slice(2);
-let seconds = Number(process.env.BERTH_FUZZ_SECONDS || 10);
+let seconds = Number(process.env.BERTH_FUZZ_SECONDS || 8);
 let replay;
 const names = [];
 for (let i = 0; i < args.length; i++) {
