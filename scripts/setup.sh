@@ -55,6 +55,9 @@ if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.j
   log "installing npm dependencies (npm ci)"
   npm ci --ignore-scripts --no-audit --no-fund >/dev/null
 fi
+# The fuzzer's prebuilt libFuzzer addon wants glibc 2.38; on older hosts (Debian 12) this rebinds
+# its two C23 symbols so the test run's fuzz pass can load it (idempotent; nothing on newer glibc).
+if [ -n "${BERTH_SETUP_TEST:-}" ]; then node scripts/jazzer-glibc.mjs; fi
 log "building"
 node node_modules/typescript/bin/tsc -p tsconfig.json
 

@@ -167,6 +167,11 @@ export class Authorizer {
     } catch {
       throw new BerthError(Code.UNAUTHENTICATED, `registry ${endpoint.host} sent an invalid token realm "${realm}"`);
     }
+    // Only HTTP(S) token servers: anything else reached the transport and came back as a
+    // misleading "cannot reach" (found by the registry-auth fuzz target).
+    if (realmUrl.protocol !== "https:" && realmUrl.protocol !== "http:") {
+      throw new BerthError(Code.UNAUTHENTICATED, `registry ${endpoint.host} sent a token realm "${realm}" that is not an http(s) URL`);
+    }
     const scopes = [...new Set([scope, ...(ch.params.scope ? ch.params.scope.split(" ") : [])])].filter(Boolean);
     const service = ch.params.service;
     // The realm may be another host: trust the endpoint's CAs, but skip verification only on the registry's own host.
@@ -218,7 +223,10 @@ export class Authorizer {
     }
     const o = (typeof doc === "object" && doc !== null ? doc : {}) as Record<string, unknown>;
     const token = typeof o.token === "string" && o.token !== "" ? o.token : typeof o.access_token === "string" ? o.access_token : "";
-    if (token === "" || /[\r\n]/.test(token)) throw new BerthError(Code.UNAUTHENTICATED, `${what}: the token server's answer has no usable token`);
+    // A token goes into every request's Authorization header: only what Node can send there (no
+    // control characters, nothing past U+00FF); others failed each request as "cannot reach"
+    // (found by the registry-auth fuzz target).
+    if (token === "" || /[^\t\x20-\x7e\x80-\xff]/.test(token)) throw new BerthError(Code.UNAUTHENTICATED, `${what}: the token server's answer has no usable token`);
     // The distribution token spec: expires_in defaults to 60 s; leave a margin for clock and transit.
     const expiresIn = typeof o.expires_in === "number" && o.expires_in > 0 ? o.expires_in : 60;
     const issuedAt = typeof o.issued_at === "string" ? Date.parse(o.issued_at) : NaN;

@@ -1,6 +1,7 @@
 // containerd's registry host configuration: `<config_path>/<host>/hosts.toml` (or `_default`),
 // with `server`, ordered `[host."url"]` mirrors, capabilities, ca, skip_verify, client, header.
 import { readdir } from "node:fs/promises";
+import { validateHeaderName, validateHeaderValue } from "node:http";
 import { dirname, isAbsolute, join } from "node:path";
 import { parse, TomlError } from "smol-toml";
 import { invalid } from "../../errors.js";
@@ -72,12 +73,23 @@ function readEntry(t: Table, path: string, where: string): Omit<HostEntry, "url"
   }
   if (t.header !== undefined) {
     if (!isTable(t.header)) fail(path, `${where}header must be a table`);
-    for (const [k, v] of Object.entries(t.header)) entry.headers[k] = strings(v, path, `${where}header.${k}`).join(", ");
+    for (const [k, v] of Object.entries(t.header)) {
+      const value = strings(v, path, `${where}header.${k}`).join(", ");
+      // Sent with every request to the host: a name or value Node refuses failed each one as
+      // "cannot reach" (found by the hosts-toml fuzz target).
+      try {
+        validateHeaderName(k);
+        validateHeaderValue(k, value);
+      } catch {
+        fail(path, `${where}header.${k}: ${JSON.stringify(k)} = ${JSON.stringify(value.slice(0, 80))} is not a valid HTTP header (no control characters, nothing past U+00FF)`);
+      }
+      entry.headers[k] = value;
+    }
   }
   return entry;
 }
 
-function parseHostsToml(text: string, path: string): HostsFile {
+export function parseHostsToml(text: string, path: string): HostsFile {
   let doc: Table;
   try {
     doc = parse(text) as Table;

@@ -64,7 +64,7 @@ function cleanLocation(l: string): string {
   return l.replace(/^https?:\/\//, "").replace(/\/+$/, "");
 }
 
-function parseFile(text: string, path: string): Omit<RegistriesConf, "sources"> {
+export function parseFile(text: string, path: string): Omit<RegistriesConf, "sources"> {
   let doc: Table;
   try {
     doc = parse(text) as Table;

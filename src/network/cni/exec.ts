@@ -83,19 +83,25 @@ export async function execPlugin(inv: PluginInvocation): Promise<CniResult | und
   if (timedOut) throw deadlineExceeded(`${what} timed out after ${timeoutMs} ms`);
   if (code !== 0) throw pluginError(inv.type, what, code, stdout, stderr);
   if (inv.command !== "ADD" && inv.command !== "VERSION") return undefined;
+  return parseResult(inv.type, what, stdout, stderr);
+}
+
+/** A plugin's stdout after ADD or VERSION: a JSON object with cniVersion, else CniPluginError. */
+export function parseResult(type: string, what: string, stdout: string, stderr: string): CniResult {
   let parsed: unknown;
   try {
     parsed = JSON.parse(stdout);
   } catch {
-    throw new CniPluginError(inv.type, `${what} printed no JSON result: ${truncate(stdout || stderr)}`, undefined);
+    throw new CniPluginError(type, `${what} printed no JSON result: ${truncate(stdout || stderr)}`, undefined);
   }
   if (!isJsonObject(parsed) || typeof parsed["cniVersion"] !== "string") {
-    throw new CniPluginError(inv.type, `${what} printed a result without cniVersion: ${truncate(stdout)}`, undefined);
+    throw new CniPluginError(type, `${what} printed a result without cniVersion: ${truncate(stdout)}`, undefined);
   }
   return parsed as CniResult;
 }
 
-function pluginError(type: string, what: string, exit: number | null, stdout: string, stderr: string): CniPluginError {
+/** The error for a plugin that exited non-zero, from its CNI error JSON when it printed one. */
+export function pluginError(type: string, what: string, exit: number | null, stdout: string, stderr: string): CniPluginError {
   let parsed: unknown;
   try {
     parsed = JSON.parse(stdout);

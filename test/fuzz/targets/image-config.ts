@@ -1,0 +1,39 @@
+// Fuzz target: image configs from a registry or an archive (src/images/registry/image-config.ts),
+// then what the container service derives from them (command, env, working dir, volumes, stop signal).
+import { parseImageConfig } from "../../../src/images/registry/image-config.js";
+import { parseSignal } from "../../../src/containers/signals.js";
+import type { ImageConfig } from "../../../src/containers/spec/input.js";
+import { imageVolumePaths } from "../../../src/containers/spec/mounts.js";
+import { mergeEnv, processArgs, workingDir } from "../../../src/containers/spec/process.js";
+import { holds, parseOrRefuse } from "../check.js";
+
+const DIGEST = /^sha256:[0-9a-f]{64}$/;
+
+export function fuzz(data: Buffer): void {
+  const cfg = parseOrRefuse(() => parseImageConfig(data));
+  if (!cfg) return;
+  holds(cfg.diffIds.every((d) => DIGEST.test(d)), "a diff_id that is not a sha256 digest was accepted");
+  const c = cfg.config;
+  for (const list of [c.env, c.volumes, c.exposedPorts, c.entrypoint ?? [], c.cmd ?? []]) {
+    holds(Array.isArray(list) && list.every((s) => typeof s === "string"), "a string list holds a non-string");
+  }
+  holds(Object.values(c.labels).every((v) => typeof v === "string"), "a label value is not a string");
+  // As src/daemon/services.ts shapes it for the container service.
+  const image: ImageConfig = {
+    ...(c.entrypoint ? { Entrypoint: c.entrypoint } : {}),
+    ...(c.cmd ? { Cmd: c.cmd } : {}),
+    Env: c.env,
+    ...(c.workingDir ? { WorkingDir: c.workingDir } : {}),
+    ...(c.user ? { User: c.user } : {}),
+    ...(c.stopSignal ? { StopSignal: c.stopSignal } : {}),
+    Volumes: Object.fromEntries(c.volumes.map((v) => [v, {}])),
+  };
+  parseOrRefuse(() => processArgs([], [], image));
+  const env = parseOrRefuse(() => mergeEnv(image, [], "pod"));
+  if (env) holds(env.every((e) => typeof e === "string"), "merged env holds a non-string");
+  const dir = parseOrRefuse(() => workingDir("", image));
+  if (dir !== undefined) holds(dir.startsWith("/"), `working dir ${JSON.stringify(dir)} is not absolute`);
+  const vols = parseOrRefuse(() => imageVolumePaths(image, []));
+  if (vols) holds(vols.every((v) => v.startsWith("/") && v !== "/" && !v.split("/").includes("..")), `volume paths ${JSON.stringify(vols)} escape`);
+  if (image.StopSignal !== undefined) parseOrRefuse(() => parseSignal(image.StopSignal!));
+}
