@@ -104,6 +104,10 @@ export async function runDaemon(config: Config): Promise<number> {
     closables.push(images);
     const containers = await openContainerService(config, host, store, cgroups, pods, podHooks, images, { specs, probed, ready }, events, boot.rebooted);
     closables.push(containers.oci, containers.service);
+    // CNI cache entries of pods that are gone get DEL from the entry: at start and on the GC schedule.
+    const sweepNetwork = async (): Promise<void> => void (await network.collectOrphans(() => pods.recordedIds()));
+    await sweepNetwork();
+    images.onCollect(sweepNetwork);
     await boot.commit();
     const streaming = await startStreaming(config, containers.service, pods);
     closables.push(streaming);

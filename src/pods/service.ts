@@ -116,6 +116,11 @@ export class PodService {
     return this.ctx.get(ref);
   }
 
+  /** Every pod id with a record, hidden and unreadable ones included (what GC must keep). */
+  recordedIds(): Set<string> {
+    return this.ctx.deps.store.ids();
+  }
+
   /** Lets in-flight creations and background cleanups finish (bounded by their own timeouts). */
   async close(): Promise<void> {
     await Promise.allSettled([...this.inflight.values(), this.background]);
