@@ -104,10 +104,13 @@ export async function runDaemon(config: Config): Promise<number> {
     closables.push(images);
     const containers = await openContainerService(config, host, store, cgroups, pods, podHooks, images, { specs, probed, ready }, events, boot.rebooted);
     closables.push(containers.oci, containers.service);
-    // CNI cache entries of pods that are gone get DEL from the entry: at start and on the GC schedule.
-    const sweepNetwork = async (): Promise<void> => void (await network.collectOrphans(() => pods.recordedIds()));
-    await sweepNetwork();
-    images.onCollect(sweepNetwork);
+    // What gone pods left (CNI cache entries get DEL from the entry; log dirs Berth made): at start and on the GC schedule.
+    const sweepPods = async (): Promise<void> => {
+      await network.collectOrphans(() => pods.recordedIds());
+      await pods.collect();
+    };
+    await sweepPods();
+    images.onCollect(sweepPods);
     await boot.commit();
     const streaming = await startStreaming(config, containers.service, pods);
     closables.push(streaming);

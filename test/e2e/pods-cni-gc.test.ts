@@ -1,5 +1,5 @@
 // GC of CNI cache entries of pods Berth no longer has (removed while it was down, a kill -9
-// mid-teardown): DEL runs from the entry (lease released, veth gone); live pods keep theirs.
+// mid-teardown): DEL runs from the entry (lease released, veth gone); live and new pods keep theirs.
 import assert from "node:assert/strict";
 import { once } from "node:events";
 import { existsSync } from "node:fs";
@@ -70,16 +70,19 @@ test("CNI cache entries of pods removed while Berth was down get DEL from the en
   await env.leaks.assertNoLeaks();
 });
 
-test("pods run while the CNI collector runs every few ms keep their cache entries and leases", async (t) => {
+test("pods run while the collectors run every few ms keep their CNI cache entries, leases and the log directories Berth made", async (t) => {
   const env = await podEnv(t, { env: { BERTH_IMAGES_GC_INTERVAL: "5ms" } });
-  const ids = await Promise.all(Array.from({ length: 8 }, (_, i) => runPod(env.d, { name: `race-${i}` })));
+  const logDir = (i: number): string => join(env.d.dir, "logs", `race-${i}`);
+  const ids = await Promise.all(Array.from({ length: 8 }, (_, i) => runPod(env.d, { name: `race-${i}`, config: { logDirectory: logDir(i) } })));
   await new Promise((r) => setTimeout(r, 200)); // more scheduled collections
-  for (const id of ids) {
+  for (const [i, id] of ids.entries()) {
     const x = await attachment(env, id);
     assert.ok(existsSync(leasePath(env, x.ip)), `pod ${id} keeps its lease`);
     assert.ok(await linkExists(x.veth), `pod ${id} keeps its veth`);
+    assert.ok(existsSync(logDir(i)), `pod ${id} keeps its log directory`);
   }
-  assert.doesNotMatch(env.d.logs(), /CNI GC/);
+  assert.doesNotMatch(env.d.logs(), /CNI GC|log directory Berth made for a pod it no longer has/);
   for (const id of ids) await removePod(env.d, id);
+  for (const i of ids.keys()) assert.equal(existsSync(logDir(i)), false, "Remove took the log directory Berth made");
   await env.leaks.assertNoLeaks();
 });
