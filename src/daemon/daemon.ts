@@ -109,7 +109,7 @@ export async function runDaemon(config: Config): Promise<number> {
       await network.collectOrphans(() => pods.recordedIds());
       await pods.collect();
     };
-    await sweepPods();
+    await sweepPods().catch((err: unknown) => log.warn({ err }, "collecting what gone pods left failed; the schedule retries"));
     images.onCollect(sweepPods);
     await boot.commit();
     const streaming = await startStreaming(config, containers.service, pods);

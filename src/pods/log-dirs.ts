@@ -66,7 +66,7 @@ export async function releaseLogDir(logDirs: string, podId: string, heir?: strin
  * down). Notes are listed before the records are read: a pod's record is saved before its note
  * is written and dropped only after the note is gone, so a pod being made is always known.
  */
-export async function sweepLogDirs(logDirs: string, knownIds: () => Set<string>): Promise<number> {
+export async function sweepLogDirs(logDirs: string, knownIds: () => Set<string>, heirOf: (dir: string) => string | undefined): Promise<number> {
   const ids = (await readdir(logDirs).catch(() => [] as string[])).filter((n) => ID.test(n));
   if (ids.length === 0) return 0;
   const known = knownIds();
@@ -75,9 +75,11 @@ export async function sweepLogDirs(logDirs: string, knownIds: () => Set<string>)
     if (known.has(id)) continue;
     try {
       const dir = await readFile(join(logDirs, id), "utf8").catch(() => "");
-      await releaseLogDir(logDirs, id);
+      const heir = dir ? heirOf(dir) : undefined;
+      await releaseLogDir(logDirs, id, heir);
       removed++;
-      log.info({ pod: id, dir }, "removed the log directory Berth made for a pod it no longer has");
+      if (heir) log.info({ pod: id, dir, heir }, "the log directory Berth made for a pod it no longer has stays: another pod logs there");
+      else log.info({ pod: id, dir }, "removed the log directory Berth made for a pod it no longer has");
     } catch (err) {
       log.warn({ pod: id, err: describe(err) }, "cannot remove the log directory of a pod Berth no longer has");
     }

@@ -125,7 +125,7 @@ export class PodService {
   /** GC: log directories Berth made for pods it no longer has (at start and on the GC schedule). */
   async collect(): Promise<void> {
     const logDirs = this.ctx.deps.dirs.logDirs;
-    if (logDirs) await sweepLogDirs(logDirs, () => this.recordedIds());
+    if (logDirs) await sweepLogDirs(logDirs, () => this.recordedIds(), (dir) => [...this.ctx.pods.values()].find((p) => p.config.logDirectory === dir)?.rec.id);
   }
 
   /** Lets in-flight creations and background cleanups finish (bounded by their own timeouts). */

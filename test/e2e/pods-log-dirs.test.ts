@@ -59,12 +59,15 @@ test("GC at start removes the log directory Berth made for a pod removed while i
   await mkdir(join(env.logRoot, "gone", "app"));
   await writeFile(join(env.logRoot, "gone", "app", "0.log"), "2026-01-01T00:00:00Z stdout F a line of a container removed with its pod\n");
   const live = await podLogging(env, "live", join(env.logRoot, "live"));
+  // A gone pod made this one, a live pod logs there too: it stays, now the live pod's.
+  const goneMaker = await runPodWithLogs(env, { name: "gone-maker", config: { logDirectory: join(env.logRoot, "shared") } });
+  const heir = await podLogging(env, "heir", join(env.logRoot, "shared"));
   const { root, state } = env.d;
   env.d.client.close();
   env.d.proc.kill("SIGKILL");
   await once(env.d.proc, "exit");
   const db = new DatabaseSync(join(root, "berth.db"));
-  db.prepare("DELETE FROM pods WHERE id = ?").run(gone);
+  db.prepare("DELETE FROM pods WHERE id IN (?, ?)").run(gone, goneMaker);
   db.close();
   const d = await env.restart();
   assert.equal(existsSync(join(env.logRoot, "gone")), false, "the gone pod's log directory is collected");
@@ -72,10 +75,15 @@ test("GC at start removes the log directory Berth made for a pod removed while i
   const before = (await waitLog(live.log, /tick/)).length;
   await waitLog(live.log, new RegExp(`^[\\s\\S]{${before + 1},}$`));
   assert.ok(existsSync(live.log), "the live pod's log is untouched and still written");
+  assert.ok(existsSync(heir.log), "a directory a live pod logs to stays");
+  await removePod(d, heir.pod);
+  assert.equal(existsSync(join(env.logRoot, "shared")), false, "and goes with the pod that inherited it");
 
   // What the gone pod's removal never got to (pins, shm, cgroup, dir): not this collector's.
   await removePod(d, live.pod);
   await forceCleanup(env.leaks.scope);
-  await rm(join(state, "pods", gone), { recursive: true, force: true });
-  for (const kind of await readdir(join(state, "ns"))) await rm(join(state, "ns", kind, gone), { force: true });
+  for (const id of [gone, goneMaker]) {
+    await rm(join(state, "pods", id), { recursive: true, force: true });
+    for (const kind of await readdir(join(state, "ns"))) await rm(join(state, "ns", kind, id), { force: true });
+  }
 });
