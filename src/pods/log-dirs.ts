@@ -24,14 +24,21 @@ export async function makeLogDir(logDirs: string, podId: string, logDir: string)
     if ((err as NodeJS.ErrnoException).code === "EEXIST") return;
     throw err;
   }
-  await mkdir(logDirs, { recursive: true, mode: 0o700 });
-  await writeFile(join(logDirs, podId), logDir, { mode: 0o600 });
+  try {
+    await mkdir(logDirs, { recursive: true, mode: 0o700 });
+    await writeFile(join(logDirs, podId), logDir, { mode: 0o600 });
+  } catch (err) {
+    await rm(logDir, { recursive: true, force: true });
+    throw err;
+  }
 }
 
-/** RunPodSandbox's step: the pod's log_directory, made (and noted) when missing. */
+/** RunPodSandbox's step: the pod's log_directory, made (and noted) when missing. A failure does not fail the pod: CreateContainer, which needs the directory, says why. */
 export async function makePodLogDir(ctx: PodContext, pod: Pod): Promise<void> {
   const logDirs = ctx.deps.dirs.logDirs;
-  if (logDirs) await makeLogDir(logDirs, pod.rec.id, pod.config.logDirectory);
+  if (!logDirs) return;
+  await makeLogDir(logDirs, pod.rec.id, pod.config.logDirectory).catch((err: unknown) =>
+    log.warn({ pod: pod.rec.id, dir: pod.config.logDirectory, err: describe(err) }, "cannot make the pod's log directory"));
 }
 
 /** Remove's step: the directory goes with the pod, unless another recorded pod logs there too (it inherits the note). */
