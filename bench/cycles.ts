@@ -1,5 +1,5 @@
-// Leak bench: the daemon's RSS and open fds before and after BENCH_CYCLES (default 1000) container
-// create/start/stop/remove cycles in a few pods, then BENCH_POD_CYCLES (200) pod run/remove cycles.
+// Leak bench: the daemon's RSS, live heap (after a full GC) and open fds before and after BENCH_CYCLES
+// (default 1000) container create/start/stop/remove cycles in a few pods, then BENCH_POD_CYCLES (200) pod run/remove cycles.
 import { execFile } from "node:child_process";
 import { mkdtemp, readdir, readFile, readlink, rm, rmdir, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -38,9 +38,39 @@ function kinds(list: string[]): Map<string, number> {
   return out;
 }
 
-async function settle(d: Daemon): Promise<{ rss: number; fds: string[] }> {
-  await new Promise((r) => setTimeout(r, 3000)); // exits recorded, timers fired, a GC or two
-  return { rss: await rssMiB(d.proc.pid!), fds: await fds(d.proc.pid!) };
+/** The daemon's V8 heap in use (MiB), from its /metrics (nodejs_heap_size_used_bytes). */
+async function heapUsedMiB(d: Daemon): Promise<number> {
+  const address = /"address":"([^"]+)","msg":"metrics listening"/.exec(d.logs())?.[1];
+  if (!address) return NaN;
+  const text = await (await fetch(`http://${address}/metrics`)).text();
+  return Number(/^nodejs_heap_size_used_bytes (\S+)$/m.exec(text)?.[1]) / 2 ** 20;
+}
+
+/**
+ * A full GC in the daemon: SIGUSR2 makes it write a heap snapshot (--heapsnapshot-signal), which
+ * collects first; waits for the file to be written (kept in `snapDir` when BENCH_KEEP_SNAPSHOTS is set).
+ */
+async function fullGc(d: Daemon, snapDir: string): Promise<void> {
+  const before = new Set(await readdir(snapDir));
+  process.kill(d.proc.pid!, "SIGUSR2");
+  for (let i = 0; i < 600; i++) {
+    await new Promise((r) => setTimeout(r, 100));
+    const fresh = (await readdir(snapDir)).filter((n) => !before.has(n));
+    // The snapshot is written in one go by the main thread: once the daemon answers again, it is done.
+    if (fresh.length > 0 && (await heapUsedMiB(d).then(() => true, () => false))) {
+      if (!process.env["BENCH_KEEP_SNAPSHOTS"]) for (const n of fresh) await rm(join(snapDir, n), { force: true });
+      return;
+    }
+  }
+}
+
+/** RSS and fds once idle (read before the snapshot, whose writing costs RSS), then the live heap. */
+async function settle(d: Daemon, snapDir: string): Promise<{ rss: number; heap: number; fds: string[] }> {
+  await new Promise((r) => setTimeout(r, 3000)); // exits recorded, timers fired
+  const rss = await rssMiB(d.proc.pid!);
+  const open = await fds(d.proc.pid!);
+  await fullGc(d, snapDir);
+  return { rss, heap: await heapUsedMiB(d), fds: open };
 }
 
 async function containerCycle(d: Daemon, pod: string, podReq: ReturnType<typeof podRequest>, image: string, n: number): Promise<void> {
@@ -61,9 +91,11 @@ export async function cyclesBench(emit: Emit): Promise<void> {
   const certsD = await mkdtemp(join(tmpdir(), "berth-bench-certsd-"));
   await writeHostsToml(certsD, reg);
   const image = (await pushBusybox(reg)).reference;
+  const snapDir = await mkdtemp(join(tmpdir(), "berth-bench-heap-"));
   const d = await startDaemon({
     toml: `[pods]\ncgroup_parent = "${cgroupParent}"\n[registry]\nconfig_path = "${certsD}"\nregistries_conf = "${join(certsD, "registries.conf")}"\n`,
     args: ["--log-level", process.env["BENCH_LOG_LEVEL"] ?? "info"],
+    env: { BERTH_METRICS_ADDRESS: "127.0.0.1:0", NODE_OPTIONS: `--heapsnapshot-signal=SIGUSR2 --diagnostic-dir=${snapDir}` },
   });
   const c = d.client;
   const logRoot = join(d.dir, "logs");
@@ -77,8 +109,9 @@ export async function cyclesBench(emit: Emit): Promise<void> {
     let n = 0;
     await Promise.all(pods.map((p, i) => (async () => { for (let k = 0; k < 5; k++) await containerCycle(d, p, reqs[i]!, image, n++); })()));
     for (let k = 0; k < 5; k++) await removePod(d, (await call(c, c.runtime, c.runtime.runPodSandbox, podRequest({ name: `warm-${k}` }), 60_000)).podSandboxId);
-    const before = await settle(d);
+    const before = await settle(d, snapDir);
     emit("cycles_rss_before", before.rss, "MiB");
+    emit("cycles_heap_live_before", before.heap, "MiB");
     emit("cycles_fds_before", before.fds.length, "fds");
 
     let left = CYCLES;
@@ -88,7 +121,10 @@ export async function cyclesBench(emit: Emit): Promise<void> {
       while (left > 0) {
         left--;
         await containerCycle(d, p, reqs[i]!, image, n++);
-        if (mid === undefined && left <= CYCLES / 2) mid = await rssMiB(d.proc.pid!);
+        if (mid === undefined && left <= CYCLES / 2) {
+          mid = NaN; // one worker measures
+          mid = await rssMiB(d.proc.pid!);
+        }
       }
     })()));
     const secs = (performance.now() - t0) / 1000;
@@ -101,8 +137,9 @@ export async function cyclesBench(emit: Emit): Promise<void> {
     emit("cycles_pod_cycles", POD_CYCLES, "cycles");
     emit("cycles_pod_cycles_per_second", POD_CYCLES / ((performance.now() - t1) / 1000), "cycles/s");
 
-    const after = await settle(d);
+    const after = await settle(d, snapDir);
     emit("cycles_rss_after", after.rss, "MiB");
+    emit("cycles_heap_live_after", after.heap, "MiB");
     emit("cycles_fds_after", after.fds.length, "fds");
     const was = kinds(before.fds);
     for (const [k, v] of kinds(after.fds)) if (v > (was.get(k) ?? 0)) process.stderr.write(`cycles: fds of kind ${k}: ${was.get(k) ?? 0} -> ${v}\n`);
@@ -111,6 +148,8 @@ export async function cyclesBench(emit: Emit): Promise<void> {
     await d.stop();
     await reg.stop();
     await rm(certsD, { recursive: true, force: true });
+    if (!process.env["BENCH_KEEP_SNAPSHOTS"]) await rm(snapDir, { recursive: true, force: true });
+    else process.stderr.write(`cycles: heap snapshots in ${snapDir}\n`);
     await run("ip", ["link", "del", bridge]).catch(() => undefined);
     for (const h of await readdir("/sys/fs/cgroup")) await rmdir(join("/sys/fs/cgroup", h, cgroupParent)).catch(() => undefined);
     await writeFile(IP_FORWARD, ipForward);
