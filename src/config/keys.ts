@@ -41,7 +41,7 @@ export const KEYS: readonly KeySpec[] = [
   { path: "images.compression_ratio_floor", type: { kind: "int", min: 0, max: 2 ** 50 }, default: 512 * 1024 ** 2, doc: "Uncompressed bytes a layer may reach before images.max_compression_ratio applies to it." },
   { path: "images.max_xattrs_per_entry", type: { kind: "int", min: 1, max: 1e6 }, default: 128, doc: "Extended attributes one layer entry may carry." },
   { path: "images.max_layer_xattrs", type: { kind: "int", min: 1, max: 1e9 }, default: 100_000, doc: "Extended attributes one layer may set." },
-  { path: "images.gc_interval", type: { kind: "duration" }, default: "1h", doc: "How often garbage is collected: unreferenced layers and blobs, abandoned downloads, directories of removed containers (also at start and after RemoveImage); \"0s\" disables the schedule." },
+  { path: "images.gc_interval", type: { kind: "duration" }, default: "1h", doc: "How often garbage is collected: unreferenced layers and blobs, abandoned downloads, directories of removed containers, CNI cache entries and Berth-made log directories of pods that are gone (also at start and after RemoveImage); \"0s\" disables the schedule." },
   { path: "images.sync", type: { kind: "bool" }, default: true, doc: "fsync blobs and layers before an image record commits (crash-consistent); false trades that for faster pulls." },
   { path: "network.conf_dir", type: { kind: "path" }, default: "/etc/cni/net.d", doc: "CNI network configurations; the first by name is used. Watched: no restart needed." },
   { path: "network.bin_dirs", type: { kind: "paths" }, default: ["/usr/lib/cni", "/opt/cni/bin"], doc: "Where CNI plugin binaries are looked up, in order." },

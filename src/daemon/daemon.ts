@@ -104,6 +104,13 @@ export async function runDaemon(config: Config): Promise<number> {
     closables.push(images);
     const containers = await openContainerService(config, host, store, cgroups, pods, podHooks, images, { specs, probed, ready }, events, boot.rebooted);
     closables.push(containers.oci, containers.service);
+    // What gone pods left (CNI cache entries get DEL from the entry; log dirs Berth made): at start and on the GC schedule.
+    const sweepPods = async (): Promise<void> => {
+      await network.collectOrphans(() => pods.recordedIds());
+      await pods.collect();
+    };
+    await sweepPods().catch((err: unknown) => log.warn({ err }, "collecting what gone pods left failed; the schedule retries"));
+    images.onCollect(sweepPods);
     await boot.commit();
     const streaming = await startStreaming(config, containers.service, pods);
     closables.push(streaming);

@@ -79,7 +79,7 @@ export function openPodService(config: Config, store: Store, network: PodNetwork
     network,
     cgroups,
     containers,
-    dirs: { pins: join(config.state, "ns"), pods: join(config.state, "pods"), infraRoot: join(config.state, "infra", "root") },
+    dirs: { pins: join(config.state, "ns"), pods: join(config.state, "pods"), infraRoot: join(config.state, "infra", "root"), logDirs: join(config.root, "pod-logs") },
     shmSize: config.pods.shmSize,
     defaultHandler: config.runtime.defaultHandler,
     knownHandlers: handlers.names,

@@ -38,6 +38,8 @@ export interface PodDeps {
     pods: string;
     /** The infra's one-file rootfs. */
     infraRoot: string;
+    /** Notes of the log directories Berth made (log-dirs.ts); none kept when absent. */
+    logDirs?: string;
   };
   /** The container service's side of a pod (late-bound by the daemon: containers are built after pods). */
   containers?: ContainerHooks;

@@ -27,6 +27,7 @@ import {
   stopInfraOf,
 } from "./steps.js";
 import { settled } from "./teardown.js";
+import { makePodLogDir, releasePodLogDir } from "./log-dirs.js";
 
 const log = logger("pods");
 
@@ -94,6 +95,7 @@ export async function runPod(ctx: PodContext, spec: PodSpec): Promise<string> {
   // Releases are registered up front, in build order, so they run in reverse; each is a no-op
   // for what was never made. Steps then run as soon as what they need exists.
   onUndo("dir", () => releaseDir(pod));
+  onUndo("logs", () => releasePodLogDir(ctx, pod));
   onUndo("cgroup", () => releaseCgroup(ctx, pod));
   onUndo("pins", () => releasePins(pod));
   onUndo("shm", () => releaseShm(pod));
@@ -110,10 +112,11 @@ export async function runPod(ctx: PodContext, spec: PodSpec): Promise<string> {
   const cgroup = after("cgroup", () => makeCgroup(ctx, pod));
   const shm = after("shm", () => makeShm(ctx, pod));
   const files = after("files", () => makeFiles(ctx, pod, spec));
+  const logs = after("logs", () => makePodLogDir(ctx, pod));
   const infra = cgroup.then(() => timed("infra", () => makeInfra(ctx, pod, spec)));
   const late = network.then(() => settled([timed("hosts", () => makeHosts(ctx, pod, spec)), timed("sysctls", () => applyLateSysctls(pod, spec))]));
   // Every started step settles before the undo may run.
-  await settled([cgroup, pins, shm, files, network, infra, late]);
+  await settled([cgroup, pins, shm, files, logs, network, infra, late]);
 
   pod.rec.phase = "ready";
   ctx.save(pod);

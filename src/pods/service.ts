@@ -9,6 +9,7 @@ import { isVisible, type Pod } from "./record.js";
 import { cleanUpLeftover, loadPods } from "./recover.js";
 import { killOrphanInfras } from "./infra-orphans.js";
 import { removePodById } from "./remove.js";
+import { sweepLogDirs } from "./log-dirs.js";
 import { runPod } from "./run.js";
 import { podSpec } from "./spec.js";
 import { podStatus, sandboxStatus } from "./status.js";
@@ -114,6 +115,17 @@ export class PodService {
   /** A visible pod by ID or unique prefix (NotFound otherwise), for the container service. */
   get(ref: string): Pod {
     return this.ctx.get(ref);
+  }
+
+  /** Every pod id with a record, hidden and unreadable ones included (what GC must keep). */
+  recordedIds(): Set<string> {
+    return this.ctx.deps.store.ids();
+  }
+
+  /** GC: log directories Berth made for pods it no longer has (at start and on the GC schedule). */
+  async collect(): Promise<void> {
+    const logDirs = this.ctx.deps.dirs.logDirs;
+    if (logDirs) await sweepLogDirs(logDirs, () => this.recordedIds(), (dir) => [...this.ctx.pods.values()].find((p) => p.config.logDirectory === dir)?.rec.id);
   }
 
   /** Lets in-flight creations and background cleanups finish (bounded by their own timeouts). */

@@ -32,6 +32,11 @@ export class PodStore {
     return out;
   }
 
+  /** Every recorded id, unreadable rows included (their resources are still theirs). */
+  ids(): Set<string> {
+    return new Set((this.store.db.prepare("SELECT id FROM pods").all() as Array<{ id: string }>).map((r) => r.id));
+  }
+
   put(rec: PodRecord): void {
     this.upsert.run(rec.id, JSON.stringify(rec));
   }

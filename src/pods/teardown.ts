@@ -3,6 +3,7 @@
 import { logger } from "../util/log.js";
 import type { PodContext } from "./context.js";
 import type { Pod } from "./record.js";
+import { releasePodLogDir } from "./log-dirs.js";
 import { unmountAll } from "./shm.js";
 import { releaseCgroup, releaseDir, releaseFiles, releaseNetwork, releaseNetworkAfterUnpin, releasePins, releaseShm, stopInfraOf } from "./steps.js";
 
@@ -74,6 +75,7 @@ export function releaseAll(ctx: PodContext, pod: Pod): Promise<void> {
         })(),
         releaseCgroup(ctx, pod),
       ])],
+    ["logs", () => releasePodLogDir(ctx, pod)],
     ["dir", () => releaseDir(pod)],
   ]);
 }

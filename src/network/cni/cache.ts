@@ -83,6 +83,27 @@ export async function removeCache(dir: string, networkName: string, containerId:
   await rm(cachePath(dir, networkName, containerId, ifName), { force: true });
 }
 
+/** One file of the cache dir: the entry read from it (undefined when unreadable) and the pod id its name carries. */
+export interface CacheFile {
+  path: string;
+  containerId: string;
+  entry: CacheEntry | undefined;
+}
+
+const FILE = /^(.+)-([0-9a-f]{64})-([A-Za-z0-9][A-Za-z0-9_.-]*)\.json$/;
+
+/** Every entry file whose name carries a pod id, for the collector; temp files are not entries. */
+export async function listCacheFiles(dir: string): Promise<CacheFile[]> {
+  const out: CacheFile[] = [];
+  for (const n of await readdir(dir).catch(() => [] as string[])) {
+    const m = FILE.exec(n);
+    if (!m || n.startsWith(".")) continue;
+    const entry = await readCache(dir, m[1]!, m[2]!, m[3]!).catch(() => undefined);
+    out.push({ path: join(dir, n), containerId: m[2]!, entry: entry?.containerId === m[2] ? entry : undefined });
+  }
+  return out;
+}
+
 /** Temp files of writes cut short by a daemon death (writeFileAtomic's `.<name>.<hex>.tmp`); call at start only. */
 export async function removeStaleTemps(dir: string): Promise<string[]> {
   const names = await readdir(dir).catch(() => [] as string[]);

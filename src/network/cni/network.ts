@@ -1,9 +1,9 @@
 // Berth's libcni: attaches a pod's netns to the default network by running the plugin chain
 // (ADD in order with prevResult, DEL in reverse from the cached result and config, CHECK).
-import { statfs } from "node:fs/promises";
+import { rm, statfs } from "node:fs/promises";
 import { failedPrecondition } from "../../errors.js";
 import { logger } from "../../util/log.js";
-import { findCaches, readCache, removeCache, writeCache, type CacheEntry } from "./cache.js";
+import { findCaches, listCacheFiles, readCache, removeCache, writeCache, type CacheEntry } from "./cache.js";
 import { NetworkConfigSource } from "./config.js";
 import { DEFAULT_PLUGIN_TIMEOUT_MS, execPlugin } from "./exec.js";
 import { podIps, type PodIps } from "./result.js";
@@ -159,6 +159,33 @@ export class CniNetwork {
   /** Whether a cached attachment exists (for recovery after restart). */
   async hasAttachment(pod: PodRef, network: string): Promise<boolean> {
     return (await readCache(this.opts.cacheDir, network, pod.id, POD_IFNAME)) !== undefined;
+  }
+
+  /**
+   * GC of entries whose pod is gone (removed while Berth was down, a kill mid-teardown): DEL from
+   * the entry itself (its config and result, so IPAM frees the address and the veth goes), then
+   * the entry. `knownPods` is asked after the listing: a pod's record is saved before its entry
+   * is written and dropped only after its entry is gone, so a pod being set up is always known.
+   */
+  async collectOrphans(knownPods: () => Set<string>): Promise<number> {
+    const files = await listCacheFiles(this.opts.cacheDir);
+    if (files.length === 0) return 0;
+    const known = knownPods();
+    let removed = 0;
+    for (const f of files) {
+      if (known.has(f.containerId)) continue;
+      const e = f.entry;
+      try {
+        if (e) await this.runDel(e);
+        else log.warn({ pod: f.containerId, file: f.path }, "unreadable CNI cache entry of a pod Berth no longer has: removing it without DEL");
+        await rm(f.path, { force: true });
+        removed++;
+        if (e) log.info({ pod: e.containerId, network: e.networkName, ips: e.result ? podIps(e.result, e.ifName) : undefined }, "CNI GC: ran DEL for a pod Berth no longer has and removed its cache entry");
+      } catch (err) {
+        log.warn({ pod: f.containerId, network: e?.networkName, err: (err as Error).message }, "CNI GC: DEL for a pod Berth no longer has failed; entry kept for the next collection");
+      }
+    }
+    return removed;
   }
 
   private async runDel(e: CacheEntry): Promise<void> {
