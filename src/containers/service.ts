@@ -106,16 +106,16 @@ export class ContainerService implements ContainerHooks {
     return createContainer(this.ctx, req, caller);
   }
 
-  start(ref: string): Promise<void> {
-    return startContainer(this.ctx, ref);
+  start(ref: string, signal?: AbortSignal): Promise<void> {
+    return startContainer(this.ctx, ref, signal);
   }
 
   stop(ref: string, timeoutSeconds: bigint): Promise<void> {
     return stopContainer(this.ctx, ref, timeoutSeconds);
   }
 
-  remove(ref: string): Promise<void> {
-    return removeContainer(this.ctx, ref);
+  remove(ref: string, signal?: AbortSignal): Promise<void> {
+    return removeContainer(this.ctx, ref, signal);
   }
 
   status(ref: string, verbose: boolean): Promise<ContainerStatusResponse> {

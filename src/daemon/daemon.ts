@@ -79,20 +79,23 @@ export async function runDaemon(config: Config): Promise<number> {
     if (!specs.some((h) => h.name === config.runtime.defaultHandler)) {
       throw new ConfigError(`runtime.default_handler "${config.runtime.defaultHandler}" is not a runtime handler; known: ${specs.map((h) => h.name).join(", ")} (add [runtime.handlers.${config.runtime.defaultHandler}])`);
     }
-    // Every handler runs a probe container once (~50-300 ms) in the background: Status,
-    // RunPodSandbox and CreateContainer wait for its verdict, nothing else does.
-    const probing = probeHandlers(specs, join(config.state, "runtimes", "probe"));
+    // Every handler runs a probe container once (~50-300 ms) in the background: Status waits for
+    // every verdict, RunPodSandbox and CreateContainer for their own handler's, nothing else does.
     const unusable = new Map<string, string>();
     const noUserns = new Map<string, string>();
     const probed = new Map<string, ProbedHandler>();
-    const ready = probing.then((hs) => {
-      for (const h of hs) {
+    const verdicts = new Map<string, Promise<ProbedHandler>>();
+    for (const [name, probe] of probeHandlers(specs, join(config.state, "runtimes", "probe"))) {
+      verdicts.set(name, probe.then((h) => {
         probed.set(h.spec.name, h);
         if (!h.usable) unusable.set(h.spec.name, h.reason);
         if (!h.features.userNamespaces) noUserns.set(h.spec.name, h.usernsReason || "the probe found no user namespace support");
-      }
-    });
-    closables.push({ close: () => ready }); // shutting down waits for the probe: no runc left behind
+        return h;
+      }));
+    }
+    const probing = Promise.all(verdicts.values());
+    const ready = async (handler: string): Promise<void> => void (await verdicts.get(handler));
+    closables.push({ close: async () => void (await probing) }); // shutting down waits for the probe: no runc left behind
     const info = runtimeInfo(config, host, network, probing);
     const boot = await checkBoot(config.state);
     if (boot.rebooted) log.warn({ why: boot.rebooted }, "reboot detected: every container is exited and every pod NOTREADY; no pid of the earlier boot is trusted");
