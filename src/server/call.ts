@@ -19,15 +19,15 @@ export interface CallContext {
 /** The call's context and `end` (clears its deadline timer once the call answered). */
 function contextOf(rpc: string, call: ServerUnaryCall<unknown, unknown>): { ctx: CallContext; end(): void } {
   const ac = new AbortController();
-  call.on("cancelled", () => ac.abort(new BerthError(Code.CANCELLED, `${rpc}: call cancelled by the client`)));
   const deadline = call.getDeadline();
   const at = deadline instanceof Date ? deadline.getTime() : deadline;
   const hasDeadline = Number.isFinite(at) && at > 0;
-  // Our own timer, not grpc-js's 'cancelled' after its DEADLINE_EXCEEDED: what the call started (a
-  // runtime process it waits for) is stopped and undone when the caller stops waiting.
-  const timer = hasDeadline
-    ? setTimeout(() => ac.abort(new BerthError(Code.DEADLINE_EXCEEDED, `${rpc}: the caller's deadline passed; what the call started was stopped and undone`)), Math.max(0, at - Date.now()))
-    : undefined;
+  const expired = (): void => ac.abort(new BerthError(Code.DEADLINE_EXCEEDED, `${rpc}: the caller's deadline passed; what the call started was stopped and undone`));
+  // grpc-js also reports a passed deadline as 'cancelled' (once it has answered DEADLINE_EXCEEDED).
+  call.on("cancelled", () => (hasDeadline && at <= Date.now() ? expired() : ac.abort(new BerthError(Code.CANCELLED, `${rpc}: call cancelled by the client`))));
+  // Our own timer too, not only that event: what the call started (a runtime process it waits for)
+  // is stopped and undone when the caller stops waiting.
+  const timer = hasDeadline ? setTimeout(expired, Math.max(0, at - Date.now())) : undefined;
   timer?.unref();
   return {
     ctx: { signal: ac.signal, remainingMs: () => (hasDeadline ? at - Date.now() : Infinity) },
