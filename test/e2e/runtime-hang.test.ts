@@ -33,6 +33,7 @@ before(async () => {
 verb=
 for a in "$@"; do case "$a" in -*) ;; *) verb=$a; break;; esac; done
 if [ -n "$verb" ] && [ -e "${ctl}/hang-$verb" ]; then sleep ${SLEEP}; exit 1; fi
+if [ -n "$verb" ] && [ -e "${ctl}/slow-$verb" ]; then sleep 3.${SLEEP}; fi
 exec ${which("runc")} "$@"
 `);
   // conmon, except for a container whose spec carries the mark: it never writes its sync pipe.
@@ -52,13 +53,13 @@ after(async () => {
 const hang = (verb: string) => writeFile(join(scratch, "ctl", `hang-${verb}`), "");
 const unhang = (verb: string) => rm(join(scratch, "ctl", `hang-${verb}`), { force: true });
 
-/** Pids of the fake runtime's hung sleeps. */
-async function hungPids(): Promise<number[]> {
+/** Pids of the fake runtime's hung sleeps (or its 3 s ones, `slow`). */
+async function hungPids(slow = false): Promise<number[]> {
   const out: number[] = [];
   for (const p of await readdir("/proc")) {
     if (!/^\d+$/.test(p)) continue;
     const cmd = await readFile(`/proc/${p}/cmdline`, "utf8").catch(() => "");
-    if (cmd === `sleep\0${SLEEP}\0`) out.push(Number(p));
+    if (cmd === `sleep\0${slow ? "3." : ""}${SLEEP}\0`) out.push(Number(p));
   }
   return out;
 }
@@ -269,5 +270,25 @@ test("a handler whose runtime answers nothing, not even --version, holds up no p
   assert.deepEqual(await hungPids(), [], "every process of the probe was killed");
   await assert.rejects(runPod(env.d, { runtimeHandler: "dead" }), failsWith(grpc.FAILED_PRECONDITION));
   await removePod(env.d, podId);
+  await env.leaks.assertNoLeaks();
+});
+
+test("SIGTERM lets a call in flight finish: a StartContainer whose runtime takes 3 s answers OK, then the daemon exits 0", async (t) => {
+  const env = await flakyEnv(t);
+  const { d } = env;
+  const podId = await runPodWithLogs(env, { runtimeHandler: "flaky" });
+  const id = await createCtr(env, podId, ctrConfig(env, { command: ["sleep", "1000"] }));
+  await writeFile(join(scratch, "ctl", "slow-start"), "");
+  t.after(() => rm(join(scratch, "ctl", "slow-start"), { force: true }));
+  const a = startInFlight(d.client, id, 600_000);
+  await until("the slow start in flight", async () => (await hungPids(true)).length > 0);
+  const exited = new Promise<number | null>((res) => d.proc.once("exit", (code) => res(code)));
+  d.proc.kill("SIGTERM");
+  await a.result;
+  assert.equal(await exited, 0);
+  assert.match(d.logs(), /"rpc":"StartContainer"[^\n]*"msg":"call"/, "logged as answered");
+  const next = await env.restart();
+  assert.equal((await ctrStatus(next, id)).status!.state, ContainerState.CONTAINER_RUNNING);
+  await removePod(next, podId);
   await env.leaks.assertNoLeaks();
 });
