@@ -169,8 +169,9 @@ export class ContainerService implements ContainerHooks {
     await this.eachOf(podId, (c) => removeResolved(this.ctx, c));
   }
 
+  /** Each container under its lock: a leftover still being cleaned up at start holds its own lock, so
+   * only this pod's leftovers are waited for, never another pod's (whose runtime may hang). */
   private async eachOf(podId: string, fn: (c: Container) => Promise<void>): Promise<void> {
-    await this.background;
     const results = await Promise.allSettled(
       this.ctx.ofPod(podId).map((c) =>
         this.ctx.locks.run(c.rec.id, async () => {

@@ -28,11 +28,15 @@ before(async () => {
   scratch = await mkdtemp(join(tmpdir(), "berth-hang-"));
   const ctl = join(scratch, "ctl");
   await mkdir(ctl);
-  // runc, except that a verb with a file ctl/hang-<verb> sleeps forever (in a child: killing the shell alone would leave it).
+  // runc, except that a verb with a file ctl/hang-<verb> sleeps forever (in a child: killing the shell
+  // alone would leave it); a file with text in it: only when the arguments hold that text (a container ID).
   await writeFile(join(scratch, "flaky-runtime"), `#!/bin/sh
 verb=
 for a in "$@"; do case "$a" in -*) ;; *) verb=$a; break;; esac; done
-if [ -n "$verb" ] && [ -e "${ctl}/hang-$verb" ]; then sleep ${SLEEP}; exit 1; fi
+if [ -n "$verb" ] && [ -e "${ctl}/hang-$verb" ]; then
+  only=$(cat "${ctl}/hang-$verb")
+  case " $* " in *"$only"*) sleep ${SLEEP}; exit 1;; esac
+fi
 if [ -n "$verb" ] && [ -e "${ctl}/slow-$verb" ]; then sleep 3.${SLEEP}; fi
 exec ${which("runc")} "$@"
 `);
@@ -50,7 +54,7 @@ after(async () => {
   await rm(scratch, { recursive: true, force: true });
 });
 
-const hang = (verb: string) => writeFile(join(scratch, "ctl", `hang-${verb}`), "");
+const hang = (verb: string, onlyFor = "") => writeFile(join(scratch, "ctl", `hang-${verb}`), onlyFor);
 const unhang = (verb: string) => rm(join(scratch, "ctl", `hang-${verb}`), { force: true });
 
 /** Pids of the fake runtime's hung sleeps (or its 3 s ones, `slow`). */
@@ -290,5 +294,54 @@ test("SIGTERM lets a call in flight finish: a StartContainer whose runtime takes
   const next = await env.restart();
   assert.equal((await ctrStatus(next, id)).status!.state, ContainerState.CONTAINER_RUNNING);
   await removePod(next, podId);
+  await env.leaks.assertNoLeaks();
+});
+
+/** SIGKILLs every process whose command line names `dir` (a killed daemon's conmon and the runtime under it). */
+async function killNaming(dir: string): Promise<void> {
+  for (const p of await readdir("/proc")) {
+    if (!/^\d+$/.test(p) || Number(p) === process.pid) continue;
+    const cmd = await readFile(`/proc/${p}/cmdline`, "utf8").catch(() => "");
+    if (cmd.includes(dir)) {
+      try {
+        process.kill(Number(p), "SIGKILL");
+      } catch {
+        // gone meanwhile
+      }
+    }
+  }
+}
+
+test("a leftover whose runtime hangs in `delete` at start holds up no other pod's Stop and Remove", async (t) => {
+  // runc itself is the flaky runtime here: the start-up clean-up of a half-made container uses it.
+  const env = await ctrEnv(t, r, { runtimeToml: `\nrunc_path = "${join(scratch, "flaky-runtime")}"` });
+  const podA = await runPodWithLogs(env);
+  const podB = await runPodWithLogs(env);
+  const idB = await createCtr(env, podB, ctrConfig(env, { command: ["sleep", "1000"] }));
+  await startCtr(env.d, idB);
+  await hang("create");
+  t.after(() => unhang("create"));
+  createInFlight(env.d.client, podA, ctrConfig(env, { name: "half-made", command: ["sleep", "1000"] }), 600_000);
+  await until("pod A's runtime hung in create", async () => (await hungPids()).length > 0);
+  // Killed mid-create: the container stays "creating" in the store, a leftover for the next start.
+  const old = env.d;
+  old.proc.kill("SIGKILL");
+  await new Promise((res) => old.proc.once("exit", res));
+  await killNaming(scratch);
+  await killNaming(old.dir);
+  await unhang("create");
+  const leftover = (await readdir(join(old.state, "containers"))).find((x) => x !== idB)!;
+  await hang("delete", leftover);
+  t.after(() => unhang("delete"));
+  const d = await env.restart();
+  await until("the leftover's delete hung", async () => (await hungPids()).length > 0);
+
+  await stopPod(d, podB);
+  await removePod(d, podB);
+  assert.ok((await hungPids()).length > 0, "the leftover's delete still hangs");
+  await unhang("delete");
+  for (const p of await hungPids()) process.kill(p, "SIGKILL");
+  await until("the leftover cleaned up", async () => (await readdir(join(d.state, "containers")).catch(() => [])).length === 0);
+  await removePod(d, podA);
   await env.leaks.assertNoLeaks();
 });
