@@ -12,6 +12,10 @@ import {
   type CreateContainerResponse, type StartContainerResponse,
 } from "../../src/generated/runtime/v1/api.js";
 import { which } from "../../src/util/which.js";
+import { randomBytes } from "node:crypto";
+import { pushBusybox, pushImage, type PushedImage } from "../fixtures/images.js";
+import { startProxy } from "../fixtures/proxy.js";
+import { daemon, list, registry, status as imageStatus, tempDir, writeHosts } from "./images-kit.js";
 import { podEnv, podStatus, removePod, runPod, stopPod } from "./pods-kit.js";
 import {
   createCtr, ctrConfig, ctrEnv, ctrStatus, listCtrs, removeCtr, runPodWithLogs, sharedRegistry, startCtr, stopCtr, waitState, type CtrEnv, type Registry,
@@ -344,4 +348,40 @@ test("a leftover whose runtime hangs in `delete` at start holds up no other pod'
   await until("the leftover cleaned up", async () => (await readdir(join(d.state, "containers")).catch(() => [])).length === 0);
   await removePod(d, podA);
   await env.leaks.assertNoLeaks();
+});
+
+test("List, Status and image calls answer while a pull hangs mid-layer; the pull, cancelled, stops", async (t) => {
+  let img: PushedImage | undefined;
+  let holding = false;
+  const reg = await registry(t);
+  const proxy = await startProxy(reg, async ({ req, res, forward }) => {
+    if (!img || !(req.url ?? "").includes(`/blobs/${img.layers[0]!.digest}`)) return false;
+    const raw = await forward();
+    res.writeHead(200, { "content-length": String(raw.body.length) });
+    res.write(raw.body.subarray(0, raw.body.length >> 1)); // then nothing until the client goes
+    holding = true;
+    return true;
+  });
+  t.after(() => proxy.stop());
+  const certsD = await tempDir(t, "berth-certsd-");
+  await writeHosts(certsD, reg.host, `server = "${proxy.url}"\n`);
+  const d = await daemon(t, certsD, `stall_timeout = "600s"`);
+  const c = d.client;
+  const base = await pushBusybox(reg, "base");
+  await call(c, c.image, c.image.pullImage, { image: { image: base.reference, annotations: {}, userSpecifiedImage: "", runtimeHandler: "", imageRef: "" }, auth: undefined, sandboxConfig: undefined }, 60_000);
+  img = await pushImage(reg, { repo: "slow", tag: "v1", layers: [{ entries: [{ type: "file", path: "blob.bin", content: randomBytes(1 << 20) }] }] });
+  const spec = { image: img.reference, annotations: {}, userSpecifiedImage: "", runtimeHandler: "", imageRef: "" };
+  const p = inFlight((md, o, cb) => c.image.pullImage({ image: spec, auth: undefined, sandboxConfig: undefined }, md, o, cb), 600_000);
+  await until("the layer download held", async () => holding);
+
+  assert.equal((await list(d)).length, 1);
+  assert.ok((await imageStatus(d, base.reference)).image);
+  assert.equal((await imageStatus(d, img.reference)).image, undefined, "not there until pulled");
+  assert.ok((await call(c, c.runtime, c.runtime.status, { verbose: false })).status);
+  assert.deepEqual((await call(c, c.runtime, c.runtime.listPodSandbox, ListPodSandboxRequest.fromPartial({}))).items, []);
+  assert.deepEqual((await call(c, c.runtime, c.runtime.listContainers, { filter: undefined })).containers, []);
+  assert.equal((await call(c, c.runtime, c.runtime.version, { version: "" })).runtimeName, "berth");
+  assert.equal(p.settled, false, "the pull is still held");
+  p.cancel();
+  await assert.rejects(p.result, failsWith(grpc.CANCELLED));
 });
