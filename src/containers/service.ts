@@ -27,7 +27,7 @@ import { onExit } from "./exits.js";
 import { MonitorSweep } from "./monitors.js";
 import { listContainers } from "./list.js";
 import { isVisible, type Container } from "./record.js";
-import { cleanUpLeftover, loadContainers } from "./recover.js";
+import { askIfStarted, cleanUpLeftover, loadContainers } from "./recover.js";
 import { removeContainer, removeResolved } from "./remove.js";
 import { startContainer } from "./start.js";
 import { containerStatus, statusResponse } from "./status.js";
@@ -64,9 +64,9 @@ export class ContainerService implements ContainerHooks {
   static async open(deps: ContainerDeps): Promise<ContainerService> {
     const s = new ContainerService(deps);
     deps.oci.exits.on("exit", s.exitListener);
-    const leftovers = await loadContainers(s.ctx);
+    const { leftovers, unsure } = await loadContainers(s.ctx);
     await s.ctx.imageVolumes.sweep(); // before serving: a crash's stale image volumes go (a few ms)
-    s.background = Promise.all(leftovers.map((c) => cleanUpLeftover(s.ctx, c)));
+    s.background = Promise.all([...leftovers.map((c) => cleanUpLeftover(s.ctx, c)), ...unsure.map((c) => askIfStarted(s.ctx, c))]);
     s.monitors.start();
     return s;
   }

@@ -385,3 +385,28 @@ test("List, Status and image calls answer while a pull hangs mid-layer; the pull
   p.cancel();
   await assert.rejects(p.result, failsWith(grpc.CANCELLED));
 });
+
+test("a runtime hung in `state` at start (asked about a created container) holds up neither serving nor other pods", async (t) => {
+  const env = await ctrEnv(t, r, { runtimeToml: `\nrunc_path = "${join(scratch, "flaky-runtime")}"` });
+  const podA = await runPodWithLogs(env);
+  const idA = await createCtr(env, podA, ctrConfig(env, { command: ["sleep", "1000"] }));
+  const podB = await runPodWithLogs(env);
+  const idB = await createCtr(env, podB, ctrConfig(env, { command: ["sleep", "1000"] }));
+  await startCtr(env.d, idB);
+  await hang("state", idA);
+  t.after(() => unhang("state"));
+  // The restarted daemon asks runc whether the created container was started meanwhile: that hangs.
+  const d = await env.restart();
+  await until("runc state of the created container hung", async () => (await hungPids()).length > 0);
+  assert.deepEqual((await listCtrs(d)).map((x) => x.id).sort(), [idA, idB].sort());
+  assert.equal((await ctrStatus(d, idB)).status!.state, ContainerState.CONTAINER_RUNNING);
+  await stopPod(d, podB);
+  await removePod(d, podB);
+  assert.ok((await hungPids()).length > 0, "runc state still hangs");
+  await unhang("state");
+  for (const p of await hungPids()) process.kill(p, "SIGKILL");
+  await startCtr(d, idA);
+  await waitState(d, idA, ContainerState.CONTAINER_RUNNING);
+  await removePod(d, podA);
+  await env.leaks.assertNoLeaks();
+});
