@@ -156,7 +156,9 @@ export async function probeHandler(spec: HandlerSpec, probeDir: string, catatoni
   if (!bin) return { spec, path: "", version: "", usable: false, reason: `runtime binary "${spec.runtimePath}" not found`, features: none };
   const [v, f] = await Promise.all([run(bin, ["--version"]), run(bin, ["features"])]);
   const version = v.stdout.split("\n")[0]?.trim() ?? "";
-  if (v.timedOut) return { spec, path: bin, version, usable: false, reason: v.stderr, features: none };
+  // A runtime that hangs here would hang in every call: unusable without going further.
+  const hung = [v, f].find((r) => r.timedOut);
+  if (hung) return { spec, path: bin, version, usable: false, reason: hung.stderr, features: none };
   let rro = false;
   if (f.ok) {
     try {
