@@ -68,9 +68,9 @@ export interface ContainerDeps {
   createTimeoutMs: number;
   /** Where lifecycle events go (GetContainerEvents). */
   events?: Publisher<ContainerEventResponse>;
-  /** Runtime handlers by name as probed at start (features decide e.g. rro per pod); filled once `handlersReady` resolves. */
+  /** Runtime handlers by name as probed at start (features decide e.g. rro per pod); a handler's entry is there once `handlersReady(name)` resolves. */
   handlers: ReadonlyMap<string, ProbedHandler>;
-  handlersReady: Promise<void>;
+  handlersReady: (handler: string) => Promise<void>;
   /** CDI spec directories; absent: a container asking for CDI devices is refused. */
   cdi?: CdiRegistry;
   /** Set when the host rebooted since the records were written (why): no recorded pid is trusted. */

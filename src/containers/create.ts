@@ -132,6 +132,8 @@ function isExecFailure(err: unknown): boolean {
 /** The caller of CreateContainer: gone once its deadline passed or it cancelled. */
 export interface CreateCaller {
   gone(): boolean;
+  /** Aborted at the caller's deadline or cancel: a runtime (conmon, runc) still at work is killed and the create undone. */
+  signal?: AbortSignal;
 }
 
 /** A container made for this pod, name and attempt after its caller had gone, still never started. */
@@ -161,7 +163,7 @@ export async function createContainer(ctx: ContainerContext, req: CreateContaine
   checkName(ctx, pod, config, key);
   ctx.creating.add(key);
   try {
-    const id = await makeContainer(ctx, pod, config);
+    const id = await makeContainer(ctx, pod, config, caller?.signal);
     if (caller?.gone()) ctx.unclaimed.add(id);
     return id;
   } catch (err) {
@@ -180,8 +182,8 @@ function podReady(ctx: ContainerContext, podId: string): boolean {
 }
 
 /** Everything after the checks: plan, rootfs, spec, bundle, runc create; undone on any failure. */
-async function makeContainer(ctx: ContainerContext, pod: Pod, config: ContainerConfig): Promise<string> {
-  await ctx.deps.handlersReady; // the handler's features (rro) come from the start-up probe
+async function makeContainer(ctx: ContainerContext, pod: Pod, config: ContainerConfig, signal: AbortSignal | undefined): Promise<string> {
+  await ctx.deps.handlersReady(pod.rec.runtimeHandler); // the handler's features (rro) come from its start-up probe
   const image = await ctx.deps.images.resolve(config.image!.image, config.image!.userSpecifiedImage);
   const target = targetPidNamespace(ctx, config, pod.rec.id);
   const profile = await readLocalhostProfile(config);
@@ -189,7 +191,7 @@ async function makeContainer(ctx: ContainerContext, pod: Pod, config: ContainerC
   const c = plan(ctx, pod, config, image);
   if (volumes.length > 0) c.rec.imageVolumes = volumes;
   // Held until the container is made or undone: a pod's Stop/Remove (which lock each container) waits for it.
-  return ctx.locks.run(c.rec.id, () => build(ctx, pod, config, image, target, c, profile));
+  return ctx.locks.run(c.rec.id, () => build(ctx, pod, config, image, target, c, profile, signal));
 }
 
 /** A seccomp Localhost profile the request names, read before anything is made (checked, async). */
@@ -201,7 +203,7 @@ async function readLocalhostProfile(config: ContainerConfig): Promise<{ path: st
 }
 
 async function build(ctx: ContainerContext, pod: Pod, config: ContainerConfig, image: ResolvedImage, target: string | undefined, c: Container,
-  profile: { path: string; text: string } | undefined): Promise<string> {
+  profile: { path: string; text: string } | undefined, signal: AbortSignal | undefined): Promise<string> {
   const timer = stepTimer();
   const { rec } = c;
   // Saved first: the layers are now in use (image GC keeps them) and a crash leaves a record to clean up.
@@ -213,7 +215,7 @@ async function build(ctx: ContainerContext, pod: Pod, config: ContainerConfig, i
   const specConfig = rec.imageVolumes ? await timer.step("image_volumes", () => withImageVolumes(ctx, config, rec.imageVolumes!)) : config;
   const copies = await timer.step("spec", () => writeSpec(ctx, pod, specConfig, image, target, rec, rootfs, profile));
   try {
-    rec.process = await timer.step("runc_create", () => runcCreate(ctx, pod, config, rec, placing));
+    rec.process = await timer.step("runc_create", () => runcCreate(ctx, pod, config, rec, placing, signal));
   } finally {
     // runc bound them into the container's mount namespace: the host needs them no longer.
     detachAll(copies);
@@ -345,8 +347,9 @@ async function writeSpec(ctx: ContainerContext, pod: Pod, config: ContainerConfi
 }
 
 /** runc create under conmon, conmon placed in its leaf before it starts anything. */
-async function runcCreate(ctx: ContainerContext, pod: Pod, config: ContainerConfig, rec: ContainerRecord, placing: Placing): Promise<ContainerRecord["process"]> {
+async function runcCreate(ctx: ContainerContext, pod: Pod, config: ContainerConfig, rec: ContainerRecord, placing: Placing, signal: AbortSignal | undefined): Promise<ContainerRecord["process"]> {
   const placement = await placing;
+  signal?.throwIfAborted();
   try {
     return await ctx.deps.oci.create({
       id: rec.id,
@@ -359,6 +362,7 @@ async function runcCreate(ctx: ContainerContext, pod: Pod, config: ContainerConf
       timeoutMs: ctx.deps.createTimeoutMs,
       placeConmon: placement ? (pid) => placement.adopt([pid]) : undefined,
       handler: pod.rec.runtimeHandler || undefined,
+      signal,
     });
   } catch (err) {
     // runc 1.1 looks the command up during `runc create`; containerd only runs it at StartContainer,

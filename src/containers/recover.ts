@@ -10,17 +10,18 @@ const log = logger("containers");
 /** conmon's own status for an init it lost track of (runc's convention for "unknown"). */
 const LOST_CODE = 255;
 
-async function reconcile(ctx: ContainerContext, c: Container): Promise<void> {
+/** Brings one record in line with what is known without the runtime; true when runc must be asked whether a created container was started. */
+async function reconcile(ctx: ContainerContext, c: Container): Promise<boolean> {
   const { rec } = c;
-  if (rec.phase !== "created" && rec.phase !== "running") return;
+  if (rec.phase !== "created" && rec.phase !== "running") return false;
   if (ctx.deps.rebooted) {
     recordExit(ctx, c, { code: LOST_CODE, timestampNs: nowNs() }, false, ctx.deps.rebooted);
-    return;
+    return false;
   }
-  if (rec.phase === "created" && rec.startError !== undefined) return; // no process by design: Start reports it
+  if (rec.phase === "created" && rec.startError !== undefined) return false; // no process by design: Start reports it
   if (!rec.process) {
     recordExit(ctx, c, { code: LOST_CODE, timestampNs: nowNs() }, false, "the container has no recorded process");
-    return;
+    return false;
   }
   c.startRequested = rec.phase === "running";
   const report = await ctx.deps.oci.adopt(rec.process);
@@ -29,19 +30,32 @@ async function reconcile(ctx: ContainerContext, c: Container): Promise<void> {
   } else if (!report.processAlive) {
     recordExit(ctx, c, { code: LOST_CODE, timestampNs: nowNs() }, report.oomKilled, "the container process is gone and no exit code was recorded (host reboot or monitor killed)");
   } else if (rec.phase === "created") {
-    // Berth may have died between runc start and saving "running": ask runc, this once.
-    const st = await ctx.deps.oci.state(rec.id).catch(() => undefined);
-    if (st?.status === "running" || st?.status === "paused") {
-      rec.phase = "running";
-      rec.startedAt = nowNs().toString();
-      ctx.save(c);
-    }
+    return true;
   }
+  return false;
 }
 
-/** Loads every record; returns the ones to clean up (half-made, or whose pod is gone). */
-export async function loadContainers(ctx: ContainerContext): Promise<Container[]> {
+/**
+ * Berth may have died between runc start and saving "running": asks runc, this once, under the
+ * container's lock and after the daemon serves, so a runtime that hangs in `state` holds up
+ * only calls about this container.
+ */
+export async function askIfStarted(ctx: ContainerContext, c: Container): Promise<void> {
+  await ctx.locks.run(c.rec.id, async () => {
+    if (ctx.containers.get(c.rec.id) !== c || c.rec.phase !== "created") return;
+    const st = await ctx.deps.oci.state(c.rec.id).catch(() => undefined);
+    if (c.rec.phase === "created" && (st?.status === "running" || st?.status === "paused")) {
+      c.rec.phase = "running";
+      c.rec.startedAt = nowNs().toString();
+      ctx.save(c);
+    }
+  });
+}
+
+/** Loads every record; returns the ones to clean up (half-made, or whose pod is gone) and the created ones to ask runc about (askIfStarted). */
+export async function loadContainers(ctx: ContainerContext): Promise<{ leftovers: Container[]; unsure: Container[] }> {
   const leftovers: Container[] = [];
+  const unsure: Container[] = [];
   const recs = ctx.deps.store.all().sort((a, b) => (BigInt(a.createdAt) < BigInt(b.createdAt) ? -1 : 1));
   for (const rec of recs) {
     let c: Container;
@@ -63,13 +77,13 @@ export async function loadContainers(ctx: ContainerContext): Promise<Container[]
       continue;
     }
     try {
-      await reconcile(ctx, c);
+      if (await reconcile(ctx, c)) unsure.push(c);
     } catch (err) {
       log.warn({ id: rec.id, err: (err as Error).message }, "container could not be reconciled");
     }
   }
   log.info({ containers: ctx.containers.size, leftovers: leftovers.length }, "containers loaded");
-  return leftovers;
+  return { leftovers, unsure };
 }
 
 export async function cleanUpLeftover(ctx: ContainerContext, c: Container): Promise<void> {

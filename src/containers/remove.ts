@@ -8,9 +8,9 @@ import { releaseContainer } from "./teardown.js";
 const log = logger("containers");
 
 /** Removes an already-resolved container (caller holds its lock). */
-export async function removeResolved(ctx: ContainerContext, c: Container): Promise<void> {
+export async function removeResolved(ctx: ContainerContext, c: Container, signal?: AbortSignal): Promise<void> {
   try {
-    await releaseContainer(ctx, c);
+    await releaseContainer(ctx, c, signal);
   } catch (err) {
     // Kept with what is left, so a repeated Remove finishes the job.
     ctx.save(c);
@@ -21,7 +21,8 @@ export async function removeResolved(ctx: ContainerContext, c: Container): Promi
   log.debug({ id: c.rec.id }, "container removed");
 }
 
-export async function removeContainer(ctx: ContainerContext, ref: string): Promise<void> {
+/** `signal` (the caller's deadline or cancel) stops a runtime that does not answer `delete`; the record stays for a retry. */
+export async function removeContainer(ctx: ContainerContext, ref: string, signal?: AbortSignal): Promise<void> {
   const found = ctx.find(ref);
   if (!found) {
     log.debug({ ref }, "RemoveContainer: no such container; nothing to do");
@@ -29,6 +30,6 @@ export async function removeContainer(ctx: ContainerContext, ref: string): Promi
   }
   await ctx.locks.run(found.rec.id, async () => {
     const c = ctx.containers.get(found.rec.id);
-    if (c) await removeResolved(ctx, c);
+    if (c) await removeResolved(ctx, c, signal);
   });
 }

@@ -27,7 +27,7 @@ import { onExit } from "./exits.js";
 import { MonitorSweep } from "./monitors.js";
 import { listContainers } from "./list.js";
 import { isVisible, type Container } from "./record.js";
-import { cleanUpLeftover, loadContainers } from "./recover.js";
+import { askIfStarted, cleanUpLeftover, loadContainers } from "./recover.js";
 import { removeContainer, removeResolved } from "./remove.js";
 import { startContainer } from "./start.js";
 import { containerStatus, statusResponse } from "./status.js";
@@ -64,9 +64,9 @@ export class ContainerService implements ContainerHooks {
   static async open(deps: ContainerDeps): Promise<ContainerService> {
     const s = new ContainerService(deps);
     deps.oci.exits.on("exit", s.exitListener);
-    const leftovers = await loadContainers(s.ctx);
+    const { leftovers, unsure } = await loadContainers(s.ctx);
     await s.ctx.imageVolumes.sweep(); // before serving: a crash's stale image volumes go (a few ms)
-    s.background = Promise.all(leftovers.map((c) => cleanUpLeftover(s.ctx, c)));
+    s.background = Promise.all([...leftovers.map((c) => cleanUpLeftover(s.ctx, c)), ...unsure.map((c) => askIfStarted(s.ctx, c))]);
     s.monitors.start();
     return s;
   }
@@ -106,16 +106,16 @@ export class ContainerService implements ContainerHooks {
     return createContainer(this.ctx, req, caller);
   }
 
-  start(ref: string): Promise<void> {
-    return startContainer(this.ctx, ref);
+  start(ref: string, signal?: AbortSignal): Promise<void> {
+    return startContainer(this.ctx, ref, signal);
   }
 
   stop(ref: string, timeoutSeconds: bigint): Promise<void> {
     return stopContainer(this.ctx, ref, timeoutSeconds);
   }
 
-  remove(ref: string): Promise<void> {
-    return removeContainer(this.ctx, ref);
+  remove(ref: string, signal?: AbortSignal): Promise<void> {
+    return removeContainer(this.ctx, ref, signal);
   }
 
   status(ref: string, verbose: boolean): Promise<ContainerStatusResponse> {
@@ -169,8 +169,9 @@ export class ContainerService implements ContainerHooks {
     await this.eachOf(podId, (c) => removeResolved(this.ctx, c));
   }
 
+  /** Each container under its lock: a leftover still being cleaned up at start holds its own lock, so
+   * only this pod's leftovers are waited for, never another pod's (whose runtime may hang). */
   private async eachOf(podId: string, fn: (c: Container) => Promise<void>): Promise<void> {
-    await this.background;
     const results = await Promise.allSettled(
       this.ctx.ofPod(podId).map((c) =>
         this.ctx.locks.run(c.rec.id, async () => {

@@ -8,7 +8,8 @@ import { nowNs } from "./record.js";
 
 const log = logger("containers");
 
-export async function startContainer(ctx: ContainerContext, ref: string): Promise<void> {
+/** `signal` (the caller's deadline or cancel) stops a runtime that does not answer; the container then records a StartError. */
+export async function startContainer(ctx: ContainerContext, ref: string, signal?: AbortSignal): Promise<void> {
   const found = ctx.get(ref);
   await ctx.locks.run(found.rec.id, async () => {
     const c = ctx.containers.get(found.rec.id);
@@ -22,7 +23,7 @@ export async function startContainer(ctx: ContainerContext, ref: string): Promis
     const startedAt = nowNs();
     try {
       if (rec.startError !== undefined) throw new BerthError(Code.UNKNOWN, `start container "${rec.id}": ${rec.startError}`);
-      await ctx.deps.oci.start(rec.id);
+      await ctx.deps.oci.start(rec.id, signal);
     } catch (err) {
       recordStartError(ctx, c, { timestampNs: nowNs() }, (err as Error).message);
       if (rec.process) await ctx.deps.oci.kill(rec.id, "SIGKILL").catch((e: unknown) => log.debug({ id: rec.id, err: (e as Error).message }, "kill after a failed start"));

@@ -11,8 +11,9 @@ import { join } from "node:path";
 
 const log = logger("containers");
 
-/** Idempotent: each step is a no-op for what is already gone. Throws the first failure after trying all it safely can. */
-export async function releaseContainer(ctx: ContainerContext, c: Container): Promise<void> {
+/** Idempotent: each step is a no-op for what is already gone. Throws the first failure after trying all it safely can.
+ * `signal` stops a runtime `delete` that does not answer (the caller gave up); the rest is then kept for a retry. */
+export async function releaseContainer(ctx: ContainerContext, c: Container, signal?: AbortSignal): Promise<void> {
   const { rec } = c;
   const errors: unknown[] = [];
   const ms: Record<string, number> = {};
@@ -34,7 +35,7 @@ export async function releaseContainer(ctx: ContainerContext, c: Container): Pro
   const deleteProcess = () =>
     step("process", async () => {
       if (rec.process && !oci.known(rec.id)) await oci.adopt(rec.process);
-      await oci.delete(rec.id, { force: true });
+      await oci.delete(rec.id, { force: true, ...(signal ? { signal } : {}) });
     });
   let unmounted: boolean;
   let deleted: boolean;

@@ -21,7 +21,7 @@ import { claimSocketPath, restrictSocket } from "./socket.js";
 import { startStreaming } from "./streaming.js";
 import { portForwardHandlers } from "../server/portforward.js";
 import { authorityFixingDuplex } from "../h2-front/index.js";
-import { createServer as createNetServer, type Server as NetServer } from "node:net";
+import { createServer as createNetServer, type Server as NetServer, type Socket } from "node:net";
 import { setDiskFullDirs } from "../util/disk-full.js";
 import { logger } from "../util/log.js";
 import { makePrivateDir } from "../util/private-dir.js";
@@ -70,6 +70,8 @@ export async function runDaemon(config: Config): Promise<number> {
   let metricsAddress: string | undefined;
   let server: Server | undefined;
   let listener: NetServer | undefined;
+  /** The CRI connections open now (the shutdown waits for them to close). */
+  const conns = new Set<Socket>();
   // Pods and containers publish lifecycle events here; GetContainerEvents subscribes.
   const events = newEventBus(config.events.queueSize);
   try {
@@ -79,20 +81,23 @@ export async function runDaemon(config: Config): Promise<number> {
     if (!specs.some((h) => h.name === config.runtime.defaultHandler)) {
       throw new ConfigError(`runtime.default_handler "${config.runtime.defaultHandler}" is not a runtime handler; known: ${specs.map((h) => h.name).join(", ")} (add [runtime.handlers.${config.runtime.defaultHandler}])`);
     }
-    // Every handler runs a probe container once (~50-300 ms) in the background: Status,
-    // RunPodSandbox and CreateContainer wait for its verdict, nothing else does.
-    const probing = probeHandlers(specs, join(config.state, "runtimes", "probe"));
+    // Every handler runs a probe container once (~50-300 ms) in the background: Status waits for
+    // every verdict, RunPodSandbox and CreateContainer for their own handler's, nothing else does.
     const unusable = new Map<string, string>();
     const noUserns = new Map<string, string>();
     const probed = new Map<string, ProbedHandler>();
-    const ready = probing.then((hs) => {
-      for (const h of hs) {
+    const verdicts = new Map<string, Promise<ProbedHandler>>();
+    for (const [name, probe] of probeHandlers(specs, join(config.state, "runtimes", "probe"))) {
+      verdicts.set(name, probe.then((h) => {
         probed.set(h.spec.name, h);
         if (!h.usable) unusable.set(h.spec.name, h.reason);
         if (!h.features.userNamespaces) noUserns.set(h.spec.name, h.usernsReason || "the probe found no user namespace support");
-      }
-    });
-    closables.push({ close: () => ready }); // shutting down waits for the probe: no runc left behind
+        return h;
+      }));
+    }
+    const probing = Promise.all(verdicts.values());
+    const ready = async (handler: string): Promise<void> => void (await verdicts.get(handler));
+    closables.push({ close: async () => void (await probing) }); // shutting down waits for the probe: no runc left behind
     const info = runtimeInfo(config, host, network, probing);
     const boot = await checkBoot(config.state);
     if (boot.rebooted) log.warn({ why: boot.rebooted }, "reboot detected: every container is exited and every pod NOTREADY; no pid of the earlier boot is trusted");
@@ -122,7 +127,7 @@ export async function runDaemon(config: Config): Promise<number> {
       runtime: { ...runtimeInfoHandlers(info), ...podHandlers(pods), ...containerHandlers(containers.service), ...eventHandlers(events), ...listStreamHandlers(pods, containers.service), ...portForwardHandlers(streaming.portForward) },
       image: { ...imageHandlers(images), ...imageStreamHandlers(images) },
     });
-    listener = await bind(server, config.socket);
+    listener = await bind(server, config.socket, conns);
     restrictSocket(config.socket);
   } catch (err) {
     await closeAll(closables);
@@ -139,7 +144,7 @@ export async function runDaemon(config: Config): Promise<number> {
   listener?.close();
   // Event streams never end by themselves: ended first, so they do not hold the shutdown.
   events.close();
-  await shutdown(server);
+  await shutdown(server, conns);
   await closeAll(closables);
   rmSync(pidFile, { force: true });
   rmSync(config.socket, { force: true });
@@ -161,9 +166,13 @@ async function closeAll(closables: Closable[]): Promise<void> {
  * Serves the CRI socket through our own listener rather than grpc-js's bind, so each
  * connection passes the HTTP/2 :authority fix that Go clients (crictl 1.26, kubelet) need.
  */
-function bind(server: Server, socket: string): Promise<NetServer> {
+function bind(server: Server, socket: string, conns: Set<Socket>): Promise<NetServer> {
   const injector = server.createConnectionInjector(ServerCredentials.createInsecure());
-  const listener = createNetServer((conn) => injector.injectConnection(authorityFixingDuplex(conn)));
+  const listener = createNetServer((conn) => {
+    conns.add(conn);
+    conn.once("close", () => conns.delete(conn));
+    injector.injectConnection(authorityFixingDuplex(conn));
+  });
   return new Promise((resolve, reject) => {
     listener.once("error", reject);
     listener.listen(socket, () => {
@@ -174,17 +183,23 @@ function bind(server: Server, socket: string): Promise<NetServer> {
   });
 }
 
-/** Stops accepting, lets in-flight calls finish for a bounded time, then cuts the rest. */
-function shutdown(server: Server): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => {
-      log.warn({ graceMs: SHUTDOWN_GRACE_MS }, "in-flight calls did not finish; closing them");
-      server.forceShutdown();
-      resolve();
-    }, SHUTDOWN_GRACE_MS);
-    server.tryShutdown(() => {
-      clearTimeout(timer);
-      resolve();
-    });
-  });
+/**
+ * Stops accepting, lets in-flight calls finish for a bounded time, then cuts the rest. Done is
+ * when every connection has closed: each HTTP/2 session, told to go away, ends once its last call
+ * answered. (tryShutdown's own callback is no such sign on injected connections: Node's
+ * Http2Server.close() starts closing the sessions first, so grpc-js finds them closing and
+ * calls back at once, before the calls in flight answered.)
+ */
+async function shutdown(server: Server, conns: Set<Socket>): Promise<void> {
+  server.tryShutdown(() => undefined);
+  let timer: NodeJS.Timeout | undefined;
+  const graceOver = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), SHUTDOWN_GRACE_MS)));
+  const allClosed = Promise.all([...conns].map((c) => new Promise<void>((resolve) => (c.closed ? resolve() : c.once("close", () => resolve()))))).then(() => true);
+  const finished = await Promise.race([allClosed, graceOver]);
+  clearTimeout(timer);
+  if (!finished) {
+    log.warn({ graceMs: SHUTDOWN_GRACE_MS, connections: conns.size }, "in-flight calls did not finish; closing them");
+    server.forceShutdown();
+    for (const c of conns) c.destroy();
+  }
 }

@@ -43,13 +43,13 @@ export function runtimeInfo(config: Config, host: Host, network: NetworkProbe, p
   );
 }
 
-/** `names`: every runtime handler; `unusable`: those whose start-up probe failed, with why, filled once `ready` resolves. */
+/** `names`: every runtime handler; `unusable`: those whose start-up probe failed, with why, filled for a handler once `ready(handler)` resolves. */
 export interface PodHandlers {
   names: string[];
   unusable: ReadonlyMap<string, string>;
-  /** Handlers where hostUsers: false pods cannot run, with why; filled once `ready` resolves. */
+  /** Handlers where hostUsers: false pods cannot run, with why; filled for a handler once `ready(handler)` resolves. */
   noUserns: ReadonlyMap<string, string>;
-  ready: Promise<void>;
+  ready: (handler: string) => Promise<void>;
 }
 
 /** The container service's side of pods, bound once it exists: pods are built first (containers
@@ -152,7 +152,7 @@ export async function openContainerService(
   pods: PodService,
   podHooks: LateContainerHooks,
   images: ImageService,
-  handlers: { specs: readonly HandlerSpec[]; probed: ReadonlyMap<string, ProbedHandler>; ready: Promise<void> },
+  handlers: { specs: readonly HandlerSpec[]; probed: ReadonlyMap<string, ProbedHandler>; ready: (handler: string) => Promise<void> },
   events?: Publisher<ContainerEventResponse>,
   rebooted?: string,
 ): Promise<{ service: ContainerService; oci: OciRuntime }> {

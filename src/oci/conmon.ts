@@ -7,7 +7,7 @@ import { BerthError, Code, deadlineExceeded, describe, internal, invalid } from 
 import { logger } from "../util/log.js";
 import { bundleFiles } from "./bundle.js";
 import { readPidFile, sessionMembers, signalPid } from "./proc.js";
-import { runcErrorMessage, type Runc } from "./runc.js";
+import { killGroup, runcErrorMessage, type Runc } from "./runc.js";
 
 const log = logger("conmon");
 
@@ -34,6 +34,8 @@ export interface ConmonCreateOptions {
   timeoutMs: number;
   /** Called with conmon's pid before it is let go, e.g. to move it into the pod's cgroup. */
   placeConmon?: ((conmonPid: number) => Promise<void>) | undefined;
+  /** Aborted when the caller gave up: like the timeout, conmon and its runtime are killed and the create undone. */
+  signal?: AbortSignal | undefined;
 }
 
 export interface ConmonCreated {
@@ -118,6 +120,7 @@ export async function conmonCreate(o: ConmonCreateOptions): Promise<ConmonCreate
   };
 
   try {
+    o.signal?.throwIfAborted();
     const pidReady = new Promise<void>((resolve, reject) => {
       child.once("spawn", resolve);
       child.once("error", reject);
@@ -129,8 +132,8 @@ export async function conmonCreate(o: ConmonCreateOptions): Promise<ConmonCreate
     if (o.placeConmon) await o.placeConmon(pid);
     startPipe.end(Buffer.from([0]));
 
-    const line = await withTimeout(firstLine, o.timeoutMs, spawnError, o.id);
-    const code = await exited;
+    // conmon's first process exits once the sync line is out; one that never does is as hung as one that never writes.
+    const [line, code] = await withTimeout(Promise.all([firstLine, exited]), o.timeoutMs, spawnError, o.id, o.signal);
     if (line === undefined) {
       throw internal(
         `conmon for container "${o.id}" exited (code ${code}) without reporting a pid` + (stderr.trim() ? `: ${stderr.trim()}` : ""),
@@ -162,7 +165,9 @@ export async function conmonCreate(o: ConmonCreateOptions): Promise<ConmonCreate
 /** Kills what a failed or timed-out create may have left (by pid) and forgets the container in runc. */
 async function cleanupFailedCreate(o: ConmonCreateOptions, spawnedPid: number | undefined): Promise<void> {
   const files = bundleFiles(o.bundleDir);
-  if (spawnedPid) signalPid(spawnedPid, "SIGKILL");
+  // Spawned detached: conmon leads its own process group until it forks its monitor (a conmon or
+  // runtime that hangs before that has every child there).
+  if (spawnedPid) killGroup(spawnedPid);
   const monitor = await readPidFile(files.conmonPidFile);
   // conmon calls setsid, so its session holds conmon and any runc create it started.
   if (monitor !== undefined) for (const p of await sessionMembers(monitor)) signalPid(p, "SIGKILL");
@@ -198,10 +203,13 @@ function readLine(stream: Readable): Promise<string | undefined> {
   });
 }
 
-async function withTimeout<T>(p: Promise<T>, ms: number, spawnError: Promise<Error>, id: string): Promise<T> {
+async function withTimeout<T>(p: Promise<T>, ms: number, spawnError: Promise<Error>, id: string, signal: AbortSignal | undefined): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
+  let onAbort: (() => void) | undefined;
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(deadlineExceeded(`create container "${id}": runc create did not finish within ${ms} ms`)), ms);
+    onAbort = () => reject(signal!.reason as Error);
+    signal?.addEventListener("abort", onAbort, { once: true });
   });
   const failed = spawnError.then((e): never => {
     throw internal(`conmon failed: ${e.message}`, e);
@@ -210,5 +218,6 @@ async function withTimeout<T>(p: Promise<T>, ms: number, spawnError: Promise<Err
     return await Promise.race([p, timeout, failed]);
   } finally {
     clearTimeout(timer);
+    if (onAbort) signal?.removeEventListener("abort", onAbort);
   }
 }

@@ -1,12 +1,13 @@
 // Runtime handlers (RuntimeClass): each a runtime binary with its own state root and global
 // options, probed once at start so Status reports only what was seen to work on this host.
-import { execFile } from "node:child_process";
+import { spawn } from "node:child_process";
 import { chmod, copyFile, mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { release } from "node:os";
 import { join } from "node:path";
 import { probeIdmappedMounts } from "./idmap-probe.js";
 import { logger } from "../util/log.js";
 import { which } from "../util/which.js";
+import { killGroup } from "./runc.js";
 
 const log = logger("handlers");
 const PROBE_TIMEOUT_MS = 20_000;
@@ -69,9 +70,28 @@ export function handlerSpecs(o: HandlerSetOptions): HandlerSpec[] {
   return [...out.values()];
 }
 
-function run(bin: string, args: readonly string[]): Promise<{ ok: boolean; stdout: string; stderr: string }> {
+const MAX_PROBE_OUTPUT = 1 << 20;
+
+/** One probe command; past PROBE_TIMEOUT_MS its whole process group is killed (a hung runtime's children hold its pipes open). */
+function run(bin: string, args: readonly string[]): Promise<{ ok: boolean; stdout: string; stderr: string; timedOut?: boolean }> {
   return new Promise((resolve) => {
-    execFile(bin, args, { timeout: PROBE_TIMEOUT_MS, maxBuffer: 1 << 20 }, (err, stdout, stderr) => resolve({ ok: !err, stdout: String(stdout), stderr: String(stderr || (err ? err.message : "")) }));
+    const child = spawn(bin, args, { stdio: ["ignore", "pipe", "pipe"], detached: true });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.setEncoding("utf8").on("data", (d: string) => void (stdout.length < MAX_PROBE_OUTPUT && (stdout += d)));
+    child.stderr.setEncoding("utf8").on("data", (d: string) => void (stderr.length < MAX_PROBE_OUTPUT && (stderr += d)));
+    const timer = setTimeout(() => {
+      if (child.pid) killGroup(child.pid);
+      resolve({ ok: false, stdout, stderr: `\`${bin} ${args.join(" ")}\` did not answer within ${PROBE_TIMEOUT_MS / 1000} s; killed`, timedOut: true });
+    }, PROBE_TIMEOUT_MS);
+    child.on("error", (e) => {
+      clearTimeout(timer);
+      resolve({ ok: false, stdout, stderr: e.message });
+    });
+    child.on("close", (code, signal) => {
+      clearTimeout(timer);
+      resolve({ ok: code === 0, stdout, stderr: stderr || (code === 0 ? "" : `exit ${code ?? signal}`) });
+    });
   });
 }
 
@@ -136,6 +156,9 @@ export async function probeHandler(spec: HandlerSpec, probeDir: string, catatoni
   if (!bin) return { spec, path: "", version: "", usable: false, reason: `runtime binary "${spec.runtimePath}" not found`, features: none };
   const [v, f] = await Promise.all([run(bin, ["--version"]), run(bin, ["features"])]);
   const version = v.stdout.split("\n")[0]?.trim() ?? "";
+  // A runtime that hangs here would hang in every call: unusable without going further.
+  const hung = [v, f].find((r) => r.timedOut);
+  if (hung) return { spec, path: bin, version, usable: false, reason: hung.stderr, features: none };
   let rro = false;
   if (f.ok) {
     try {
@@ -153,23 +176,27 @@ export async function probeHandler(spec: HandlerSpec, probeDir: string, catatoni
   return { spec, path: bin, version, usable: smoke.ok, reason: smoke.why, features, usernsReason: userns.ok ? "" : userns.reason };
 }
 
-/** Probes every handler in parallel; `probeDir` is a private scratch dir (made and emptied here). Never rejects. */
-export async function probeHandlers(specs: readonly HandlerSpec[], probeDir: string): Promise<ProbedHandler[]> {
+/**
+ * Probes every handler in parallel, each answer on its own (by handler name): a pod waits for its
+ * handler's verdict only, never behind another handler's runtime that hangs. `probeDir` is a
+ * private scratch dir (made and emptied here). Never rejects.
+ */
+export function probeHandlers(specs: readonly HandlerSpec[], probeDir: string): Map<string, Promise<ProbedHandler>> {
   const catatonit = which("catatonit");
   // Bundles left by a daemon stopped mid-probe go first.
-  await rm(probeDir, { recursive: true, force: true }).catch(() => undefined);
-  await mkdir(probeDir, { recursive: true, mode: 0o700 }).catch((err: unknown) => log.warn({ probeDir, err: (err as Error).message }, "cannot make the probe dir"));
-  const out = await Promise.all(
-    specs.map((s) =>
-      probeHandler(s, probeDir, catatonit).catch((err: unknown): ProbedHandler => ({
-        spec: s, path: "", version: "", usable: false, reason: `the probe could not run: ${(err as Error).message}`, features: { recursiveReadOnlyMounts: false, userNamespaces: false },
-      })),
-    ),
-  );
-  for (const h of out) {
+  const prepared = (async () => {
+    await rm(probeDir, { recursive: true, force: true }).catch(() => undefined);
+    await mkdir(probeDir, { recursive: true, mode: 0o700 }).catch((err: unknown) => log.warn({ probeDir, err: (err as Error).message }, "cannot make the probe dir"));
+  })();
+  const one = async (s: HandlerSpec): Promise<ProbedHandler> => {
+    await prepared;
+    const h = await probeHandler(s, probeDir, catatonit).catch((err: unknown): ProbedHandler => ({
+      spec: s, path: "", version: "", usable: false, reason: `the probe could not run: ${(err as Error).message}`, features: { recursiveReadOnlyMounts: false, userNamespaces: false },
+    }));
     const fields = { handler: h.spec.name, path: h.path, version: h.version, ...h.features, ...(h.usernsReason ? { usernsReason: h.usernsReason } : {}) };
     if (h.usable) log.info(fields, "runtime handler ready");
     else log.warn({ ...fields, reason: h.reason }, "runtime handler unusable on this host: pods naming it are refused");
-  }
-  return out;
+    return h;
+  };
+  return new Map(specs.map((s) => [s.name, one(s)]));
 }

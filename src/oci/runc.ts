@@ -73,6 +73,26 @@ function codeFor(message: string): Code {
   return Code.INTERNAL;
 }
 
+export interface RunOptions {
+  input?: string | Buffer;
+  timeoutMs?: number;
+  /** The caller gave up: the runtime is killed and the call rejects with the signal's reason. */
+  signal?: AbortSignal;
+}
+
+/** SIGKILLs a process group led by pid (a runtime spawned detached), else the pid alone. */
+export function killGroup(pid: number): void {
+  try {
+    process.kill(-pid, "SIGKILL");
+  } catch {
+    try {
+      process.kill(pid, "SIGKILL");
+    } catch {
+      // already gone
+    }
+  }
+}
+
 export class RuncError extends BerthError {
   readonly runcMessage: string;
   readonly exitCode: number;
@@ -97,15 +117,25 @@ export class Runc {
     return [`--root=${this.root}`, "--log-format=json", ...this.options];
   }
 
-  /** Runs `runc <global> ...args`; resolves with the exit code and capped output, never rejects on a non-zero code. */
-  run(args: readonly string[], opts: { input?: string | Buffer; timeoutMs?: number } = {}): Promise<RuncResult> {
+  /**
+   * Runs `runc <global> ...args`; resolves with the exit code and capped output, never rejects on a
+   * non-zero code. Past `timeoutMs`, or once `signal` aborts (the caller gave up), the runtime's
+   * whole process group is SIGKILLed (a runtime that hangs may have children holding its pipes).
+   */
+  run(args: readonly string[], opts: RunOptions = {}): Promise<RuncResult> {
     return withSpan(`runc ${args[0] ?? ""}`, { "berth.runc.args": args.join(" ") }, () => this.exec(args, opts));
   }
 
-  private exec(args: readonly string[], opts: { input?: string | Buffer; timeoutMs?: number }): Promise<RuncResult> {
+  private exec(args: readonly string[], opts: RunOptions): Promise<RuncResult> {
     return new Promise((resolve, reject) => {
+      if (opts.signal?.aborted) {
+        reject(opts.signal.reason as Error);
+        return;
+      }
       const child = spawn(this.path, [...this.globalArgs(), ...args], {
         stdio: [opts.input === undefined ? "ignore" : "pipe", "pipe", "pipe"],
+        // Its own process group, so a hung runtime is killed with everything it started.
+        detached: true,
       });
       const out: Buffer[] = [];
       const err: Buffer[] = [];
@@ -120,16 +150,23 @@ export class Runc {
         errLen += d.length;
       });
       const ms = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-      const timer = setTimeout(() => {
-        child.kill("SIGKILL");
-        reject(deadlineExceeded(`runc ${args[0] ?? ""} did not finish within ${ms} ms`));
-      }, ms);
+      const giveUp = (why: Error): void => {
+        clearTimeout(timer);
+        opts.signal?.removeEventListener("abort", onAbort);
+        if (child.pid) killGroup(child.pid);
+        reject(why);
+      };
+      const timer = setTimeout(() => giveUp(deadlineExceeded(`${this.path} ${args[0] ?? ""} did not finish within ${ms} ms; it was killed`)), ms);
+      const onAbort = (): void => giveUp(opts.signal!.reason as Error);
+      opts.signal?.addEventListener("abort", onAbort, { once: true });
       child.on("error", (e) => {
         clearTimeout(timer);
+        opts.signal?.removeEventListener("abort", onAbort);
         reject(internal(`cannot run runc at ${this.path}: ${e.message}; check runtime.runc_path`, e));
       });
       child.on("close", (code, signal) => {
         clearTimeout(timer);
+        opts.signal?.removeEventListener("abort", onAbort);
         resolve({
           code: code ?? (signal ? 128 : 1),
           stdout: Buffer.concat(out).toString("utf8"),
@@ -146,7 +183,7 @@ export class Runc {
   }
 
   /** Runs a verb that must succeed; throws RuncError with runc's own message (NOT_FOUND for an unknown id). */
-  async must(id: string, args: readonly string[], opts: { input?: string | Buffer; timeoutMs?: number } = {}): Promise<string> {
+  async must(id: string, args: readonly string[], opts: RunOptions = {}): Promise<string> {
     const r = await this.run(args, opts);
     if (r.code === 0) return r.stdout;
     const msg = runcErrorMessage(r.stderr) || `exit code ${r.code}`;
@@ -158,8 +195,8 @@ export class Runc {
     return parseState(id, out);
   }
 
-  async start(id: string): Promise<void> {
-    await this.must(id, ["start", id]);
+  async start(id: string, signal?: AbortSignal): Promise<void> {
+    await this.must(id, ["start", id], signal ? { signal } : {});
   }
 
   async kill(id: string, signal: string, all = false): Promise<void> {
@@ -167,8 +204,8 @@ export class Runc {
   }
 
   /** Plain delete: quick for a stopped container; `force` makes runc kill and poll with a 100 ms sleep. */
-  async delete(id: string, force = false): Promise<void> {
-    await this.must(id, ["delete", ...(force ? ["--force"] : []), id]);
+  async delete(id: string, force = false, signal?: AbortSignal): Promise<void> {
+    await this.must(id, ["delete", ...(force ? ["--force"] : []), id], signal ? { signal } : {});
   }
 
   /** Applies OCI LinuxResources JSON through stdin (`-r -`). */

@@ -63,6 +63,8 @@ export interface CreateContainerRequest {
   placeConmon?: ((conmonPid: number) => Promise<void>) | undefined;
   /** The pod's runtime handler; undefined: runc at runtime.runc_path. */
   handler?: string | undefined;
+  /** Aborted when the caller gave up: conmon and the runtime are killed and the create undone. */
+  signal?: AbortSignal | undefined;
 }
 
 import type { ContainerProcess } from "./container-process.js";
@@ -162,6 +164,7 @@ export class OciRuntime {
       systemdCgroup: this.#opts.systemdCgroup ?? false,
       timeoutMs: req.timeoutMs ?? DEFAULT_CREATE_TIMEOUT_MS,
       placeConmon: req.placeConmon,
+      signal: req.signal,
     }));
     const [pidStartTime, conmonStartTime] = await Promise.all([procStartTime(pid), procStartTime(conmonPid)]);
     const rec: ContainerProcess = {
@@ -196,8 +199,9 @@ export class OciRuntime {
     return { conmonAlive, processAlive: alive, exit, oomKilled };
   }
 
-  async start(id: string): Promise<void> {
-    await this.#runcOf(id).start(id);
+  /** `signal`: the caller gave up; a runtime that has not answered is killed (its process group). */
+  async start(id: string, signal?: AbortSignal): Promise<void> {
+    await this.#runcOf(id).start(id, signal);
   }
 
   /** Signals the container's init; false when it has no live process. */
@@ -239,7 +243,7 @@ export class OciRuntime {
    * SIGKILLed and awaited before a plain delete: stop+delete p50 12.7 ms against 107 ms for
    * `runc delete --force`, which polls with a 100 ms sleep (bench/oci.ts).
    */
-  async delete(id: string, opts: { force?: boolean } = {}): Promise<void> {
+  async delete(id: string, opts: { force?: boolean; signal?: AbortSignal } = {}): Promise<void> {
     const rec = this.#known.get(id);
     if (rec && (await processAlive(rec.pid, rec.pidStartTime || undefined))) {
       if (!opts.force) {
@@ -252,13 +256,13 @@ export class OciRuntime {
       if (!(await this.#waitEnd(id, KILL_WAIT_MS, 137))) log.warn({ id }, "no exit reported after SIGKILL; deleting anyway");
     }
     try {
-      await this.#runcOf(id).delete(id);
+      await this.#runcOf(id).delete(id, false, opts.signal);
     } catch (err) {
       if (!(err instanceof RuncError)) throw err;
       if (err.code === Code.NOT_FOUND) {
         // already gone: delete is idempotent
       } else if (opts.force) {
-        await this.#runcOf(id).delete(id, true).catch((e: unknown) => {
+        await this.#runcOf(id).delete(id, true, opts.signal).catch((e: unknown) => {
           if (!(e instanceof RuncError && e.code === Code.NOT_FOUND)) throw e;
         });
       } else {

@@ -48,9 +48,10 @@ export interface PodDeps {
   knownHandlers: string[];
   /** Handlers where pods may not ask for a user namespace, with why (probeIdmappedMounts at start). */
   usernsUnavailable?: ReadonlyMap<string, string>;
-  /** Handlers whose start-up probe failed → why; complete once `handlersReady` resolves. */
+  /** Handlers whose start-up probe failed → why; a handler's entry is there once `handlersReady(name)` resolves. */
   unusableHandlers?: ReadonlyMap<string, string>;
-  handlersReady?: Promise<void>;
+  /** Resolves once the named handler's start-up probe answered (other handlers' probes are not waited for). */
+  handlersReady?: (handler: string) => Promise<void>;
   /** The host's files, copied for pods without their own DNS config or with host network. */
   hostResolvConf?: string;
   hostHosts?: string;

@@ -25,8 +25,8 @@ export class PodService {
   /** RunPodSandbox calls in flight, by pod key: a kubelet retry joins the first call. */
   private readonly inflight = new Map<string, Promise<string>>();
   private background: Promise<unknown> = Promise.resolve();
-  /** Set once the runtime handlers' start-up probe has answered (deps.handlersReady). */
-  private handlersProbed = false;
+  /** Handlers whose start-up probe has answered (deps.handlersReady). */
+  private readonly handlersProbed = new Set<string>();
 
   private constructor(deps: PodDeps) {
     this.ctx = new PodContext(deps);
@@ -50,11 +50,12 @@ export class PodService {
 
   /** Same metadata (name, namespace, uid, attempt) gives the same pod: in flight, made, or retried after a failure. */
   run(req: RunPodSandboxRequest): Promise<string> {
-    // The handlers' start-up probe runs while the daemon already serves: a pod waits for its verdict.
-    const probed = this.ctx.deps.handlersReady;
-    if (probed && !this.handlersProbed) {
-      return probed.then(() => {
-        this.handlersProbed = true;
+    // The handlers' start-up probe runs while the daemon already serves: a pod waits for its own
+    // handler's verdict (not for another handler's runtime, which may hang until its probe times out).
+    const handler = req.runtimeHandler || this.ctx.deps.defaultHandler;
+    if (this.ctx.deps.handlersReady && !this.handlersProbed.has(handler)) {
+      return this.ctx.deps.handlersReady(handler).then(() => {
+        this.handlersProbed.add(handler);
         return this.run(req);
       });
     }

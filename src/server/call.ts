@@ -16,14 +16,22 @@ export interface CallContext {
   remainingMs(): number;
 }
 
-function contextOf(call: ServerUnaryCall<unknown, unknown>): CallContext {
+/** The call's context and `end` (clears its deadline timer once the call answered). */
+function contextOf(rpc: string, call: ServerUnaryCall<unknown, unknown>): { ctx: CallContext; end(): void } {
   const ac = new AbortController();
-  call.on("cancelled", () => ac.abort(new BerthError(Code.CANCELLED, "call cancelled by the client")));
   const deadline = call.getDeadline();
   const at = deadline instanceof Date ? deadline.getTime() : deadline;
+  const hasDeadline = Number.isFinite(at) && at > 0;
+  const expired = (): void => ac.abort(new BerthError(Code.DEADLINE_EXCEEDED, `${rpc}: the caller's deadline passed; what the call started was stopped and undone`));
+  // grpc-js also reports a passed deadline as 'cancelled' (once it has answered DEADLINE_EXCEEDED).
+  call.on("cancelled", () => (hasDeadline && at <= Date.now() ? expired() : ac.abort(new BerthError(Code.CANCELLED, `${rpc}: call cancelled by the client`))));
+  // Our own timer too, not only that event: what the call started (a runtime process it waits for)
+  // is stopped and undone when the caller stops waiting.
+  const timer = hasDeadline ? setTimeout(expired, Math.max(0, at - Date.now())) : undefined;
+  timer?.unref();
   return {
-    signal: ac.signal,
-    remainingMs: () => (Number.isFinite(at) && at > 0 ? at - Date.now() : Infinity),
+    ctx: { signal: ac.signal, remainingMs: () => (hasDeadline ? at - Date.now() : Infinity) },
+    end: () => clearTimeout(timer),
   };
 }
 
@@ -57,15 +65,16 @@ export function unary<Req, Res>(rpc: string, fn: (req: Req, callContext: CallCon
         callback(null, res);
       }
     };
-    let callContext: CallContext;
+    let callContext: ReturnType<typeof contextOf>;
     try {
-      callContext = contextOf(call as ServerUnaryCall<unknown, unknown>);
+      callContext = contextOf(rpc, call as ServerUnaryCall<unknown, unknown>);
     } catch (err) {
       done(new BerthError(Code.INTERNAL, `${rpc}: ${describe(err)}`));
       return;
     }
     Promise.resolve()
-      .then(() => watch.run(() => fn(call.request, callContext)))
+      .then(() => watch.run(() => fn(call.request, callContext.ctx)))
+      .finally(() => callContext.end())
       .then(
         (res) => done(null, res),
         (err: unknown) => done(toBerthError(rpc, err)),

@@ -34,10 +34,10 @@ function containerId(id: string, rpc: string): string {
 export function containerHandlers(containers: ContainerService): Handlers {
   return {
     createContainer: unary("CreateContainer", async (req, call) => ({
-      containerId: await containers.create(req, { gone: () => call.signal.aborted || call.remainingMs() <= 0 }),
+      containerId: await containers.create(req, { gone: () => call.signal.aborted || call.remainingMs() <= 0, signal: call.signal }),
     })),
-    startContainer: unary("StartContainer", async (req) => {
-      await containers.start(containerId(req.containerId, "StartContainer"));
+    startContainer: unary("StartContainer", async (req, call) => {
+      await containers.start(containerId(req.containerId, "StartContainer"), call.signal);
       return {};
     }),
     // Stop and Remove succeed for an unknown ID: kubelet repeats them (CRI idempotence).
@@ -45,8 +45,8 @@ export function containerHandlers(containers: ContainerService): Handlers {
       await containers.stop(containerId(req.containerId, "StopContainer"), req.timeout);
       return {};
     }),
-    removeContainer: unary("RemoveContainer", async (req) => {
-      await containers.remove(containerId(req.containerId, "RemoveContainer"));
+    removeContainer: unary("RemoveContainer", async (req, call) => {
+      await containers.remove(containerId(req.containerId, "RemoveContainer"), call.signal);
       return {};
     }),
     containerStatus: unary("ContainerStatus", (req) => containers.status(containerId(req.containerId, "ContainerStatus"), req.verbose)),

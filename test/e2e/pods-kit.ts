@@ -56,6 +56,8 @@ export interface PodEnvOptions {
   cgroupParent?: string;
   /** Extra environment for the daemon (e.g. BERTH_METRICS_ADDRESS, OTEL_*). */
   env?: NodeJS.ProcessEnv;
+  /** Ready once Version answers, without waiting for Status (the runtime handlers' probe). */
+  servingOnly?: boolean;
 }
 
 export async function podEnv(t: TestContext, o: PodEnvOptions = {}): Promise<PodEnv> {
@@ -75,7 +77,7 @@ export async function podEnv(t: TestContext, o: PodEnvOptions = {}): Promise<Pod
     `[runtime]`,
     o.runtimeToml ?? "",
   ].join("\n");
-  const d0 = await startDaemon({ toml, ...(o.env ? { env: o.env } : {}) });
+  const d0 = await startDaemon({ toml, ...(o.env ? { env: o.env } : {}), ...(o.servingOnly ? { servingOnly: true } : {}) });
   const owned: ChildProcess[] = [];
   const daemons: Daemon[] = [d0];
   const env: PodEnv = {
