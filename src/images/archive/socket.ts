@@ -2,13 +2,16 @@
 // `POST /import` takes an archive as the request body, `GET /export?image=REF` streams one back.
 // CRI has no import/export RPC; this keeps large archives off the gRPC socket and out of memory.
 import { chmodSync, rmSync } from "node:fs";
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { IncomingMessage, Server, ServerResponse } from "node:http";
+import { http } from "../../util/node-http.js";
 import { pipeline } from "node:stream/promises";
 import { BerthError, Code, describe } from "../../errors.js";
 import { logger } from "../../util/log.js";
 import type { ImageContext } from "../context.js";
 import { exportArchive } from "./export.js";
 import { importArchive } from "./import.js";
+
+const { createServer } = http;
 
 const log = logger("archive");
 
