@@ -1,10 +1,25 @@
-// Daemon memory: idle RSS fresh and after 1500 calls, split by mapping (node binary, anon, malloc
-// heap), with List p50/p99, so a start-up or V8 flag change shows what it costs or saves.
-import { readFile } from "node:fs/promises";
-import { startDaemon } from "../test/fixtures/daemon.js";
+// Daemon memory: idle RSS fresh, after real work (a pull, pods run and removed), with 30 pods
+// running, and after 1k and 10k calls of a mix, each split by mapping (node binary, anon, malloc
+// heap), with List p50/p99, so a start-up, V8 flag or leak fix shows what it costs or saves.
+// BENCH_MEMORY_CALLS (default 10000) sets the long run; BENCH_MEMORY_METRICS=1 turns metrics on.
+import { execFile } from "node:child_process";
+import { mkdtemp, readdir, readFile, rm, rmdir, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { startDaemon, type Daemon } from "../test/fixtures/daemon.js";
+import { pushBusybox } from "../test/fixtures/images.js";
+import { startRegistry, writeHostsToml } from "../test/fixtures/registry.js";
 import { call } from "../src/cli/client.js";
+import { runToStarted, stopRemovePod } from "./containers.js";
+import { writeBridgeNetwork } from "./kit.js";
 import { rssMiB, summary } from "./stats.js";
 import type { Emit } from "./emit.js";
+
+const run = promisify(execFile);
+const IP_FORWARD = "/proc/sys/net/ipv4/ip_forward";
+const RUNNING = 30;
+const SETTLE_MS = 2000;
 
 /** Resident MiB per mapping kind from /proc/PID/smaps: the node binary's pages, anonymous, [heap]. */
 async function rssByMapping(pid: number): Promise<{ binary: number; anon: number; heap: number; other: number }> {
@@ -23,29 +38,98 @@ async function rssByMapping(pid: number): Promise<{ binary: number; anon: number
   return out;
 }
 
-export async function memoryBench(emit: Emit): Promise<void> {
-  const d = await startDaemon({ args: ["--log-level", "info"] });
-  try {
-    const pid = d.proc.pid!;
-    await new Promise((r) => setTimeout(r, 1500));
-    emit("memory_idle_rss_fresh", await rssMiB(pid), "MiB");
-    for (const [k, v] of Object.entries(await rssByMapping(pid))) emit(`memory_fresh_${k}`, v, "MiB");
-    const c = d.client;
-    const lat: number[] = [];
-    for (let i = 0; i < 500; i++) {
-      await call(c, c.runtime, c.runtime.version, { version: "" });
-      await call(c, c.runtime, c.runtime.listPodSandbox, { filter: undefined });
-      const t0 = performance.now();
-      await call(c, c.runtime, c.runtime.listContainers, { filter: undefined });
-      lat.push(performance.now() - t0);
+async function idle(emit: Emit, pid: number, name: string, settleMs = SETTLE_MS): Promise<number> {
+  await new Promise((r) => setTimeout(r, settleMs));
+  const rss = await rssMiB(pid);
+  emit(`memory_rss_${name}`, rss, "MiB");
+  for (const [k, v] of Object.entries(await rssByMapping(pid))) emit(`memory_${name}_${k}`, v, "MiB");
+  return rss;
+}
+
+/** `n` calls of kubelet's steady mix over the running containers; returns ListContainers latencies. */
+async function callMix(d: Daemon, ctrs: string[], pods: string[], n: number): Promise<number[]> {
+  const c = d.client;
+  const lat: number[] = [];
+  for (let i = 0; i < n; i++) {
+    switch (i % 5) {
+      case 0:
+        await call(c, c.runtime, c.runtime.version, { version: "" });
+        break;
+      case 1: {
+        const t0 = performance.now();
+        await call(c, c.runtime, c.runtime.listContainers, { filter: undefined });
+        lat.push(performance.now() - t0);
+        break;
+      }
+      case 2:
+        await call(c, c.runtime, c.runtime.containerStatus, { containerId: ctrs[i % ctrs.length]!, verbose: false });
+        break;
+      case 3:
+        await call(c, c.runtime, c.runtime.listPodSandbox, { filter: undefined });
+        break;
+      default:
+        // ExecSync is ~100x a List: one in 25 calls keeps 10k calls within minutes.
+        if (i % 25 === 4) await call(c, c.runtime, c.runtime.execSync, { containerId: ctrs[i % ctrs.length]!, cmd: ["true"], timeout: 10n }, 30_000);
+        else await call(c, c.runtime, c.runtime.podSandboxStatus, { podSandboxId: pods[i % pods.length]!, verbose: false });
     }
-    const s = summary(lat);
-    emit("memory_list_containers_p50", s.p50, "ms");
-    emit("memory_list_containers_p99", s.p99, "ms");
-    await new Promise((r) => setTimeout(r, 2000));
-    emit("memory_idle_rss_after_1500_calls", await rssMiB(pid), "MiB");
-    for (const [k, v] of Object.entries(await rssByMapping(pid))) emit(`memory_after_${k}`, v, "MiB");
+  }
+  return lat;
+}
+
+export async function memoryBench(emit: Emit): Promise<void> {
+  const calls = Number(process.env["BENCH_MEMORY_CALLS"] ?? 10_000);
+  const id = Math.random().toString(16).slice(2, 8);
+  const bridge = `bm${id}`;
+  const cgroupParent = `/berth-bench-${id}`;
+  const ipForward = (await readFile(IP_FORWARD, "utf8")).trim();
+  const reg = await startRegistry();
+  const certsD = await mkdtemp(join(tmpdir(), "berth-bench-certsd-"));
+  await writeHostsToml(certsD, reg);
+  const image = (await pushBusybox(reg)).reference;
+  const d = await startDaemon({
+    toml: `[pods]\ncgroup_parent = "${cgroupParent}"\n[registry]\nconfig_path = "${certsD}"\nregistries_conf = "${join(certsD, "registries.conf")}"\n`,
+    args: ["--log-level", "info"],
+    ...(process.env["BENCH_MEMORY_METRICS"] === "1" ? { env: { BERTH_METRICS_ADDRESS: "127.0.0.1:0" } } : {}),
+  });
+  const c = d.client;
+  const pid = d.proc.pid!;
+  const logRoot = join(d.dir, "logs");
+  const pods: string[] = [];
+  try {
+    await idle(emit, pid, "idle_fresh");
+    await writeBridgeNetwork(d, { name: `berth-bench-${id}`, bridge, subnet: "10.246.0.0/16" });
+    await call(c, c.image, c.image.pullImage, { image: { image, annotations: {}, userSpecifiedImage: "", runtimeHandler: "", imageRef: "" }, auth: undefined, sandboxConfig: undefined }, 60_000);
+    for (let i = 0; i < 3; i++) await stopRemovePod(d, (await runToStarted(d, image, logRoot, `work-${i}`)).pod);
+    // Idle means past the unpack workers' idle stop (10 s): right after, they still hold their heaps.
+    await idle(emit, pid, "idle_after_work_2s");
+    await idle(emit, pid, "idle_after_work", 11_000);
+
+    const ctrs: string[] = [];
+    for (let i = 0; i < RUNNING; i++) {
+      const s = await runToStarted(d, image, logRoot, `run-${i}`);
+      pods.push(s.pod);
+      ctrs.push(s.ctr);
+    }
+    await idle(emit, pid, "30_pods");
+    const warm = Math.min(1000, calls);
+    const first = summary(await callMix(d, ctrs, pods, warm));
+    emit("memory_list_containers_30_pods_p50", first.p50, "ms");
+    emit("memory_list_containers_30_pods_p99", first.p99, "ms");
+    await idle(emit, pid, `after_${warm}_calls`);
+    if (calls > warm) {
+      const rest = summary(await callMix(d, ctrs, pods, calls - warm));
+      emit(`memory_list_containers_30_pods_late_p99`, rest.p99, "ms");
+      await idle(emit, pid, `after_${calls}_calls`);
+    }
+    for (const p of pods.splice(0)) await stopRemovePod(d, p);
+    await idle(emit, pid, "idle_after_all", 11_000);
   } finally {
+    await Promise.allSettled(pods.map((p) => stopRemovePod(d, p)));
     await d.stop();
+    await reg.stop();
+    await rm(certsD, { recursive: true, force: true });
+    await run("ip", ["link", "del", bridge]).catch(() => undefined);
+    for (const h of await readdir("/sys/fs/cgroup")) await rmdir(join("/sys/fs/cgroup", h, cgroupParent)).catch(() => undefined);
+    await writeFile(IP_FORWARD, ipForward);
   }
 }

@@ -1,7 +1,7 @@
 // Shared flag parsing for every `berth` subcommand (node:util parseArgs, strict), with the
 // client flags crictl users know: -r/--runtime-endpoint, -o/--output, -t/--timeout.
 import { parseArgs, type ParseArgsConfig } from "node:util";
-import { UsageError } from "./output.js";
+import { UsageError } from "./usage-error.js";
 
 type Options = NonNullable<ParseArgsConfig["options"]>;
 

@@ -1,6 +1,6 @@
 // crictl's global flags, typed BEFORE the command (`berth -r unix:///run/x.sock pull busybox`):
 // split off here so the commands' own flags (exec -i/-t: interactive/tty) keep their meaning.
-import { UsageError } from "./output.js";
+import { UsageError } from "./usage-error.js";
 
 export interface GlobalFlags {
   runtimeEndpoint?: string;

@@ -1,6 +1,7 @@
 // How the CLI prints: human tables by default, `-o json` / `-o yaml` for machines. JSON and
 // YAML use the proto3 JSON mapping (int64 as strings, enums by name), as crictl does.
 import { stringify as toYaml } from "yaml";
+import { UsageError } from "./usage-error.js";
 
 export type OutputFormat = "table" | "json" | "yaml";
 
@@ -31,9 +32,7 @@ export function printTable(header: string[], rows: string[][]): void {
   process.stdout.write([line(header), ...rows.map(line)].join("\n") + "\n");
 }
 
-export class UsageError extends Error {
-  override name = "UsageError";
-}
+export { UsageError };
 
 /** A CRI `verbose` info map with each JSON value decoded (others kept as text), as crictl prints it. */
 export function decodeInfo(info: Record<string, string>): Record<string, unknown> {

@@ -14,6 +14,7 @@ import { Leases } from "./leases.js";
 import { ProgressFeed } from "./progress.js";
 import { ProgressSocket } from "./progress-socket.js";
 import { pullImage } from "./pull.js";
+import { burstOver } from "./content/reclaim.js";
 import type { AuthConfig } from "./registry/auth.js";
 import type { RegistryClient } from "./registry/client.js";
 import { parseImageConfig, type ContainerDefaults } from "./registry/image-config.js";
@@ -116,8 +117,12 @@ export class ImageService {
 
   /** Pulls an image; resolves to its ID (the config digest), the CRI image_ref. */
   async pull(image: string, auth?: AuthConfig, signal?: AbortSignal): Promise<string> {
-    const rec = await pullImage(this.ctx, image, { ...(auth ? { auth } : {}), ...(signal ? { signal } : {}) });
-    return rec.id;
+    try {
+      const rec = await pullImage(this.ctx, image, { ...(auth ? { auth } : {}), ...(signal ? { signal } : {}) });
+      return rec.id;
+    } finally {
+      burstOver();
+    }
   }
 
   /** Every image, or only the one `filter` names (empty when it names none). */

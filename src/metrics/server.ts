@@ -1,9 +1,12 @@
 // The Prometheus scrape endpoint: GET (or HEAD) /metrics on metrics.address and nothing else;
 // no request body is read, headers and connections are capped, and close() cuts every connection.
-import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { http } from "../util/node-http.js";
 import type { AddressInfo } from "node:net";
 import type { Registry } from "prom-client";
 import { logger } from "../util/log.js";
+
+const { createServer } = http;
 
 const log = logger("metrics");
 const MAX_CONNECTIONS = 32;

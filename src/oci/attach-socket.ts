@@ -1,7 +1,8 @@
 // A client of conmon's SOCK_SEQPACKET attach socket (container or exec session): output packets
 // carry a pipe byte (2 stdout, 3 stderr), stdin goes raw in packets, half-close ends the container's stdin.
 import { EventEmitter } from "node:events";
-import { SeqpacketSocket } from "node-unix-socket";
+import { createRequire } from "node:module";
+import type { SeqpacketSocket } from "node-unix-socket";
 import { failedPrecondition } from "../errors.js";
 
 /** conmon utils.h stdpipe_t. */
@@ -9,6 +10,10 @@ const STDOUT_PIPE = 2;
 const STDERR_PIPE = 3;
 /** conmon reads stdin packets into a fixed buffer; a larger SEQPACKET message would be cut. */
 const STDIN_PACKET = 8192;
+
+// Loaded at the first attach: the package brings its native addon, node:cluster and node:dgram
+// (~0.7 MiB resident in an idle daemon that never attaches).
+let Seqpacket: typeof SeqpacketSocket | undefined;
 
 export interface AttachSocketEvents {
   output: [pipe: "stdout" | "stderr", data: Buffer];
@@ -37,7 +42,8 @@ export class AttachSocket extends EventEmitter<AttachSocketEvents> {
   /** Connects to the socket at path (through the socket dir's short link). */
   static connect(path: string, what: string): Promise<AttachSocket> {
     return new Promise((resolve, reject) => {
-      const sock = new SeqpacketSocket();
+      Seqpacket ??= (createRequire(import.meta.url)("node-unix-socket") as typeof import("node-unix-socket")).SeqpacketSocket;
+      const sock = new Seqpacket();
       const onError = (e: Error): void => reject(failedPrecondition(`${what}: cannot connect to conmon's attach socket ${path}: ${e.message}`));
       sock.once("error", onError);
       try {

@@ -1,7 +1,8 @@
 // The streaming server kubelet and crictl connect to for Exec, Attach and PortForward: one HTTP(S)
 // listener, single-use tokens in the URLs, and a route handler per kind that takes over the upgraded socket.
 import { readFileSync } from "node:fs";
-import { createServer as createHttpServer, type IncomingMessage, type Server as HttpServer } from "node:http";
+import type { IncomingMessage, Server as HttpServer } from "node:http";
+import { http } from "../util/node-http.js";
 import { createServer as createHttpsServer } from "node:https";
 import type { AddressInfo } from "node:net";
 import type { Duplex } from "node:stream";
@@ -11,6 +12,8 @@ import { failedPrecondition } from "../errors.js";
 import { logger } from "../util/log.js";
 import { writeHttpError } from "./handshake.js";
 import { TokenCache } from "./tokens.js";
+
+const { createServer: createHttpServer } = http;
 
 const log = logger("streaming");
 /** At shutdown: how long sessions get to clean up (kill their exec, remove its files). */

@@ -2,13 +2,14 @@
 // `POST /import` takes an archive as the request body, `GET /export?image=REF` streams one back.
 // CRI has no import/export RPC; this keeps large archives off the gRPC socket and out of memory.
 import { chmodSync, rmSync } from "node:fs";
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { IncomingMessage, Server, ServerResponse } from "node:http";
+import { http } from "../../util/node-http.js";
 import { pipeline } from "node:stream/promises";
 import { BerthError, Code, describe } from "../../errors.js";
 import { logger } from "../../util/log.js";
 import type { ImageContext } from "../context.js";
-import { exportArchive } from "./export.js";
-import { importArchive } from "./import.js";
+
+const { createServer } = http;
 
 const log = logger("archive");
 
@@ -55,7 +56,8 @@ export class ArchiveSocket {
 async function handle(ctx: ImageContext, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const url = new URL(req.url ?? "/", "http://berth");
   if (req.method === "POST" && url.pathname === "/import") {
-    const images = await importArchive(ctx, req);
+    // Import and export (and tar-stream) load at their first use, not in every idle daemon.
+    const images = await (await import("./import.js")).importArchive(ctx, req);
     res.writeHead(200, { "content-type": "application/json" });
     res.end(JSON.stringify({ images: images.map((i) => ({ id: i.id, repoTags: i.repoTags, repoDigests: i.repoDigests })) }));
     return;
@@ -63,7 +65,7 @@ async function handle(ctx: ImageContext, req: IncomingMessage, res: ServerRespon
   if (req.method === "GET" && url.pathname === "/export") {
     const image = url.searchParams.get("image");
     if (!image) throw new BerthError(Code.INVALID_ARGUMENT, "export: the image query parameter is required");
-    const out = await exportArchive(ctx, image);
+    const out = await (await import("./export.js")).exportArchive(ctx, image);
     res.writeHead(200, { "content-type": "application/x-tar", "x-berth-image": out.image });
     await pipeline(out.stream, res);
     return;

@@ -443,7 +443,7 @@ class BlobSink extends Writable {
     private readonly what: string,
     private readonly onWritten: (pos: number) => void,
   ) {
-    super({ highWaterMark: 1 << 20 });
+    super({ highWaterMark: 256 * 1024 });
     this.position = start;
   }
 

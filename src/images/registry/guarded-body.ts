@@ -10,7 +10,7 @@ export class GuardedBody extends Readable {
   private ended = false;
 
   constructor(private readonly src: IncomingMessage, private readonly stallMs: number, private readonly what: string) {
-    super({ highWaterMark: 1 << 20 });
+    super({ highWaterMark: 256 * 1024 });
     src.on("data", (chunk: Buffer) => {
       if (!this.push(chunk)) {
         // Our reader is slow: stop the network side and the clock until it asks for more.

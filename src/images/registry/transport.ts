@@ -1,6 +1,7 @@
 // HTTP(S) for registry traffic: keep-alive agents per TLS trust, system CAs plus per-registry CAs,
 // redirects (Authorization dropped across hosts), bounded retries with backoff, stall timeouts.
-import { Agent as HttpAgent, request as httpRequest, type IncomingHttpHeaders, type IncomingMessage } from "node:http";
+import type { IncomingHttpHeaders, IncomingMessage } from "node:http";
+import { http } from "../../util/node-http.js";
 import { Agent as HttpsAgent, request as httpsRequest } from "node:https";
 import { getCACertificates } from "node:tls";
 import { createHash } from "node:crypto";
@@ -8,6 +9,8 @@ import { BerthError, Code, deadlineExceeded, describe } from "../../errors.js";
 import { logger } from "../../util/log.js";
 import type { TlsSettings } from "./endpoint.js";
 import { GuardedBody } from "./guarded-body.js";
+
+const { Agent: HttpAgent, request: httpRequest } = http;
 
 const log = logger("registry");
 

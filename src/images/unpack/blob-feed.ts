@@ -8,6 +8,7 @@ import { checkRatio, formatBytes, overBudget } from "./budget.js";
 import { LIMIT_KEYS, type ApplyLimits } from "./limits.js";
 import type { BlobJob } from "./protocol.js";
 import { FeedSignal } from "./feed-signal.js";
+import { downloaded as reclaim } from "../content/reclaim.js";
 
 // 256 KiB reads and zlib output chunks: fewer, larger writes into the tar parser.
 const CHUNK = 256 * 1024;
@@ -76,6 +77,8 @@ export class BlobFeed {
         if (total > maxBytes) throw overBudget(what, `unpacks to more than ${formatBytes(maxBytes)}`, LIMIT_KEYS.maxBytes);
         // bytesWritten: compressed bytes the codec has consumed, so the ratio is exact as it streams.
         checkRatio(what, total, inflate.bytesWritten, ratio, floor);
+        // zlib's output chunks are fresh 256 KiB buffers, dead once the tar writer is done with them.
+        reclaim(chunk.length);
         yield chunk;
       }
     } catch (err) {

@@ -7,6 +7,7 @@ import { BerthError, describe, internal } from "../../errors.js";
 import { BlobInput } from "./blob-input.js";
 import type { ApplyJob, ApplyResult, ApplyStats } from "./limits.js";
 import type { FromWorker, ToWorker } from "./protocol.js";
+import { burstOver } from "../content/reclaim.js";
 
 // Chunks in flight to a worker before it acknowledges one (~1 MiB of 64 KiB reads).
 const WINDOW = 16;
@@ -228,7 +229,7 @@ export class UnpackPool {
     w.idleTimer = setTimeout(() => {
       const i = this.#idle.indexOf(w);
       if (i >= 0) this.#idle.splice(i, 1);
-      void w.terminate();
+      void w.terminate().then(burstOver);
     }, this.idleMs);
     w.idleTimer.unref();
     this.#idle.push(w);
@@ -237,8 +238,8 @@ export class UnpackPool {
 
 let shared: UnpackPool | null = null;
 
-/** The process's unpack pool: up to 4 workers (fewer on smaller machines), idle ones stop after 30 s. */
+/** The process's unpack pool: up to 4 workers (fewer on smaller machines), idle ones stop after 10 s (each holds ~10-20 MiB). */
 export function unpackPool(): UnpackPool {
-  shared ??= new UnpackPool(Math.max(1, Math.min(4, os.availableParallelism())), 30_000);
+  shared ??= new UnpackPool(Math.max(1, Math.min(4, os.availableParallelism())), 10_000);
   return shared;
 }

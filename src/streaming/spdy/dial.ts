@@ -1,9 +1,12 @@
 // Client side of the SPDY/3.1 upgrade: POST with Upgrade and the offered X-Stream-Protocol-Version
 // list, then a client SpdyConnection on the socket; a refusal comes back with its status and text.
-import { request as httpRequest, type IncomingMessage } from "node:http";
+import type { IncomingMessage } from "node:http";
+import { http } from "../../util/node-http.js";
 import { request as httpsRequest } from "node:https";
 import type { Duplex } from "node:stream";
 import { SpdyConnection } from "./connection.js";
+
+const { request: httpRequest } = http;
 
 export interface DialOptions {
   protocols: readonly string[];
