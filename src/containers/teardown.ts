@@ -35,6 +35,8 @@ export async function releaseContainer(ctx: ContainerContext, c: Container, sign
   const deleteProcess = () =>
     step("process", async () => {
       if (rec.process && !oci.known(rec.id)) await oci.adopt(rec.process);
+      // A create cut short by a kill -9 of the daemon: its conmon may still run, under no record.
+      if (!rec.process && !oci.known(rec.id)) await oci.abandonCreate(rec.id, rec.paths.bundle);
       await oci.delete(rec.id, { force: true, ...(signal ? { signal } : {}) });
     });
   let unmounted: boolean;

@@ -1,7 +1,7 @@
 // OciRuntime: what the container service calls to run containers — runc under conmon with
 // Berth's own runc root — so no caller needs to know a conmon flag, a pid file or an exit file.
 import { constants, existsSync } from "node:fs";
-import { mkdir, open, rm } from "node:fs/promises";
+import { mkdir, open, readFile, rm } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { Code, deadlineExceeded, failedPrecondition } from "../errors.js";
 import { logger } from "../util/log.js";
@@ -13,7 +13,7 @@ import { execSync, type ExecSyncOptions, type ExecSyncResult } from "./exec-sync
 import { Prefork } from "./prefork.js";
 import { ExitWatcher, readExitFile, type ContainerExit } from "./exits.js";
 import { makeLogFile, reopenLog } from "./log-reopen.js";
-import { procStartTime, processAlive, signalPid } from "./proc.js";
+import { procStartTime, processAlive, readPidFile, sessionMembers, signalPid } from "./proc.js";
 import { Runc, RuncError, type RuncState } from "./runc.js";
 import { withSpan } from "../trace/span.js";
 import { monitorAlive, unmonitoredEnd, type UnmonitoredEnd } from "./unmonitored.js";
@@ -236,6 +236,30 @@ export class OciRuntime {
 
   async state(id: string): Promise<RuncState> {
     return this.#runcOf(id).state(id);
+  }
+
+  /**
+   * Undoes a create that a killed daemon left half-done (no process was ever recorded): the conmon
+   * it started, found by the bundle's conmon pid file and checked by its command line naming that
+   * bundle, is killed with its session (the runtime under it), and the container is forgotten in
+   * every runtime root (the record does not say which handler it was for).
+   */
+  async abandonCreate(id: string, bundleDir: string): Promise<void> {
+    const conmon = await readPidFile(bundleFiles(bundleDir).conmonPidFile);
+    if (conmon !== undefined) {
+      const argv = (await readFile(`/proc/${conmon}/cmdline`, "utf8").catch(() => "")).split("\0");
+      if (argv.includes(bundleDir) && argv.includes(id)) {
+        const members = await sessionMembers(conmon);
+        for (const p of members) signalPid(p, "SIGKILL");
+        log.info({ id, conmon, killed: members.length }, "killed the conmon of a create a killed daemon left half-done");
+      }
+    }
+    for (const runc of [this.runc, ...this.#handlers.values()]) {
+      await runc.delete(id, true).catch((e: unknown) => {
+        if (!(e instanceof RuncError && e.code === Code.NOT_FOUND)) throw e;
+      });
+    }
+    await Promise.all([this.exits.forget(id), rm(join(this.dirs.socketDir, id), { force: true })]);
   }
 
   /**

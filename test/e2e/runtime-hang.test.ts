@@ -352,6 +352,41 @@ test("a leftover whose runtime hangs in `delete` at start holds up no other pod'
   await env.leaks.assertNoLeaks();
 });
 
+test("a create cut short by a kill -9 of the daemon leaves no conmon: the next start kills it and the runtime under it, then undoes the create", async (t) => {
+  const env = await ctrEnv(t, r, { runtimeToml: `\nrunc_path = "${join(scratch, "flaky-runtime")}"` });
+  const podA = await runPodWithLogs(env);
+  await hang("create");
+  t.after(() => unhang("create"));
+  createInFlight(env.d.client, podA, ctrConfig(env, { name: "cut-short", command: ["sleep", "1000"] }), 600_000);
+  await until("pod A's runtime hung in create", async () => (await hungPids()).length > 0);
+  const old = env.d;
+  old.proc.kill("SIGKILL");
+  await new Promise((res) => old.proc.once("exit", res));
+  const bundleOf = async () => {
+    const left = await readdir(join(old.state, "containers"));
+    assert.equal(left.length, 1, "one half-made container");
+    return left[0]!;
+  };
+  const leftover = await bundleOf();
+  // conmon, its runtime and the runtime's hung child outlived the daemon, under no record.
+  const conmonNaming = async () => {
+    const out: number[] = [];
+    for (const p of await readdir("/proc")) {
+      if (!/^\d+$/.test(p)) continue;
+      const argv = (await readFile(`/proc/${p}/cmdline`, "utf8").catch(() => "")).split("\0");
+      if (argv.includes(leftover) && argv.some((a) => a.endsWith("conmon"))) out.push(Number(p));
+    }
+    return out;
+  };
+  assert.ok((await conmonNaming()).length > 0, "the killed daemon's conmon still runs");
+  await unhang("create");
+  const d = await env.restart();
+  await until("the half-made container cleaned up", async () => (await readdir(join(d.state, "containers")).catch(() => [])).length === 0);
+  await until("its conmon and the hung runtime gone", async () => (await conmonNaming()).length === 0 && (await hungPids()).length === 0, 10_000);
+  await removePod(d, podA);
+  await env.leaks.assertNoLeaks();
+});
+
 test("List, Status and image calls answer while a pull hangs mid-layer; the pull, cancelled, stops", async (t) => {
   let img: PushedImage | undefined;
   let holding = false;
