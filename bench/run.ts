@@ -20,12 +20,13 @@ import { portForwardBench } from "./portforward.js";
 import { usernsBench } from "./userns.js";
 import { memoryBench } from "./memory.js";
 import { compareBench } from "./compare.js";
+import { traceBench } from "./trace.js";
 import { emit, type Emit } from "./emit.js";
 
 const BENCHES: Record<string, (emit: Emit) => Promise<void>> = {
   daemon: daemonBench, pull: pullBench, "pull-sync": pullSyncBench, pods: podsBench, oci: ociBench, containers: containersBench, streaming: streamingBench,
   h2: h2FrontBench, unpack: unpackBench, "unpack-tar": unpackTarBench, bomb: bombBench, events: eventsBench, observe: observeBench, cdi: cdiBench, recovery: recoveryBench, portforward: portForwardBench, userns: usernsBench,
-  "image-volumes": imageVolumesBench, memory: memoryBench, compare: compareBench,
+  "image-volumes": imageVolumesBench, memory: memoryBench, compare: compareBench, trace: traceBench,
 };
 
 const wanted = process.argv.slice(2);
