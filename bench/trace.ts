@@ -33,6 +33,13 @@ function stepSpans(logs: string, msg: string): Array<[string, number, number]> {
   return Object.keys(starts).map((k): [string, number, number] => [k, summary(starts[k]!).p50, summary(ends[k]!).p50]).sort((a, b) => a[1] - b[1] || a[2] - b[2]);
 }
 
+/** Durations the daemon logs per call at debug ("call", rpc, ms). */
+function callTimes(logs: string, rpc: string): number[] {
+  const out: number[] = [];
+  for (const line of logs.split("\n")) if (line.includes(`"rpc":"${rpc}"`) && line.includes(`"msg":"call"`)) out.push((JSON.parse(line) as { ms: number }).ms);
+  return out;
+}
+
 export async function traceBench(emit: Emit): Promise<void> {
   const id = Math.random().toString(16).slice(2, 8);
   const bridge = `bt${id}`;
@@ -52,7 +59,9 @@ export async function traceBench(emit: Emit): Promise<void> {
     const mark = d.logs().length;
     for (let i = 0; i < PODS; i++) await stopRemovePod(d, (await runToStarted(d, image, logRoot, `trace-${i}`)).pod);
     const logs = d.logs().slice(mark);
-    for (const [rpc, msg] of [["runpodsandbox", "pod sandbox ready"], ["createcontainer", "container created"], ["startcontainer", "container started"]] as const) {
+    for (const [rpc, msg, name] of [["runpodsandbox", "pod sandbox ready", "RunPodSandbox"], ["createcontainer", "container created", "CreateContainer"], ["startcontainer", "container started", "StartContainer"]] as const) {
+      // The whole call inside the daemon (decoded request to encoded answer): what the steps leave out is before the first one.
+      emit(`trace_${rpc}_in_daemon_p50`, summary(callTimes(logs, name)).p50, "ms");
       // A readable timeline first (`#` lines), then the figures.
       const spans = stepSpans(logs, msg);
       const width = Math.max(1, ...spans.map((s) => s[2]));
