@@ -21,12 +21,14 @@ import { usernsBench } from "./userns.js";
 import { memoryBench } from "./memory.js";
 import { latencyBench } from "./latency.js";
 import { cyclesBench } from "./cycles.js";
+import { compareBench } from "./compare.js";
+import { traceBench } from "./trace.js";
 import { emit, type Emit } from "./emit.js";
 
 const BENCHES: Record<string, (emit: Emit) => Promise<void>> = {
   daemon: daemonBench, pull: pullBench, "pull-sync": pullSyncBench, pods: podsBench, oci: ociBench, containers: containersBench, streaming: streamingBench,
   h2: h2FrontBench, unpack: unpackBench, "unpack-tar": unpackTarBench, bomb: bombBench, events: eventsBench, observe: observeBench, cdi: cdiBench, recovery: recoveryBench, portforward: portForwardBench, userns: usernsBench,
-  "image-volumes": imageVolumesBench, memory: memoryBench, latency: latencyBench, cycles: cyclesBench,
+  "image-volumes": imageVolumesBench, memory: memoryBench, latency: latencyBench, cycles: cyclesBench, compare: compareBench, trace: traceBench,
 };
 
 const wanted = process.argv.slice(2);

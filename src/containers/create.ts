@@ -211,6 +211,7 @@ async function build(ctx: ContainerContext, pod: Pod, config: ContainerConfig, i
   await using undo = new AsyncDisposableStack();
   undo.defer(() => releaseFailed(ctx, c));
   const placing = startConmonPlacement(ctx, pod, rec, undo);
+  timer.step("conmon_cgroup", () => placing).catch(() => undefined);
   const rootfs = await timer.step("rootfs", () => mountRootfs(ctx, pod, c, image));
   const specConfig = rec.imageVolumes ? await timer.step("image_volumes", () => withImageVolumes(ctx, config, rec.imageVolumes!)) : config;
   const copies = await timer.step("spec", () => writeSpec(ctx, pod, specConfig, image, target, rec, rootfs, profile));
@@ -223,9 +224,9 @@ async function build(ctx: ContainerContext, pod: Pod, config: ContainerConfig, i
   // The pod went away while this ran (its Stop/Remove did not see a container yet): undo, not a leak.
   if (!podReady(ctx, pod.rec.id)) throw failedPrecondition(`pod sandbox "${pod.rec.id}" was stopped or removed while container "${config.metadata!.name}" was being created`);
   rec.phase = "created";
-  ctx.save(c);
+  timer.stepSync("store_created", () => ctx.save(c));
   undo.move();
-  log.debug({ id: rec.id, pod: pod.rec.id, ms: timer.done() }, "container created");
+  log.debug({ id: rec.id, pod: pod.rec.id, ms: timer.done(), at: timer.spans() }, "container created");
   return rec.id;
 }
 

@@ -2,6 +2,7 @@
 // exit code 128 and reason StartError (containerd's convention), so kubelet sees why.
 import { BerthError, Code, failedPrecondition } from "../errors.js";
 import { logger } from "../util/log.js";
+import { stepTimer } from "../util/step-timer.js";
 import type { ContainerContext } from "./context.js";
 import { recordStartError } from "./exits.js";
 import { nowNs } from "./record.js";
@@ -21,9 +22,10 @@ export async function startContainer(ctx: ContainerContext, ref: string, signal?
     c.startRequested = true;
     // Taken before runc start: the process may exit (and be recorded) before runc returns.
     const startedAt = nowNs();
+    const timer = stepTimer();
     try {
       if (rec.startError !== undefined) throw new BerthError(Code.UNKNOWN, `start container "${rec.id}": ${rec.startError}`);
-      await ctx.deps.oci.start(rec.id, signal);
+      await timer.step("runc_start", () => ctx.deps.oci.start(rec.id, signal));
     } catch (err) {
       recordStartError(ctx, c, { timestampNs: nowNs() }, (err as Error).message);
       if (rec.process) await ctx.deps.oci.kill(rec.id, "SIGKILL").catch((e: unknown) => log.debug({ id: rec.id, err: (e as Error).message }, "kill after a failed start"));
@@ -31,6 +33,7 @@ export async function startContainer(ctx: ContainerContext, ref: string, signal?
     }
     rec.startedAt = startedAt.toString();
     if (rec.phase === "created") rec.phase = "running";
-    ctx.save(c);
+    timer.stepSync("store_running", () => ctx.save(c));
+    log.debug({ id: rec.id, ms: timer.done(), at: timer.spans() }, "container started");
   });
 }

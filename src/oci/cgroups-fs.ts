@@ -49,17 +49,8 @@ export class CgroupFs {
       // Hierarchies are independent; in parallel this is ~1 ms instead of ~5 for ten of them.
       const results = await Promise.allSettled(
         this.hierarchies.map(async (h) => {
-          for (const dir of chain(h.mount, path)) {
-            if (await exists(dir)) continue;
-            // Pods made at once share parents: one that another call made first is not ours,
-            // and seeding its cpuset again is idempotent (it only fills empty files).
-            const mine = await mkdir(dir, { mode: 0o755 }).then(() => true, (err: NodeJS.ErrnoException) => {
-              if (err.code === "EEXIST") return false;
-              throw err;
-            });
-            if (mine) made.push(dir);
-            if (h.kind === "v1" && h.controllers.includes("cpuset")) await seedCpuset(dir);
-          }
+          const seed = h.kind === "v1" && h.controllers.includes("cpuset");
+          for (const dir of chain(h.mount, path)) if (await makeDir(dir, seed)) made.push(dir);
           if (h.kind === "v2" && this.pureV2) await delegate(h.mount, path);
         }),
       );
@@ -126,6 +117,40 @@ async function removeTree(dir: string): Promise<void> {
     await rmdir(dir);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw err;
+  }
+}
+
+/**
+ * Directories this daemon is making right now (mkdir, then the cpuset seed), by absolute path.
+ * Pods made at once share new parents: a call that finds one existing must wait until its maker
+ * has seeded it, or it seeds its own child from an empty parent and a process cannot join (ENOSPC).
+ */
+const making = new Map<string, Promise<boolean>>();
+
+/** Makes one directory (its parent exists and is seeded); true when this call made it. */
+async function makeDir(dir: string, seed: boolean): Promise<boolean> {
+  const pending = making.get(dir);
+  if (pending) return pending.then(() => false);
+  if (await exists(dir)) {
+    await making.get(dir);
+    return false;
+  }
+  const again = making.get(dir);
+  if (again) return again.then(() => false);
+  const p = (async () => {
+    // Made by someone outside this daemon first: not ours; seeding again is idempotent (it only fills empty files).
+    const mine = await mkdir(dir, { mode: 0o755 }).then(() => true, (err: NodeJS.ErrnoException) => {
+      if (err.code === "EEXIST") return false;
+      throw err;
+    });
+    if (seed) await seedCpuset(dir);
+    return mine;
+  })();
+  making.set(dir, p);
+  try {
+    return await p;
+  } finally {
+    making.delete(dir);
   }
 }
 

@@ -27,11 +27,23 @@ export interface InfraProcess {
   monitorStartTime: string;
 }
 
+/** Preparations under way, by directory: pods started at once share one copy (a second one chmod-ed the first one's renamed temp file: ENOENT). */
+const preparing = new Map<string, Promise<void>>();
+
 /**
  * Copies catatonit into `dir` (once) as the infra's whole read-only rootfs. `dir` is 0555 (see
  * below), so its parent is made 0700: no host user may reach it whatever mode state has.
  */
-export async function prepareInfraRoot(dir: string): Promise<void> {
+export function prepareInfraRoot(dir: string): Promise<void> {
+  let p = preparing.get(dir);
+  if (!p) {
+    p = prepareOnce(dir).finally(() => preparing.delete(dir));
+    preparing.set(dir, p);
+  }
+  return p;
+}
+
+async function prepareOnce(dir: string): Promise<void> {
   const target = join(dir, "catatonit");
   const src = which("catatonit");
   if (!src) throw internal("catatonit is not installed (Debian package catatonit); it is needed for pods that share a PID namespace");

@@ -474,3 +474,14 @@ async function entries(dir: string): Promise<string[]> {
     throw err;
   });
 }
+
+test("10 pods at once under a brand-new cgroup parent all run a container (cgroup v1 cpuset seeded before any child is made)", async (t) => {
+  // Regression: concurrent pods share the new parent; one that saw it made but not yet seeded
+  // seeded its own cgroup from the empty parent, and conmon's leaf refused it (ENOSPC on cpuset).
+  const env = await ctrEnv(t, r);
+  const ids = await Promise.all(Array.from({ length: 10 }, async (_, i) => {
+    const { id } = await runCtr(env, { command: ["sleep", "1000"], name: `c${i}` }, { name: `burst-${i}`, pid: i % 2 ? NamespaceMode.POD : NamespaceMode.CONTAINER });
+    return id;
+  }));
+  for (const id of ids) await waitState(env.d, id, ContainerState.CONTAINER_RUNNING);
+});

@@ -58,3 +58,34 @@ test("pods created at once under a new shared parent all succeed (no EEXIST race
   assert.deepEqual(made, pcs.map(() => true), "each pod's own cgroup is made (and owned) by its call");
   for (const pc of pcs) for (const h of hs) assert.ok(await exists(join(h.mount, pc.path)), `${h.mount}${pc.path}`);
 });
+
+test("pods and their process leaves made at once under a brand-new parent all get a seeded cpuset and take a process", async (t) => {
+  // The race behind ENOSPC at CreateContainer: one call made the new parent and had not yet
+  // copied cpuset.cpus/mems into it when another saw it existing and seeded its child from the
+  // empty parent; a process then could not join the child's leaf (cgroup v1 cpuset: ENOSPC).
+  const hs = await cgroupHierarchies();
+  const cpuset = hs.find((h) => h.kind === "v1" && h.controllers.includes("cpuset"));
+  if (!cpuset) return t.skip("no cgroup v1 cpuset hierarchy on this host");
+  const parent = `/berth-unit-seed-${process.pid}/a/b`;
+  const driver = await openCgroupDriver({ name: "cgroupfs", defaultParent: parent });
+  const pcs = Array.from({ length: 10 }, (_, i) => driver.podCgroup("", `seed-${i}`));
+  const sleepers: ReturnType<typeof spawn>[] = [];
+  t.after(async () => {
+    for (const s of sleepers) s.kill("SIGKILL");
+    await Promise.all(sleepers.map((s) => (s.exitCode === null && s.signalCode === null ? once(s, "exit") : undefined)));
+    for (const pc of pcs) await driver.remove(pc).catch(() => undefined);
+    for (const p of [parent, `/berth-unit-seed-${process.pid}/a`, `/berth-unit-seed-${process.pid}`]) for (const h of hs) await rmdir(join(h.mount, p)).catch(() => undefined);
+  });
+  const places = await Promise.all(pcs.map((pc) => driver.create(pc).then(() => driver.placement(pc, "conmon-x"))));
+  for (const pc of pcs) {
+    for (const f of ["cpuset.cpus", "cpuset.mems"]) {
+      assert.notEqual((await readFile(join(cpuset.mount, pc.path, f), "utf8")).trim(), "", `${pc.path}/${f} seeded`);
+      assert.notEqual((await readFile(join(cpuset.mount, pc.path, "conmon-x", f), "utf8")).trim(), "", `${pc.path}/conmon-x/${f} seeded`);
+    }
+  }
+  await Promise.all(places.map(async (place) => {
+    const s = spawn("sleep", ["30"], { stdio: "ignore" });
+    sleepers.push(s);
+    await place.adopt([s.pid!]);
+  }));
+});
