@@ -15,6 +15,7 @@ import { podRequest } from "../test/e2e/pods-kit.js";
 import { containerdBinary, startContainerd, type Containerd } from "./containerd.js";
 import { Floor, floorCreate, floorRunPod, floorStart, floorTotal, type FloorRound } from "./floor.js";
 import { removePodVia, startPodTimed, writeBridgeConflist, writeBridgeNetwork, type PodStartTimes } from "./kit.js";
+import { measureLatency } from "./latency.js";
 import { summary } from "./stats.js";
 import type { Emit } from "./emit.js";
 
@@ -46,8 +47,17 @@ export interface GroupEnv {
  */
 export type RowGroup = (client: CriClient, label: string, env: GroupEnv) => Promise<Row[]>;
 
-/** Further row groups, each run against every runtime in turn. The List/Status/ExecSync latency rows (bench/latency.ts) go here. */
-const GROUPS: RowGroup[] = [];
+/** List/Status/stats/ExecSync p50 and p99 (bench/latency.ts) against each runtime; BENCH_COMPARE_LATENCY=0 leaves them out. */
+const latencyGroup: RowGroup = async (client, label, env) => {
+  const rows = await measureLatency(client, () => undefined, label, { image: env.image, logRoot: env.logRoot });
+  return rows.flatMap((r) => [
+    { name: `${r.name}_p50`, value: r.p50, unit: "ms" },
+    { name: `${r.name}_p99`, value: r.p99, unit: "ms" },
+  ]);
+};
+
+/** Further row groups, each run against every runtime in turn, after the pod start rows. */
+const GROUPS: RowGroup[] = process.env["BENCH_COMPARE_LATENCY"] === "0" ? [] : [latencyGroup];
 
 /** A runtime under test: its client and the pod shape it is asked for. */
 interface Target {
