@@ -165,8 +165,8 @@ export class ContainerService implements ContainerHooks {
   }
 
   /** RemovePodSandbox: every container of the pod is removed. */
-  async removeContainersOf(podId: string): Promise<void> {
-    await this.eachOf(podId, (c) => removeResolved(this.ctx, c));
+  async removeContainersOf(podId: string, signal?: AbortSignal): Promise<void> {
+    await this.eachOf(podId, (c) => removeResolved(this.ctx, c, signal));
   }
 
   /** Each container under its lock: a leftover still being cleaned up at start holds its own lock, so

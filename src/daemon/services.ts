@@ -62,8 +62,8 @@ export class LateContainerHooks implements ContainerHooks {
   stopContainersOf(podId: string): Promise<void> {
     return this.#target.stopContainersOf(podId);
   }
-  removeContainersOf(podId: string): Promise<void> {
-    return this.#target.removeContainersOf(podId);
+  removeContainersOf(podId: string, signal?: AbortSignal): Promise<void> {
+    return this.#target.removeContainersOf(podId, signal);
   }
   statusesOf(podId: string): ReturnType<ContainerHooks["statusesOf"]> {
     return this.#target.statusesOf(podId);

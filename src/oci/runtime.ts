@@ -254,7 +254,10 @@ export class OciRuntime {
         log.info({ id, conmon, killed: members.length }, "killed the conmon of a create a killed daemon left half-done");
       }
     }
-    for (const runc of [this.runc, ...this.#handlers.values()]) {
+    // The default runtime's state goes with the delete that follows; a handler's only where its
+    // root holds the container (a handler that cannot run here must not fail every clean-up).
+    for (const runc of this.#handlers.values()) {
+      if (!existsSync(join(runc.root, id))) continue;
       await runc.delete(id, true).catch((e: unknown) => {
         if (!(e instanceof RuncError && e.code === Code.NOT_FOUND)) throw e;
       });

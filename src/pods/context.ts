@@ -20,7 +20,8 @@ export interface PodNetworkDriver {
 /** Provided by the container service once it exists; no-ops until then. */
 export interface ContainerHooks {
   stopContainersOf(podId: string): Promise<void>;
-  removeContainersOf(podId: string): Promise<void>;
+  /** `signal`: the RemovePodSandbox caller gave up; a runtime `delete` that hangs is then stopped. */
+  removeContainersOf(podId: string, signal?: AbortSignal): Promise<void>;
   /** PodSandboxStatus.containers_statuses: kubelet's evented PLEG reads the pod's containers from it. */
   statusesOf(podId: string): ContainerStatus[];
   /** Host pids of the pod's running containers, the earliest started first (verbose status `pid`). */

@@ -7,7 +7,7 @@ import { releaseAll } from "./teardown.js";
 
 const log = logger("pods");
 
-export async function removePodById(ctx: PodContext, ref: string): Promise<void> {
+export async function removePodById(ctx: PodContext, ref: string, signal?: AbortSignal): Promise<void> {
   const found = ctx.find(ref);
   if (!found) {
     log.debug({ ref }, "RemovePodSandbox: no such pod; nothing to do");
@@ -18,7 +18,7 @@ export async function removePodById(ctx: PodContext, ref: string): Promise<void>
     if (!pod) return;
     if (pod.rec.phase === "ready") await stopPod(ctx, pod);
     try {
-      await releaseAll(ctx, pod);
+      await releaseAll(ctx, pod, signal);
     } catch (err) {
       // Keep the record with what is left, so a repeated Remove finishes the job.
       ctx.save(pod);

@@ -95,8 +95,9 @@ export class PodService {
     return stopPodById(this.ctx, ref);
   }
 
-  remove(ref: string): Promise<void> {
-    return removePodById(this.ctx, ref);
+  /** `signal`: the caller gave up (deadline, cancel): a runtime `delete` still running is stopped and the rest kept for a retry. */
+  remove(ref: string, signal?: AbortSignal): Promise<void> {
+    return removePodById(this.ctx, ref, signal);
   }
 
   status(ref: string, verbose: boolean): PodSandboxStatusResponse {

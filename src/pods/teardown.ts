@@ -60,10 +60,10 @@ function stopListeners(ctx: PodContext, pod: Pod): Promise<void> {
 }
 
 /** Everything a pod owns, for Remove and for recovery of a half-made pod. */
-export function releaseAll(ctx: PodContext, pod: Pod): Promise<void> {
+export function releaseAll(ctx: PodContext, pod: Pod, signal?: AbortSignal): Promise<void> {
   return all("pod sandbox released", pod, [
     ["listeners", () => stopListeners(ctx, pod)],
-    ["containers", () => ctx.hooks.removeContainersOf(pod.rec.id)],
+    ["containers", () => ctx.hooks.removeContainersOf(pod.rec.id, signal)],
     ["infra+network", () => settled([stopInfraOf(pod), releaseNetwork(ctx, pod)])],
     // Independent of each other. One umount for the shm and every pin, then the files they were mounted on.
     ["files+mounts+cgroup", () =>

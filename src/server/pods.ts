@@ -20,8 +20,8 @@ export function podHandlers(pods: PodService): Handlers {
       await pods.stop(podId(req.podSandboxId, "StopPodSandbox"));
       return {};
     }),
-    removePodSandbox: unary("RemovePodSandbox", async (req) => {
-      await pods.remove(podId(req.podSandboxId, "RemovePodSandbox"));
+    removePodSandbox: unary("RemovePodSandbox", async (req, call) => {
+      await pods.remove(podId(req.podSandboxId, "RemovePodSandbox"), call.signal);
       return {};
     }),
     podSandboxStatus: unary("PodSandboxStatus", (req) => pods.status(podId(req.podSandboxId, "PodSandboxStatus"), req.verbose)),

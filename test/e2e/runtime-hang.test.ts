@@ -246,6 +246,27 @@ test("a runtime hung in `start` or `delete` holds up no other pod; the call ends
   await env.leaks.assertNoLeaks();
 });
 
+test("a RemovePodSandbox whose runtime hangs in `delete` ends at its deadline with the runtime killed and the pod kept; the retry removes it", async (t) => {
+  const env = await flakyEnv(t);
+  const { d } = env;
+  const c = d.client;
+  const podA = await runPodWithLogs(env, { runtimeHandler: "flaky" });
+  const id = await createCtr(env, podA, ctrConfig(env, { command: ["sleep", "1000"] }));
+  await startCtr(d, id);
+  await waitState(d, id, ContainerState.CONTAINER_RUNNING);
+  await stopPod(d, podA);
+  await hang("delete");
+  t.after(() => unhang("delete"));
+  await assert.rejects(call(c, c.runtime, c.runtime.removePodSandbox, { podSandboxId: podA }, 3000), failsWith(grpc.DEADLINE_EXCEEDED));
+  // Killed when the caller gave up, not at runc's own 60 s timeout.
+  await until("the hung delete killed", async () => (await hungPids()).length === 0, 15_000);
+  assert.ok((await call(c, c.runtime, c.runtime.listPodSandbox, { filter: undefined })).items.some((p) => p.id === podA), "the pod kept for a retry");
+  await unhang("delete");
+  await removePod(d, podA);
+  assert.ok(!(await call(c, c.runtime, c.runtime.listPodSandbox, { filter: undefined })).items.some((p) => p.id === podA));
+  await env.leaks.assertNoLeaks();
+});
+
 test("a conmon that never writes its sync pipe holds up no other pod; the create ends at its deadline with conmon killed and everything undone", async (t) => {
   const env = await flakyEnv(t, { conmon: true });
   const podA = await runPodWithLogs(env);

@@ -1,10 +1,10 @@
 // containerd's registry host configuration: `<config_path>/<host>/hosts.toml` (or `_default`),
 // with `server`, ordered `[host."url"]` mirrors, capabilities, ca, skip_verify, client, header.
 import { readdir } from "node:fs/promises";
-import { validateHeaderName, validateHeaderValue } from "node:http";
 import { dirname, isAbsolute, join } from "node:path";
 import { parse, TomlError } from "smol-toml";
 import { invalid } from "../../errors.js";
+import { http } from "../../util/node-http.js";
 import { FileCache } from "./file-cache.js";
 import { ALL_CAPABILITIES, type Capabilities, type Endpoint } from "./endpoint.js";
 
@@ -78,8 +78,8 @@ function readEntry(t: Table, path: string, where: string): Omit<HostEntry, "url"
       // Sent with every request to the host: a name or value Node refuses failed each one as
       // "cannot reach" (found by the hosts-toml fuzz target).
       try {
-        validateHeaderName(k);
-        validateHeaderValue(k, value);
+        http.validateHeaderName(k);
+        http.validateHeaderValue(k, value);
       } catch {
         fail(path, `${where}header.${k}: ${JSON.stringify(k)} = ${JSON.stringify(value.slice(0, 80))} is not a valid HTTP header (no control characters, nothing past U+00FF)`);
       }
