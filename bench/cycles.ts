@@ -1,26 +1,20 @@
 // Leak bench: the daemon's RSS, heap (live, after a full GC, with BENCH_LIVE_HEAP=1) and open fds before and after BENCH_CYCLES
 // (default 1000) container create/start/stop/remove cycles in a few pods, then BENCH_POD_CYCLES (200) pod run/remove cycles.
-import { execFile } from "node:child_process";
-import { mkdtemp, readdir, readFile, readlink, rm, rmdir, writeFile } from "node:fs/promises";
+import { mkdtemp, readdir, readlink, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { promisify } from "node:util";
 import { call } from "../src/cli/client.js";
 import { ContainerConfig, CreateContainerRequest } from "../src/generated/runtime/v1/api.js";
-import { startDaemon, type Daemon } from "../test/fixtures/daemon.js";
-import { pushBusybox } from "../test/fixtures/images.js";
-import { startRegistry, writeHostsToml } from "../test/fixtures/registry.js";
+import type { Daemon } from "../test/fixtures/daemon.js";
 import { podRequest } from "../test/e2e/pods-kit.js";
-import { removePod, writeBridgeNetwork } from "./kit.js";
+import { openBenchHost, removePod } from "./kit.js";
 import { rssMiB } from "./stats.js";
 import type { Emit } from "./emit.js";
 
-const run = promisify(execFile);
 const CYCLES = Number(process.env["BENCH_CYCLES"] ?? 1000);
 const POD_CYCLES = Number(process.env["BENCH_POD_CYCLES"] ?? 200);
 /** Pods the container cycles run in, one worker each. */
 const WORKERS = 4;
-const IP_FORWARD = "/proc/sys/net/ipv4/ip_forward";
 
 /** What each open fd of the daemon points at (socket:[..], pipe:[..], a path). */
 async function fds(pid: number): Promise<string[]> {
@@ -87,25 +81,19 @@ async function containerCycle(d: Daemon, pod: string, podReq: ReturnType<typeof 
 }
 
 export async function cyclesBench(emit: Emit): Promise<void> {
-  const id = Math.random().toString(16).slice(2, 8);
-  const bridge = `by${id}`;
-  const cgroupParent = `/berth-bench-${id}`;
-  const ipForward = (await readFile(IP_FORWARD, "utf8")).trim();
-  const reg = await startRegistry();
-  const certsD = await mkdtemp(join(tmpdir(), "berth-bench-certsd-"));
-  await writeHostsToml(certsD, reg);
-  const image = (await pushBusybox(reg)).reference;
   const snapDir = await mkdtemp(join(tmpdir(), "berth-bench-heap-"));
-  const d = await startDaemon({
-    toml: `[pods]\ncgroup_parent = "${cgroupParent}"\n[registry]\nconfig_path = "${certsD}"\nregistries_conf = "${join(certsD, "registries.conf")}"\n`,
-    args: ["--log-level", process.env["BENCH_LOG_LEVEL"] ?? "info"],
-    env: { BERTH_METRICS_ADDRESS: "127.0.0.1:0", NODE_OPTIONS: `--heapsnapshot-signal=SIGUSR2 --diagnostic-dir=${snapDir}` },
+  const host = await openBenchHost("y", {
+    subnet: "10.246.0.0/16",
+    daemon: {
+      args: ["--log-level", process.env["BENCH_LOG_LEVEL"] ?? "info"],
+      env: { BERTH_METRICS_ADDRESS: "127.0.0.1:0", NODE_OPTIONS: `--heapsnapshot-signal=SIGUSR2 --diagnostic-dir=${snapDir}` },
+    },
   });
+  const { d, image } = host;
   const c = d.client;
   const logRoot = join(d.dir, "logs");
   const pods: string[] = [];
   try {
-    await writeBridgeNetwork(d, { name: `berth-bench-${id}`, bridge, subnet: "10.246.0.0/16" });
     await call(c, c.image, c.image.pullImage, { image: { image, annotations: {}, userSpecifiedImage: "", runtimeHandler: "", imageRef: "" }, auth: undefined, sandboxConfig: undefined }, 60_000);
     const reqs = Array.from({ length: WORKERS }, (_, i) => podRequest({ name: `cyc-${i}`, config: { logDirectory: join(logRoot, `cyc-${i}`) } }));
     for (const r of reqs) pods.push((await call(c, c.runtime, c.runtime.runPodSandbox, r, 60_000)).podSandboxId);
@@ -149,13 +137,8 @@ export async function cyclesBench(emit: Emit): Promise<void> {
     for (const [k, v] of kinds(after.fds)) if (v > (was.get(k) ?? 0)) process.stderr.write(`cycles: fds of kind ${k}: ${was.get(k) ?? 0} -> ${v}\n`);
   } finally {
     await Promise.allSettled(pods.map((p) => removePod(d, p)));
-    await d.stop();
-    await reg.stop();
-    await rm(certsD, { recursive: true, force: true });
+    await host.close();
     if (!process.env["BENCH_KEEP_SNAPSHOTS"]) await rm(snapDir, { recursive: true, force: true });
     else process.stderr.write(`cycles: heap snapshots in ${snapDir}\n`);
-    await run("ip", ["link", "del", bridge]).catch(() => undefined);
-    for (const h of await readdir("/sys/fs/cgroup")) await rmdir(join("/sys/fs/cgroup", h, cgroupParent)).catch(() => undefined);
-    await writeFile(IP_FORWARD, ipForward);
   }
 }

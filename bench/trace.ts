@@ -1,21 +1,12 @@
 // Per-step trace of a pod start: where RunPodSandbox, CreateContainer and StartContainer spend
 // their time, as each step's start/end offsets (medians over a few pods) from the daemon's debug lines.
-import { execFile } from "node:child_process";
-import { mkdtemp, readdir, readFile, rm, rmdir, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { promisify } from "node:util";
 import { call } from "../src/cli/client.js";
-import { startDaemon } from "../test/fixtures/daemon.js";
-import { pushBusybox } from "../test/fixtures/images.js";
-import { startRegistry, writeHostsToml } from "../test/fixtures/registry.js";
 import { runToStarted, stopRemovePod } from "./containers.js";
-import { writeBridgeNetwork } from "./kit.js";
+import { openBenchHost } from "./kit.js";
 import { summary } from "./stats.js";
 import type { Emit } from "./emit.js";
 
-const run = promisify(execFile);
-const IP_FORWARD = "/proc/sys/net/ipv4/ip_forward";
 const PODS = Number(process.env["BENCH_TRACE_PODS"] ?? 10);
 
 /** Median [start, end] of each step over the debug lines with this message. */
@@ -41,19 +32,11 @@ function callTimes(logs: string, rpc: string): number[] {
 }
 
 export async function traceBench(emit: Emit): Promise<void> {
-  const id = Math.random().toString(16).slice(2, 8);
-  const bridge = `bt${id}`;
-  const cgroupParent = `/berth-bench-trace-${id}`;
-  const ipForward = (await readFile(IP_FORWARD, "utf8")).trim();
-  const reg = await startRegistry();
-  const certsD = await mkdtemp(join(tmpdir(), "berth-bench-trace-certsd-"));
-  await writeHostsToml(certsD, reg);
-  const image = (await pushBusybox(reg)).reference;
-  const d = await startDaemon({ toml: `[pods]\ncgroup_parent = "${cgroupParent}"\n[registry]\nconfig_path = "${certsD}"\nregistries_conf = "${join(certsD, "registries.conf")}"\n` });
+  const host = await openBenchHost("t", { subnet: "10.244.0.0/16", portmap: true });
+  const { d, image } = host;
   const c = d.client;
   const logRoot = join(d.dir, "logs");
   try {
-    await writeBridgeNetwork(d, { name: `berth-bench-trace-${id}`, bridge, subnet: "10.244.0.0/16", portmap: true });
     await call(c, c.image, c.image.pullImage, { image: { image, annotations: {}, userSpecifiedImage: "", runtimeHandler: "", imageRef: "" }, auth: undefined, sandboxConfig: undefined }, 60_000);
     for (let i = 0; i < 3; i++) await stopRemovePod(d, (await runToStarted(d, image, logRoot, `warm-${i}`)).pod);
     const mark = d.logs().length;
@@ -75,11 +58,6 @@ export async function traceBench(emit: Emit): Promise<void> {
       }
     }
   } finally {
-    await d.stop();
-    await reg.stop();
-    await rm(certsD, { recursive: true, force: true });
-    await run("ip", ["link", "del", bridge]).catch(() => undefined);
-    for (const h of await readdir("/sys/fs/cgroup")) await rmdir(join("/sys/fs/cgroup", h, cgroupParent)).catch(() => undefined);
-    await writeFile(IP_FORWARD, ipForward);
+    await host.close();
   }
 }
