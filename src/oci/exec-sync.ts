@@ -149,6 +149,8 @@ export async function killExecTree(runc: RuncChild, pidFile: string): Promise<nu
   if (runc.pid !== undefined && unreaped(runc)) {
     for (const p of await sessionIdentities(runc.pid)) if (p.pid !== runc.pid) victims.push(p);
   }
+  // The leader first: killing a member it waits on first would let it exit before its own signal.
+  victims.sort((a, b) => Number(b.pid === leader) - Number(a.pid === leader));
   const signalled: number[] = [];
   for (const v of victims) if (await signalIdentity(v, "SIGKILL")) signalled.push(v.pid);
   return signalled;

@@ -25,7 +25,7 @@ async function fakeRunc(t: TestContext, script: string): Promise<{ runc: ChildPr
 }
 
 async function gone(pids: number[]): Promise<boolean> {
-  for (let i = 0; i < 200; i++) {
+  for (let i = 0; i < 500; i++) {
     const alive = await Promise.all(pids.map((p) => processAlive(p)));
     if (!alive.some(Boolean)) return true;
     await delay(10);
@@ -49,7 +49,7 @@ test("the exec's leader (a child of the unreaped runc) and its whole session are
   const pidFile = await tempPidFile(t);
   const { runc, leader } = await fakeRunc(t, "sleep 30 & sleep 30");
   await writeFile(pidFile, String(leader));
-  for (let i = 0; i < 100 && (await sessionIdentities(leader)).length < 3; i++) await delay(10);
+  for (let i = 0; i < 500 && (await sessionIdentities(leader)).length < 3; i++) await delay(10);
   const session = (await sessionIdentities(leader)).map((p) => p.pid);
   assert.equal(session.length, 3);
   const killed = await killExecTree(runc, pidFile);
@@ -61,7 +61,7 @@ test("with the leader gone, the orphans still in its session are killed", async 
   const pidFile = await tempPidFile(t);
   const { runc, leader } = await fakeRunc(t, "sleep 30 & exit 0");
   await writeFile(pidFile, String(leader));
-  for (let i = 0; i < 100 && (await processAlive(leader)); i++) await delay(10);
+  for (let i = 0; i < 500 && (await processAlive(leader)); i++) await delay(10);
   const orphans = (await sessionIdentities(leader)).map((p) => p.pid);
   assert.equal(orphans.length, 1);
   assert.deepEqual(await killExecTree(runc, pidFile), orphans);
@@ -80,7 +80,7 @@ test("a pid file naming a live process that runc did not start (a reused pid) si
       // already gone
     }
   });
-  for (let i = 0; i < 100 && (await sessionIdentities(stranger.pid!)).length < 2; i++) await delay(10);
+  for (let i = 0; i < 500 && (await sessionIdentities(stranger.pid!)).length < 2; i++) await delay(10);
   await writeFile(pidFile, String(stranger.pid));
   assert.deepEqual(await killExecTree(runc, pidFile), []);
   await delay(50);
