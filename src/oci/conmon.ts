@@ -1,6 +1,5 @@
 // Starts one conmon (2.1.6) per container and runs its create handshake: the start pipe (fd 4)
 // gates conmon until it sits in the right cgroup, the sync pipe (fd 3) returns the pid or runc's error.
-import { spawn } from "node:child_process";
 import { rm } from "node:fs/promises";
 import type { Readable, Writable } from "node:stream";
 import { BerthError, Code, deadlineExceeded, describe, internal, invalid } from "../errors.js";
@@ -8,6 +7,7 @@ import { logger } from "../util/log.js";
 import { bundleFiles } from "./bundle.js";
 import { readPidFile, sessionMembers, signalPid } from "./proc.js";
 import { killGroup, runcErrorMessage, type Runc } from "./runc.js";
+import { spawnProcess } from "../util/spawn.js";
 
 const log = logger("conmon");
 
@@ -91,10 +91,10 @@ export async function conmonCreate(o: ConmonCreateOptions): Promise<ConmonCreate
   // conmon splits -l on every ':' (strtok), so such a path would be cut short silently.
   if (o.logPath?.includes(":")) throw invalid(`container "${o.id}": log path ${JSON.stringify(o.logPath)} contains ':', which conmon cannot take`);
   const files = bundleFiles(o.bundleDir);
-  const child = spawn(o.conmonPath, conmonCreateArgs(o), {
+  const child = spawnProcess(o.conmonPath, conmonCreateArgs(o), {
     cwd: o.bundleDir,
     detached: true,
-    stdio: ["ignore", "ignore", "pipe", "pipe", "pipe"],
+    stdio: ["ignore", "ignore", "out", "out", "in"],
     env: { PATH: process.env["PATH"] ?? "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", _OCI_SYNCPIPE: "3", _OCI_STARTPIPE: "4" },
   });
   const syncPipe = child.stdio[3] as Readable;

@@ -1,12 +1,11 @@
 // ExecSync through a foreground `runc exec` (faster than conmon -e --sync: ~22 ms for `true`):
 // runc gives the process real pipes, output is capped per stream, a timeout kills the exec's whole session.
-import { spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
-import { access, constants, rm } from "node:fs/promises";
+import { rm } from "node:fs/promises";
 import { join } from "node:path";
 import { BerthError, Code, deadlineExceeded, invalid } from "../errors.js";
+import { spawnProcess } from "../util/spawn.js";
 import { procStat, readPidFile, sessionIdentities, signalIdentity, signalPid, type ProcIdentity } from "./proc.js";
-import type { Prefork } from "./prefork.js";
 import { isNotRunning, runcErrorMessage, type Runc } from "./runc.js";
 
 export const MAX_EXEC_OUTPUT = 16 * 1024 * 1024;
@@ -51,23 +50,21 @@ class CappedSink {
 }
 
 /** Runs cmd in container id and returns its exit code and output; throws DEADLINE_EXCEEDED on timeout. */
-export async function execSync(runc: Runc, execDir: string, id: string, cmd: readonly string[], opts: ExecSyncOptions, spare?: Prefork): Promise<ExecSyncResult> {
+export async function execSync(runc: Runc, execDir: string, id: string, cmd: readonly string[], opts: ExecSyncOptions): Promise<ExecSyncResult> {
   if (cmd.length === 0 || cmd[0] === "") throw invalid(`exec in container "${id}": the command is empty`);
   const cap = opts.maxOutputBytes ?? MAX_EXEC_OUTPUT;
   const pidFile = join(execDir, `${randomUUID()}.pid`);
   // --tty=false: runc would otherwise copy `terminal` from the container's own process.
   const args = [...runc.globalArgs(), "exec", "--tty=false", "--pid-file", pidFile, id, ...cmd];
-  // A spare shell forked earlier execs runc: the call does not wait for a fork of the daemon.
-  const viaShell = spare?.take(runc.path, args);
-  const child = viaShell ?? spawn(runc.path, args, {
-    // Own session: on timeout, everything runc started before the exec's setsid goes with it.
-    detached: true,
-    stdio: ["ignore", "pipe", "pipe"],
-  });
+  // posix_spawn: the call does not wait for a fork of the whole daemon. Own session: on timeout,
+  // everything runc started before the exec's setsid goes with it.
+  const child = spawnProcess(runc.path, args, { detached: true, stdio: ["ignore", "out", "out"] });
+  const stdout = child.stdout!;
+  const stderr = child.stderr!;
   const out = new CappedSink(cap);
   const err = new CappedSink(cap);
-  child.stdout.on("data", (d: Buffer) => out.push(d));
-  child.stderr.on("data", (d: Buffer) => err.push(d));
+  stdout.on("data", (d: Buffer) => out.push(d));
+  stderr.on("data", (d: Buffer) => err.push(d));
 
   let timedOut = false;
   let timer: NodeJS.Timeout | undefined;
@@ -82,8 +79,8 @@ export async function execSync(runc: Runc, execDir: string, id: string, cmd: rea
           void killExecTree(child, pidFile).finally(() => {
             // Something that left the session may still hold the pipes: stop waiting for them.
             grace = setTimeout(() => {
-              child.stdout.destroy();
-              child.stderr.destroy();
+              stdout.destroy();
+              stderr.destroy();
               // Only while Node has not reaped runc: after that its pid may name another process.
               if (child.pid && unreaped(child)) signalPid(child.pid, "SIGKILL");
             }, KILL_GRACE_MS);
@@ -93,10 +90,6 @@ export async function execSync(runc: Runc, execDir: string, id: string, cmd: rea
     });
     if (timedOut) {
       throw deadlineExceeded(`exec in container "${id}" timed out after ${opts.timeoutMs} ms: ${JSON.stringify(cmd)}; the command and its processes were killed`);
-    }
-    // The spare shell could not exec runc (gone or not executable since the daemon started): sh's 126/127.
-    if (viaShell && (status === 126 || status === 127) && (await readPidFile(pidFile)) === undefined && !(await canRun(runc.path))) {
-      throw new BerthError(Code.INTERNAL, `exec in container "${id}": cannot run runc at ${runc.path}: ${err.buffer().toString("utf8").trim()}`);
     }
     // runc exits 255 for its own failures and then never wrote the pid file.
     if (status === 255 && (await readPidFile(pidFile)) === undefined) {
@@ -110,14 +103,7 @@ export async function execSync(runc: Runc, execDir: string, id: string, cmd: rea
     // Not awaited: the answer need not wait for the unlink (a sync one blocked the loop up to ~8 ms
     // on a busy disk); a file left by a crash right here goes with the exec dir at the next start.
     void rm(pidFile, { force: true }).catch(() => undefined);
-    // The next spare once this answer is out: the fork blocks the loop, which flushes the answer
-    // after this turn (a timer runs on the next one); forked while runc ran, it slowed runc down.
-    if (spare) setTimeout(() => spare.refill(), 1);
   }
-}
-
-async function canRun(path: string): Promise<boolean> {
-  return access(path, constants.X_OK).then(() => true, () => false);
 }
 
 /** runc as the timeout sees it: our child, which Node reaps (and sets exitCode or signalCode). */

@@ -4,11 +4,11 @@
 // Why not runc: one unshare + catatonit pair costs ~5 ms and needs no bundle; it is detached
 // (own session, no inherited fds) so it outlives daemon restarts, and it is found again by
 // pid + start time. catatonit is static, so the rootfs holds nothing but its binary.
-import { spawn } from "node:child_process";
 import { copyFile, chmod, mkdir, open, readdir, readFile, rename, rm, stat } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { internal } from "../errors.js";
 import { logger } from "../util/log.js";
+import { spawnProcess } from "../util/spawn.js";
 import { which } from "../util/which.js";
 
 const log = logger("infra");
@@ -103,17 +103,17 @@ export async function startInfra(o: StartInfraOptions): Promise<InfraProcess> {
   ];
   let monitorPid: number;
   try {
-    const child = spawn(argv[0]!, argv.slice(1), {
+    const child = spawnProcess(argv[0]!, argv.slice(1), {
       detached: true,
       stdio: ["ignore", "ignore", errFile.fd],
       env: { PATH: TOOL_PATH },
     });
     child.unref();
     monitorPid = await new Promise<number>((resolve, reject) => {
-      child.once("error", (err) => reject(internal(`cannot start the infra process: ${err.message}`, err)));
+      child.once("error", (err: Error) => reject(internal(`cannot start the infra process: ${err.message}`, err)));
       child.once("spawn", () => resolve(child.pid!));
     });
-    child.once("exit", (code, signal) => log.debug({ monitorPid, code, signal }, "infra monitor exited"));
+    child.once("exit", (code: number | null, signal: NodeJS.Signals | null) => log.debug({ monitorPid, code, signal }, "infra monitor exited"));
   } finally {
     await errFile.close();
   }

@@ -1,8 +1,8 @@
 // The runc command line with Berth's own --root: one short-lived process per verb, JSON log
 // format so runc's own error message can be told apart from anything else and shown as-is.
-import { spawn } from "node:child_process";
 import { BerthError, Code, deadlineExceeded, internal, notFound } from "../errors.js";
 import { withSpan } from "../trace/span.js";
+import { spawnProcess } from "../util/spawn.js";
 
 const MAX_CAPTURE = 1 << 20;
 const DEFAULT_TIMEOUT_MS = 60_000;
@@ -132,8 +132,8 @@ export class Runc {
         reject(opts.signal.reason as Error);
         return;
       }
-      const child = spawn(this.path, [...this.globalArgs(), ...args], {
-        stdio: [opts.input === undefined ? "ignore" : "pipe", "pipe", "pipe"],
+      const child = spawnProcess(this.path, [...this.globalArgs(), ...args], {
+        stdio: [opts.input === undefined ? "ignore" : "in", "out", "out"],
         // Its own process group, so a hung runtime is killed with everything it started.
         detached: true,
       });

@@ -10,7 +10,6 @@ import { attachSocketPath, bundleFiles, ociStateDirs, persistFiles, type OciStat
 import { conmonCreate } from "./conmon.js";
 import { ExecAttach } from "./exec-attach.js";
 import { execSync, type ExecSyncOptions, type ExecSyncResult } from "./exec-sync.js";
-import { Prefork } from "./prefork.js";
 import { ExitWatcher, readExitFile, type ContainerExit } from "./exits.js";
 import { makeLogFile, reopenLog } from "./log-reopen.js";
 import { procStartTime, processAlive, readPidFile, sessionMembers, signalPid } from "./proc.js";
@@ -89,8 +88,6 @@ export class OciRuntime {
   readonly #known = new Map<string, ContainerProcess>();
   /** Handler name → its runtime; the default runc is `runc` itself. */
   readonly #handlers = new Map<string, Runc>();
-  /** A shell forked ahead for ExecSync's runc (made at the first ExecSync, refilled after each). */
-  readonly #spare = new Prefork();
 
   private constructor(opts: OciRuntimeOptions, runcPath: string, conmonPath: string) {
     this.#opts = opts;
@@ -131,7 +128,6 @@ export class OciRuntime {
 
   close(): void {
     this.exits.close();
-    this.#spare.close();
   }
 
   /** runc create under a new conmon; resolves once the container is `created` (not started). */
@@ -320,7 +316,7 @@ export class OciRuntime {
   }
 
   async execSync(id: string, cmd: readonly string[], opts: ExecSyncOptions): Promise<ExecSyncResult> {
-    return execSync(this.#runcOf(id), this.dirs.execDir, id, cmd, opts, this.#spare);
+    return execSync(this.#runcOf(id), this.dirs.execDir, id, cmd, opts);
   }
 
   /** After kubelet renamed the log away: conmon opens a new file at the same path (no rename: nothing to do). */

@@ -1,12 +1,12 @@
 // Pins a pod's net/ipc/uts namespaces to files (no pause container), setting hostname and
 // namespaced sysctls in the same single process; unpins them idempotently. Layout as pinns.
 // A pod user namespace (hostUsers: false) is made in the same unshare, so it owns the others.
-import { spawn } from "node:child_process";
 import { mkdir, open, rm, statfs } from "node:fs/promises";
 import { join } from "node:path";
 import { internal, invalid } from "../errors.js";
 import { makeUserns, type IdMap } from "../oci/userns.js";
 import { logger } from "../util/log.js";
+import { spawnProcess } from "../util/spawn.js";
 
 const log = logger("namespaces");
 
@@ -170,17 +170,17 @@ export async function applySysctls(pins: PinnedNamespaces, sysctls: Readonly<Rec
 
 function runTool(cmd: string, args: string[], what: string): Promise<void> {
   return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { stdio: ["ignore", "ignore", "pipe"], env: { ...process.env, PATH: TOOL_PATH } });
+    const child = spawnProcess(cmd, args, { stdio: ["ignore", "ignore", "out"], env: { ...process.env, PATH: TOOL_PATH } });
     let stderr = "";
-    child.stderr.on("data", (b: Buffer) => {
+    child.stderr?.on("data", (b: Buffer) => {
       if (stderr.length < 4096) stderr += b.toString("utf8");
     });
     const timer = setTimeout(() => child.kill("SIGKILL"), TOOL_TIMEOUT_MS);
-    child.on("error", (err) => {
+    child.on("error", (err: Error) => {
       clearTimeout(timer);
       reject(internal(`${what}: cannot run ${cmd}: ${err.message}`, err));
     });
-    child.on("close", (code, signal) => {
+    child.on("close", (code: number | null, signal: NodeJS.Signals | null) => {
       clearTimeout(timer);
       if (code === 0) resolve();
       else reject(internal(`${what}: ${cmd} failed (${signal ?? `exit ${code}`}): ${stderr.trim() || "no output"}`));

@@ -1,12 +1,12 @@
 // Runs one CNI plugin binary the way the CNI spec says (CNI_* environment, netconf on stdin,
 // result or error JSON on stdout), with a timeout and the plugin's own message on failure.
-import { spawn } from "node:child_process";
 import { access, constants } from "node:fs/promises";
 import { join } from "node:path";
 import { Code, deadlineExceeded, failedPrecondition } from "../../errors.js";
 import { logger } from "../../util/log.js";
 import { CniPluginError, isJsonObject, type CniCommand, type CniResult, type JsonObject } from "./types.js";
 import { withSpan } from "../../trace/span.js";
+import { spawnProcess } from "../../util/spawn.js";
 
 const log = logger("cni-exec");
 
@@ -132,7 +132,10 @@ interface RunOutcome {
 
 function run(path: string, env: NodeJS.ProcessEnv, stdin: string, timeoutMs: number): Promise<RunOutcome> {
   return new Promise((resolve, reject) => {
-    const child = spawn(path, [], { env, stdio: ["pipe", "pipe", "pipe"] });
+    const child = spawnProcess(path, [], { env, stdio: ["in", "out", "out"] });
+    const stdout = child.stdout!;
+    const stderr = child.stderr!;
+    const stdinPipe = child.stdin!;
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     let outLen = 0;
@@ -142,11 +145,11 @@ function run(path: string, env: NodeJS.ProcessEnv, stdin: string, timeoutMs: num
       timedOut = true;
       child.kill("SIGKILL");
     }, timeoutMs);
-    child.stdout.on("data", (b: Buffer) => {
+    stdout.on("data", (b: Buffer) => {
       if (outLen < MAX_OUTPUT) out.push(b);
       outLen += b.length;
     });
-    child.stderr.on("data", (b: Buffer) => {
+    stderr.on("data", (b: Buffer) => {
       if (errLen < MAX_OUTPUT) err.push(b);
       errLen += b.length;
     });
@@ -154,13 +157,13 @@ function run(path: string, env: NodeJS.ProcessEnv, stdin: string, timeoutMs: num
       clearTimeout(timer);
       reject(e);
     });
-    child.on("close", (code) => {
+    child.on("close", (code: number | null) => {
       clearTimeout(timer);
       resolve({ code, stdout: Buffer.concat(out).toString("utf8"), stderr: Buffer.concat(err).toString("utf8"), timedOut });
     });
     // A plugin that exits without reading stdin makes the write fail with EPIPE; its exit
     // status and output say what went wrong.
-    child.stdin.on("error", () => {});
-    child.stdin.end(stdin);
+    stdinPipe.on("error", () => {});
+    stdinPipe.end(stdin);
   });
 }
