@@ -1,6 +1,7 @@
 // Bench-only preload (`NODE_OPTIONS=--import dist/bench/daemon-probe.js`) that records, inside a
 // process, when its event loop was blocked and when V8 collected garbage, for bench/latency.ts.
 // It writes JSON to $BENCH_PROBE_OUT at exit; nothing in src/ knows about it.
+import { subscribe } from "node:diagnostics_channel";
 import { writeFileSync } from "node:fs";
 import { createRequire, syncBuiltinESMExports } from "node:module";
 import { monitorEventLoopDelay, PerformanceObserver, performance, constants } from "node:perf_hooks";
@@ -17,7 +18,7 @@ export interface ProbeReport {
   /** Spans where a 1 ms timer fired late by more than BLOCK_MS; `cpu`: ms the main thread ran in that span
    * (near `ms`: the loop was busy; near 0: the process waited for a CPU or in a blocking call). */
   blocks: Array<ProbeEvent & { cpu: number }>;
-  /** Each child_process.spawn() call: how long it held the loop (fork of this process, exec of the child). */
+  /** Each child_process.spawn() and posix_spawn start: how long it held the loop (fork of this process, exec of the child). */
   spawns: Array<ProbeEvent & { file: string }>;
   /** Event-loop delay histogram (perf_hooks, 1 ms resolution), in ms. */
   delay: { p50: number; p99: number; max: number; count: number };
@@ -57,6 +58,11 @@ export function startProbe(): () => ProbeReport {
   } as typeof original;
   cp.spawn = timed;
   syncBuiltinESMExports();
+  // Berth's own posix_spawn starts report themselves on a diagnostics channel (SPAWN_CHANNEL in src/util/spawn.ts).
+  subscribe("berth:spawn", (m) => {
+    const { file, ms } = m as { file: string; ms: number };
+    spawns.push({ at: origin + performance.now() - ms, ms, file });
+  });
   const obs = new PerformanceObserver((list) => {
     for (const e of list.getEntries()) {
       const kind = ((e as unknown as { detail?: { kind?: number } }).detail)?.kind ?? -1;

@@ -23,12 +23,13 @@ import { latencyBench } from "./latency.js";
 import { cyclesBench } from "./cycles.js";
 import { compareBench } from "./compare.js";
 import { traceBench } from "./trace.js";
+import { spawnBench } from "./spawn.js";
 import { emit, type Emit } from "./emit.js";
 
 const BENCHES: Record<string, (emit: Emit) => Promise<void>> = {
   daemon: daemonBench, pull: pullBench, "pull-sync": pullSyncBench, pods: podsBench, oci: ociBench, containers: containersBench, streaming: streamingBench,
   h2: h2FrontBench, unpack: unpackBench, "unpack-tar": unpackTarBench, bomb: bombBench, events: eventsBench, observe: observeBench, cdi: cdiBench, recovery: recoveryBench, portforward: portForwardBench, userns: usernsBench,
-  "image-volumes": imageVolumesBench, memory: memoryBench, latency: latencyBench, cycles: cyclesBench, compare: compareBench, trace: traceBench,
+  "image-volumes": imageVolumesBench, memory: memoryBench, latency: latencyBench, cycles: cyclesBench, compare: compareBench, trace: traceBench, spawn: spawnBench,
 };
 
 const wanted = process.argv.slice(2);
