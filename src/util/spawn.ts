@@ -57,7 +57,7 @@ const SIGSET_SIZE = 256;
 export const SPAWN_CHANNEL = "berth:spawn";
 const started = channel(SPAWN_CHANNEL);
 /** How often a child whose exit no SIGCHLD reported is checked (a lost wake-up costs this much). */
-const POLL_MS = 200;
+const POLL_MS = 1000;
 
 let libc: Libc | null | undefined;
 let loadError = "";
