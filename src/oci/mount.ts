@@ -1,8 +1,9 @@
-// The mount driver: runs util-linux `mount`/`umount` (Node has no mount syscall) and tells
-// whether a path is a mount point. Pod shm and container rootfs mounts both go through here.
+// The mount driver: mount(2) and umount2(2) through libc (koffi), or util-linux `mount`/`umount`
+// where libc cannot be called or options need a working directory; tells mount points apart.
 import { stat } from "node:fs/promises";
 import { dirname } from "node:path";
 import { internal } from "../errors.js";
+import { errnoName, lastErrno, libcFunc } from "../util/libc.js";
 import { spawnProcess } from "../util/spawn.js";
 
 export interface MountToolOptions {
@@ -44,4 +45,63 @@ export async function isMountPoint(path: string): Promise<boolean> {
   } catch {
     return false;
   }
+}
+
+export const MS_NOSUID = 0x2;
+export const MS_NODEV = 0x4;
+export const MS_NOEXEC = 0x8;
+const MNT_DETACH = 0x2;
+const ENOENT = 2;
+const EINVAL = 22;
+/** mount(2) copies at most one page of option data. */
+export const MAX_MOUNT_DATA = 4095;
+
+type MountFn = (source: string, target: string, type: string, flags: number, data: string) => number;
+type Umount2Fn = (target: string, flags: number) => number;
+let calls: { mount: MountFn; umount2: Umount2Fn } | null | undefined;
+
+function syscalls(): { mount: MountFn; umount2: Umount2Fn } | null {
+  if (calls !== undefined) return calls;
+  const mount = libcFunc<MountFn>("int mount(const char *source, const char *target, const char *type, unsigned long flags, const char *data)");
+  const umount2 = libcFunc<Umount2Fn>("int umount2(const char *target, int flags)");
+  calls = mount && umount2 ? { mount, umount2 } : null;
+  return calls;
+}
+
+function flagWords(flags: number): string[] {
+  return [[MS_NOSUID, "nosuid"], [MS_NODEV, "nodev"], [MS_NOEXEC, "noexec"]].flatMap(([f, w]) => ((flags & (f as number)) !== 0 ? [w as string] : []));
+}
+
+/**
+ * Mounts `type` from `source` on `target` with mount(2) (~0.02 ms for a tmpfs, ~0.2 ms for an
+ * overlay, against ~1 ms of the loop and ~3 ms of CPU for the `mount` tool); the tool without libc.
+ */
+export async function mountFs(source: string, target: string, type: string, flags: number, data: string): Promise<void> {
+  const c = syscalls();
+  if (!c) {
+    await mountTool("mount", ["-t", type, "-o", [...flagWords(flags), data].filter(Boolean).join(","), source, target]);
+    return;
+  }
+  if (c.mount(source, target, type, flags, data) !== 0) {
+    const e = errnoName(lastErrno());
+    const hint = type === "overlay" ? "; the kernel log (dmesg) has overlayfs' reason" : "";
+    throw internal(`mount -t ${type} ${source} on ${target} (${[...flagWords(flags), data].filter(Boolean).join(",")}) failed: ${e}${hint}`);
+  }
+}
+
+/**
+ * Unmounts `target` with umount2(2), `lazy` detaching it (MNT_DETACH) even while busy. Returns
+ * false when it was not a mount point (EINVAL) or is gone (ENOENT), so callers can loop over stacked mounts.
+ */
+export async function unmount(target: string, lazy = false): Promise<boolean> {
+  const c = syscalls();
+  if (!c) {
+    if (!(await isMountPoint(target))) return false;
+    await mountTool("umount", lazy ? ["-l", target] : [target]);
+    return true;
+  }
+  if (c.umount2(target, lazy ? MNT_DETACH : 0) === 0) return true;
+  const errno = lastErrno();
+  if (errno === EINVAL || errno === ENOENT) return false;
+  throw internal(`umount ${lazy ? "-l " : ""}${target} failed: ${errnoName(errno)}`);
 }

@@ -4,6 +4,7 @@
 import { mkdir, open, rm, statfs } from "node:fs/promises";
 import { join } from "node:path";
 import { internal, invalid } from "../errors.js";
+import { unmount } from "../oci/mount.js";
 import { makeUserns, type IdMap } from "../oci/userns.js";
 import { logger } from "../util/log.js";
 import { spawnProcess } from "../util/spawn.js";
@@ -104,7 +105,7 @@ export async function unpinNamespaces(pins: PinnedNamespaces): Promise<void> {
     const mounted: string[] = [];
     for (const p of paths) if (await isNamespaceFile(p)) mounted.push(p);
     if (mounted.length === 0) break;
-    await runTool("umount", mounted, `unpin namespaces ${mounted.join(", ")}`);
+    for (const p of mounted) await unmount(p);
   }
   for (const p of paths) await rm(p, { force: true });
 }

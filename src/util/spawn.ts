@@ -4,11 +4,11 @@ import { spawn as nodeSpawn } from "node:child_process";
 import { channel } from "node:diagnostics_channel";
 import { EventEmitter } from "node:events";
 import { accessSync, closeSync, constants as fsConstants } from "node:fs";
-import { createRequire } from "node:module";
 import { Socket } from "node:net";
 import { constants } from "node:os";
 import { join } from "node:path";
 import type { Readable, Writable } from "node:stream";
+import { errnoName, lastErrno, libcFunc, libcUnavailable } from "./libc.js";
 
 /** Per child fd: nothing (/dev/null), a pipe the child reads ("in"), a pipe it writes ("out"), or an open fd of ours. */
 export type FdSpec = "ignore" | "in" | "out" | number;
@@ -38,7 +38,6 @@ interface Libc {
   sigempty(set: Buffer): number;
   pipe2(fds: number[], flags: number): number;
   waitpid(pid: number, status: number[], options: number): number;
-  errno(): number;
 }
 
 const O_CLOEXEC = 0o2000000;
@@ -60,49 +59,40 @@ const started = channel(SPAWN_CHANNEL);
 const POLL_MS = 1000;
 
 let libc: Libc | null | undefined;
-let loadError = "";
 
 function load(): Libc | null {
   if (libc !== undefined) return libc;
-  try {
-    const koffi = createRequire(import.meta.url)("koffi") as {
-      load(name: string): { func(sig: string): (...args: never[]) => number };
-      errno(): number;
-    };
-    const lib = koffi.load("libc.so.6");
-    const f = <T>(sig: string): T => lib.func(sig) as unknown as T;
-    libc = {
-      spawn: f("int posix_spawn(_Out_ int *pid, const char *path, void *fa, void *attr, const char **argv, const char **envp)"),
-      faInit: f("int posix_spawn_file_actions_init(void *fa)"),
-      faDestroy: f("int posix_spawn_file_actions_destroy(void *fa)"),
-      faDup2: f("int posix_spawn_file_actions_adddup2(void *fa, int fd, int newfd)"),
-      faOpen: f("int posix_spawn_file_actions_addopen(void *fa, int fd, const char *path, int oflag, unsigned int mode)"),
-      faChdir: f("int posix_spawn_file_actions_addchdir_np(void *fa, const char *path)"),
-      attrInit: f("int posix_spawnattr_init(void *attr)"),
-      attrDestroy: f("int posix_spawnattr_destroy(void *attr)"),
-      attrFlags: f("int posix_spawnattr_setflags(void *attr, short flags)"),
-      attrSigmask: f("int posix_spawnattr_setsigmask(void *attr, void *set)"),
-      attrSigdefault: f("int posix_spawnattr_setsigdefault(void *attr, void *set)"),
-      sigempty: f("int sigemptyset(void *set)"),
-      pipe2: f("int pipe2(_Out_ int *fds, int flags)"),
-      waitpid: f("int waitpid(int pid, _Out_ int *status, int options)"),
-      errno: () => koffi.errno(),
-    };
-  } catch (err) {
-    loadError = (err as Error).message;
+  const spawn = libcFunc<Libc["spawn"]>("int posix_spawn(_Out_ int *pid, const char *path, void *fa, void *attr, const char **argv, const char **envp)");
+  if (!spawn) {
     libc = null;
+    return libc;
   }
+  const f = <T>(sig: string): T => libcFunc<T>(sig) as T;
+  libc = {
+    spawn,
+    faInit: f("int posix_spawn_file_actions_init(void *fa)"),
+    faDestroy: f("int posix_spawn_file_actions_destroy(void *fa)"),
+    faDup2: f("int posix_spawn_file_actions_adddup2(void *fa, int fd, int newfd)"),
+    faOpen: f("int posix_spawn_file_actions_addopen(void *fa, int fd, const char *path, int oflag, unsigned int mode)"),
+    faChdir: f("int posix_spawn_file_actions_addchdir_np(void *fa, const char *path)"),
+    attrInit: f("int posix_spawnattr_init(void *attr)"),
+    attrDestroy: f("int posix_spawnattr_destroy(void *attr)"),
+    attrFlags: f("int posix_spawnattr_setflags(void *attr, short flags)"),
+    attrSigmask: f("int posix_spawnattr_setsigmask(void *attr, void *set)"),
+    attrSigdefault: f("int posix_spawnattr_setsigdefault(void *attr, void *set)"),
+    sigempty: f("int sigemptyset(void *set)"),
+    pipe2: f("int pipe2(_Out_ int *fds, int flags)"),
+    waitpid: f("int waitpid(int pid, _Out_ int *status, int options)"),
+  };
   return libc;
 }
 
 /** Why posix_spawn is not used here ("" when it is). */
 export function spawnUnavailable(): string {
-  load();
-  return loadError;
+  return libcUnavailable();
 }
 
 const signalNames = new Map<number, NodeJS.Signals>(Object.entries(constants.signals).map(([k, v]) => [v, k as NodeJS.Signals]));
-const errnoNames = new Map<number, string>(Object.entries(constants.errno).map(([k, v]) => [v, k]));
 
 /** Children not yet reaped, by pid: SIGCHLD (and a slow poll) reap them with waitpid. */
 const live = new Map<number, SpawnedProcess>();
@@ -194,7 +184,7 @@ export class SpawnedProcess extends EventEmitter implements Child {
       const s = status[0] ?? 0;
       const sig = s & 0x7f;
       this.#exit(sig === 0 ? (s >> 8) & 0xff : null, sig === 0 ? null : (signalNames.get(sig) ?? "SIGKILL"));
-    } else if (r === -1 && c.errno() === ECHILD) {
+    } else if (r === -1 && lastErrno() === ECHILD) {
       // Reaped elsewhere: the status is lost, the child is gone.
       this.#exit(null, null);
     }
@@ -223,7 +213,7 @@ export class SpawnedProcess extends EventEmitter implements Child {
 }
 
 function spawnError(file: string, errno: number): NodeJS.ErrnoException {
-  const code = errnoNames.get(errno) ?? `E${errno}`;
+  const code = errnoName(errno);
   const e: NodeJS.ErrnoException = new Error(`spawn ${file} ${code}`);
   e.code = code;
   e.errno = -errno;
@@ -299,7 +289,7 @@ export function spawnProcess(file: string, args: readonly string[], opts: SpawnO
         continue;
       }
       const fds = [0, 0];
-      if (c.pipe2(fds, O_CLOEXEC) !== 0) throw spawnError(file, c.errno());
+      if (c.pipe2(fds, O_CLOEXEC) !== 0) throw spawnError(file, lastErrno());
       const [r = -1, w = -1] = fds;
       // Both ends are close-on-exec; dup2 onto the child's fd clears the flag there only.
       const [theirs, ours] = s === "in" ? [r, w] : [w, r];

@@ -5,7 +5,7 @@ import { dirname, join, relative } from "node:path";
 import { failedPrecondition, invalid } from "../../errors.js";
 import type { IDMapping } from "../../generated/runtime/v1/api.js";
 import { detachMount, idmapBind } from "../../oci/idmap.js";
-import { mountTool } from "../../oci/mount.js";
+import { unmount } from "../../oci/mount.js";
 import type { OciMount } from "../spec/oci-types.js";
 import { mountOverlay, type OverlaySpec } from "./overlay.js";
 
@@ -101,5 +101,5 @@ export async function releaseIdmapCopies(dirs: readonly string[]): Promise<void>
     .split("\n")
     .map((l) => (l.split(" ")[4] ?? "").replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(Number.parseInt(o, 8))))
     .filter((p) => roots.some((r) => p.startsWith(r)));
-  for (const p of points.reverse()) await mountTool("umount", ["-l", p]);
+  for (const p of points.reverse()) await unmount(p, true);
 }

@@ -1,8 +1,8 @@
 // The container's root filesystem: an overlay of the image's shared layer dirs (read-only) and a
-// per-container upper dir, mounted with the `mount` tool; lowerdirs are given relative to the layer
-// store (mount runs there), so a 128-layer image still fits the kernel's one-page option limit.
+// per-container upper dir, mounted with mount(2); an image whose absolute lowerdirs overflow the kernel's
+// one-page option limit is mounted by the `mount` tool run in the layer store, with relative lowerdirs.
 import { relative } from "node:path";
-import { isMountPoint, mountTool } from "../../oci/mount.js";
+import { isMountPoint, mountFs, mountTool, unmount } from "../../oci/mount.js";
 import { internal, invalid } from "../../errors.js";
 import { logger } from "../../util/log.js";
 
@@ -25,12 +25,15 @@ function tool(cmd: "mount" | "umount", args: string[], cwd?: string): Promise<vo
   return mountTool(cmd, args, { timeoutMs: TIMEOUT_MS, ...(cwd ? { cwd } : {}) });
 }
 
-/** The `-o` string for the spec (exported for tests); throws when it cannot fit. */
-export function overlayOptions(o: OverlaySpec): string {
+/**
+ * The `-o` string for the spec (exported for tests), lowerdirs relative to the layer store unless
+ * `relativeLowers` is false; throws when it cannot fit.
+ */
+export function overlayOptions(o: OverlaySpec, relativeLowers = true): string {
   if (o.lowers.length === 0) throw internal("an overlay needs at least one lower dir");
   const lowers = o.lowers.map((l) => {
     const rel = relative(o.layersDir, l);
-    return rel.startsWith("..") || rel === "" ? l : rel;
+    return !relativeLowers || rel.startsWith("..") || rel === "" ? l : rel;
   });
   for (const p of [...lowers, o.upper, o.work]) {
     // overlayfs splits lowerdir on ':' and the option string on ','.
@@ -47,7 +50,14 @@ export function overlayOptions(o: OverlaySpec): string {
 }
 
 export async function mountOverlay(o: OverlaySpec): Promise<void> {
-  await tool("mount", ["-t", "overlay", "overlay", "-o", overlayOptions(o), o.target], o.layersDir);
+  let absolute: string | undefined;
+  try {
+    absolute = overlayOptions(o, false);
+  } catch {
+    // too long with absolute paths: the tool, run in the layer store, takes them relative
+  }
+  if (absolute !== undefined) await mountFs("overlay", o.target, "overlay", 0, absolute);
+  else await tool("mount", ["-t", "overlay", "overlay", "-o", overlayOptions(o), o.target], o.layersDir);
 }
 
 
@@ -55,9 +65,9 @@ export async function mountOverlay(o: OverlaySpec): Promise<void> {
 export async function unmountOverlay(target: string): Promise<void> {
   if (!(await isMountPoint(target))) return;
   try {
-    await tool("umount", [target]);
+    await unmount(target);
   } catch (err) {
     log.warn({ target, err: (err as Error).message }, "umount failed; detaching lazily");
-    await tool("umount", ["-l", target]);
+    await unmount(target, true);
   }
 }
