@@ -44,7 +44,7 @@ export interface ImageLookup extends VolumeImages {
   resolve(ref: string, asked?: string): Promise<ResolvedImage>;
   /** Overlay lower dirs for the layers (bottom first in), topmost first. */
   lowerDirs(chainIds: readonly string[]): string[];
-  /** The layer store's directory (overlay mounts run there with relative lowerdirs). */
+  /** The layer store's directory (a rootfs whose absolute lowerdirs overflow a page is mounted from there, relative). */
   layersDir: string;
 }
 

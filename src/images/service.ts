@@ -174,7 +174,7 @@ export class ImageService {
     return this.ctx.layers.lowerDirs(chainIds);
   }
 
-  /** The layer store's directory (overlay mounts run there with relative lowerdirs). */
+  /** The layer store's directory (a rootfs whose absolute lowerdirs overflow a page is mounted from there, relative). */
   get layersDir(): string {
     return this.ctx.layers.dir;
   }

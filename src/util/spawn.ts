@@ -43,6 +43,7 @@ interface Libc {
 const O_CLOEXEC = 0o2000000;
 const O_RDWR = 2;
 const WNOHANG = 1;
+const ENOENT = 2;
 const ECHILD = 10;
 // glibc's posix_spawnattr flags
 const SETSIGDEF = 0x04;
@@ -222,13 +223,25 @@ function spawnError(file: string, errno: number): NodeJS.ErrnoException {
   return e;
 }
 
+/** Names found in a PATH before ("PATH\0name" → path); an entry that fails with ENOENT is looked up again. */
+const found = new Map<string, string>();
+
+function searchPath(env: NodeJS.ProcessEnv | Readonly<Record<string, string>>): string {
+  return env["PATH"] ?? "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+}
+
 /** `file` as run: a name without a slash is looked up in the child's PATH (as Node's spawn does). */
 function resolveFile(file: string, env: NodeJS.ProcessEnv | Readonly<Record<string, string>>): string {
   if (file.includes("/")) return file;
-  for (const dir of (env["PATH"] ?? "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin").split(":")) {
+  const path = searchPath(env);
+  const key = `${path}\0${file}`;
+  const hit = found.get(key);
+  if (hit) return hit;
+  for (const dir of path.split(":")) {
     const p = join(dir || ".", file);
     try {
       accessSync(p, fsConstants.X_OK);
+      if (dir) found.set(key, p);
       return p;
     } catch {
       // next dir
@@ -309,7 +322,12 @@ export function spawnProcess(file: string, args: readonly string[], opts: SpawnO
     c.attrFlags(attr, SETSIGDEF | SETSIGMASK | (opts.detached ? SETSID : 0));
     const pid = [0];
     const t0 = started.hasSubscribers ? performance.now() : 0;
-    const rc = c.spawn(pid, resolveFile(file, env), fa, attr, [...argv, null], [...envEntries, null]);
+    const envp = [...envEntries, null];
+    let rc = c.spawn(pid, resolveFile(file, env), fa, attr, [...argv, null], envp);
+    // A program found earlier and moved since: look it up afresh once.
+    if (rc === ENOENT && !file.includes("/") && found.delete(`${searchPath(env)}\0${file}`)) {
+      rc = c.spawn(pid, resolveFile(file, env), fa, attr, [...argv, null], envp);
+    }
     for (const fd of childEnds) closeQuietly(fd);
     if (t0) started.publish({ file, ms: performance.now() - t0 });
     if (rc !== 0) {

@@ -2,7 +2,7 @@
 // sessions, reset signal dispositions, start failures, and that the daemon reaps what it starts.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtemp, open, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, open, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Readable } from "node:stream";
@@ -158,6 +158,23 @@ test("an open fd of ours can be the child's (a log file as its stderr)", async (
     assert.deepEqual(await done, [0, null]);
     await f.close();
     assert.equal(await readFile(join(dir, "err.log"), "utf8"), "to-file\n");
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test("a name found in PATH before and moved since is looked up afresh", async () => {
+  const dir = await mkdtemp(join(tmpdir(), "berth-spawn-moved-"));
+  try {
+    for (const d of ["a", "b"]) await mkdir(join(dir, d));
+    const env = { PATH: `${join(dir, "a")}:${join(dir, "b")}` };
+    await writeFile(join(dir, "a", "berth-moving-tool"), "#!/bin/sh\necho a\n", { mode: 0o755 });
+    const first = spawnProcess("berth-moving-tool", [], { stdio: ["ignore", "out", "ignore"], env });
+    assert.equal(await collect(first.stdout), "a\n");
+    await rename(join(dir, "a", "berth-moving-tool"), join(dir, "b", "berth-moving-tool"));
+    await writeFile(join(dir, "b", "berth-moving-tool"), "#!/bin/sh\necho b\n", { mode: 0o755 });
+    const second = spawnProcess("berth-moving-tool", [], { stdio: ["ignore", "out", "ignore"], env });
+    assert.equal(await collect(second.stdout), "b\n");
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
