@@ -24,7 +24,9 @@ export interface SpawnOptions {
 }
 
 interface Libc {
-  spawn(pid: number[], file: string, fa: Buffer, attr: Buffer, argv: (string | null)[], envp: (string | null)[]): number;
+  spawn: {
+    async(pid: number[], file: string, fa: Buffer, attr: Buffer, argv: (string | null)[], envp: (string | null)[], done: (err: unknown, rc: number) => void): void;
+  };
   faInit(fa: Buffer): number;
   faDestroy(fa: Buffer): number;
   faDup2(fa: Buffer, fd: number, to: number): number;
@@ -132,6 +134,8 @@ export class SpawnedProcess extends EventEmitter implements Child {
   #exited = false;
   #timer: NodeJS.Timeout | undefined;
   #refed = true;
+  #failed = false;
+  #pendingSignal: NodeJS.Signals | number | undefined;
 
   get stdin(): Writable | null {
     return (this.stdio[0] as Writable | null | undefined) ?? null;
@@ -143,9 +147,14 @@ export class SpawnedProcess extends EventEmitter implements Child {
     return (this.stdio[2] as Readable | null | undefined) ?? null;
   }
 
-  /** Signals the child while it is unreaped (its pid cannot name another process yet). */
+  /** Signals the child while it is unreaped (its pid cannot name another process yet); one asked
+   * for while it is still being started is sent once it is. */
   kill(signal: NodeJS.Signals | number = "SIGTERM"): boolean {
-    if (this.pid === undefined || this.#exited) return false;
+    if (this.#exited || this.#failed) return false;
+    if (this.pid === undefined) {
+      this.#pendingSignal = signal;
+      return true;
+    }
     try {
       process.kill(this.pid, signal);
       return true;
@@ -165,14 +174,29 @@ export class SpawnedProcess extends EventEmitter implements Child {
     this.#timer?.ref();
   }
 
-  /** @internal Started: watch for its exit and its pipes' ends. */
-  started(pid: number, readers: Readable[]): void {
-    this.pid = pid;
-    live.set(pid, this);
+  /** @internal Counts the pipes it writes, for 'close'. */
+  watch(readers: Readable[]): void {
     this.#openReaders = readers.length;
     for (const r of readers) r.once("close", () => this.#readerClosed());
+  }
+
+  /** @internal Started: watch for its exit. */
+  started(pid: number): void {
+    this.pid = pid;
+    live.set(pid, this);
     this.#timer = setInterval(() => this.poll(), POLL_MS);
     if (!this.#refed) this.#timer.unref();
+    // An exit whose SIGCHLD came before the pid was known is found here.
+    setImmediate(() => this.poll());
+    if (this.#pendingSignal !== undefined) this.kill(this.#pendingSignal);
+    this.emit("spawn");
+  }
+
+  /** @internal Could not start: its pipes end, 'error' says why; no 'exit' or 'close' follows. */
+  failed(err: Error): void {
+    this.#failed = true;
+    for (const s of this.stdio) s?.destroy();
+    this.emit("error", err);
   }
 
   /** @internal Reaps the child if it exited. */
@@ -209,7 +233,7 @@ export class SpawnedProcess extends EventEmitter implements Child {
   }
 
   #maybeClose(): void {
-    if (this.#exited && this.#openReaders === 0) this.emit("close", this.exitCode, this.signalCode);
+    if (this.#exited && !this.#failed && this.#openReaders === 0) this.emit("close", this.exitCode, this.signalCode);
   }
 }
 
@@ -320,38 +344,44 @@ export function spawnProcess(file: string, args: readonly string[], opts: SpawnO
     c.sigempty(empty);
     c.attrSigmask(attr, empty);
     c.attrFlags(attr, SETSIGDEF | SETSIGMASK | (opts.detached ? SETSID : 0));
-    const pid = [0];
-    const t0 = started.hasSubscribers ? performance.now() : 0;
-    const envp = [...envEntries, null];
-    let rc = c.spawn(pid, resolveFile(file, env), fa, attr, [...argv, null], envp);
-    // A program found earlier and moved since: look it up afresh once.
-    if (rc === ENOENT && !file.includes("/") && found.delete(`${searchPath(env)}\0${file}`)) {
-      rc = c.spawn(pid, resolveFile(file, env), fa, attr, [...argv, null], envp);
-    }
-    for (const fd of childEnds) closeQuietly(fd);
-    if (t0) started.publish({ file, ms: performance.now() - t0 });
-    if (rc !== 0) {
-      for (const e of ourEnds) closeQuietly(e.fd);
-      const err = spawnError(file, rc);
-      process.nextTick(() => child.emit("error", err));
-      return child;
-    }
-    const readers: Readable[] = [];
-    for (const e of ourEnds) {
-      const sock = new Socket({ fd: e.fd, readable: e.dir === "out", writable: e.dir === "in" });
-      child.stdio[e.index] = sock;
-      if (e.dir === "out") readers.push(sock);
-    }
-    for (let i = 0; i < n; i++) child.stdio[i] ??= null;
-    child.started(pid[0] ?? 0, readers);
-    process.nextTick(() => child.emit("spawn"));
-    return child;
   } catch (err) {
     for (const fd of childEnds) closeQuietly(fd);
     for (const e of ourEnds) closeQuietly(e.fd);
-    throw err;
-  } finally {
     c.faDestroy(fa);
     c.attrDestroy(attr);
+    throw err;
   }
+  // Our ends are wrapped now, so callers can attach to them at once; the child's ends stay open
+  // here until the spawn is done, so no reader sees an early end.
+  const readers: Readable[] = [];
+  for (const e of ourEnds) {
+    const sock = new Socket({ fd: e.fd, readable: e.dir === "out", writable: e.dir === "in" });
+    child.stdio[e.index] = sock;
+    if (e.dir === "out") readers.push(sock);
+  }
+  for (let i = 0; i < n; i++) child.stdio[i] ??= null;
+  child.watch(readers);
+  const argvz = [...argv, null];
+  const envp = [...envEntries, null];
+  const t0 = performance.now();
+  // On a thread of libuv's pool: the loop does not wait while the child is cloned and execs
+  // (vfork suspends the calling thread until then, ~0.3-1 ms, more on a busy host).
+  const attempt = (retry: boolean): void => {
+    const pid = [0];
+    c.spawn.async(pid, resolveFile(file, env), fa, attr, argvz, envp, (err: unknown, rc: number) => {
+      // A program found earlier and moved since: look it up afresh once.
+      if (!err && rc === ENOENT && retry && !file.includes("/") && found.delete(`${searchPath(env)}\0${file}`)) {
+        attempt(false);
+        return;
+      }
+      c.faDestroy(fa);
+      c.attrDestroy(attr);
+      for (const fd of childEnds) closeQuietly(fd);
+      if (started.hasSubscribers) started.publish({ file, ms: performance.now() - t0 });
+      if (err || rc !== 0) child.failed(err instanceof Error ? err : spawnError(file, rc));
+      else child.started(pid[0] ?? 0);
+    });
+  };
+  attempt(true);
+  return child;
 }

@@ -179,3 +179,11 @@ test("a name found in PATH before and moved since is looked up afresh", async ()
     await rm(dir, { recursive: true, force: true });
   }
 });
+
+test("a signal asked for while the child is still being started reaches it once it runs", async () => {
+  const c = spawnProcess("sleep", ["30"], {});
+  const done = closed(c);
+  assert.equal(c.pid, undefined, "the spawn finishes off the loop");
+  assert.ok(c.kill("SIGKILL"));
+  assert.deepEqual(await done, [null, "SIGKILL"]);
+});
