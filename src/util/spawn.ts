@@ -289,6 +289,7 @@ function closeQuietly(fd: number): void {
  * spawn, each pipe a socketpair.
  */
 export function spawnProcess(file: string, args: readonly string[], opts: SpawnOptions = {}): Child {
+  const t0 = started.hasSubscribers ? performance.now() : 0;
   const c = load();
   if (!c) {
     const stdio = (opts.stdio ?? []).map((s) => (s === "ignore" || typeof s === "number" ? s : "pipe"));
@@ -363,7 +364,6 @@ export function spawnProcess(file: string, args: readonly string[], opts: SpawnO
   child.watch(readers);
   const argvz = [...argv, null];
   const envp = [...envEntries, null];
-  const t0 = performance.now();
   // On a thread of libuv's pool: the loop does not wait while the child is cloned and execs
   // (vfork suspends the calling thread until then, ~0.3-1 ms, more on a busy host).
   const attempt = (retry: boolean): void => {
@@ -377,11 +377,11 @@ export function spawnProcess(file: string, args: readonly string[], opts: SpawnO
       c.faDestroy(fa);
       c.attrDestroy(attr);
       for (const fd of childEnds) closeQuietly(fd);
-      if (started.hasSubscribers) started.publish({ file, ms: performance.now() - t0 });
       if (err || rc !== 0) child.failed(err instanceof Error ? err : spawnError(file, rc));
       else child.started(pid[0] ?? 0);
     });
   };
   attempt(true);
+  if (t0) started.publish({ file, ms: performance.now() - t0 });
   return child;
 }
