@@ -13,19 +13,16 @@ import { Metadata } from "@grpc/grpc-js";
 import { ContainerConfig, ContainerStatusRequest, ListContainersRequest, ListPodSandboxRequest } from "../src/generated/runtime/v1/api.js";
 import { CniNetwork } from "../src/network/cni/network.js";
 import { pinNamespaces, unpinNamespaces } from "../src/pods/namespaces.js";
-import { startDaemon, type Daemon } from "../test/fixtures/daemon.js";
-import { pushBusybox } from "../test/fixtures/images.js";
-import { startRegistry, writeHostsToml } from "../test/fixtures/registry.js";
+import type { Daemon } from "../test/fixtures/daemon.js";
 import { podRequest } from "../test/e2e/pods-kit.js";
-import { startPodWithContainer, writeBridgeNetwork } from "./kit.js";
+import { openBenchHost, startPodWithContainer } from "./kit.js";
 import { rssMiB, summary } from "./stats.js";
 import type { Emit } from "./emit.js";
 
-const run = promisify(execFile);
+const _run = promisify(execFile);
 const SEQUENTIAL = 30;
 const PARALLEL = 10;
 const RUNNING = 100;
-const IP_FORWARD = "/proc/sys/net/ipv4/ip_forward";
 
 interface Started {
   pod: string;
@@ -212,25 +209,18 @@ async function timeCalls(n: number, fn: () => Promise<unknown>): Promise<number[
 }
 
 export async function containersBench(emit: Emit): Promise<void> {
-  const id = Math.random().toString(16).slice(2, 8);
-  const bridge = `bc${id}`;
-  const cgroupParent = `/berth-bench-${id}`;
-  const ipForward = (await readFile(IP_FORWARD, "utf8")).trim();
-  const reg = await startRegistry();
-  const certsD = await mkdtemp(join(tmpdir(), "berth-bench-certsd-"));
-  await writeHostsToml(certsD, reg);
-  const image = (await pushBusybox(reg)).reference;
-  const d = await startDaemon({
-    toml: `[pods]\ncgroup_parent = "${cgroupParent}"\n[registry]\nconfig_path = "${certsD}"\nregistries_conf = "${join(certsD, "registries.conf")}"\n`,
+  const host = await openBenchHost("c", {
+    subnet: "10.247.0.0/16",
+    portmap: true,
     // The fixture runs the daemon at debug level: per-step timings come from those lines.
-    ...(process.env["BENCH_LOG_LEVEL"] ? { args: ["--log-level", process.env["BENCH_LOG_LEVEL"]] } : {}),
+    ...(process.env["BENCH_LOG_LEVEL"] ? { daemon: { args: ["--log-level", process.env["BENCH_LOG_LEVEL"]] } } : {}),
   });
+  const { d, image, cgroupParent } = host;
   const c = d.client;
   const logRoot = join(d.dir, "logs");
   const pods: string[] = [];
   let floorRef: Floor | undefined;
   try {
-    await writeBridgeNetwork(d, { name: `berth-bench-${id}`, bridge: bridge, subnet: "10.247.0.0/16", portmap: true });
     const spec = { image, annotations: {}, userSpecifiedImage: "", runtimeHandler: "", imageRef: "" };
     await call(c, c.image, c.image.pullImage, { image: spec, auth: undefined, sandboxConfig: undefined }, 60_000);
     // Warm-up: the bridge is made, binaries and daemon code paths are paged in.
@@ -314,12 +304,7 @@ export async function containersBench(emit: Emit): Promise<void> {
   } finally {
     await floorRef?.close();
     await Promise.allSettled(pods.map((p) => stopRemovePod(d, p)));
-    await d.stop();
-    await reg.stop();
-    await rm(certsD, { recursive: true, force: true });
-    await run("ip", ["link", "del", bridge]).catch(() => undefined);
-    for (const h of await readdir("/sys/fs/cgroup")) await rmdir(join("/sys/fs/cgroup", h, cgroupParent)).catch(() => undefined);
-    await writeFile(IP_FORWARD, ipForward);
+    await host.close();
   }
 }
 

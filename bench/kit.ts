@@ -40,6 +40,8 @@ export interface BenchHost {
   /** The pushed busybox reference (not yet pulled). */
   image: string;
   id: string;
+  /** The daemon's pods.cgroup_parent (removed by close). */
+  cgroupParent: string;
   /** Undoes it all: daemon, registry, hosts.toml dir, bridge, cgroup parent, ip_forward as it was. */
   close(): Promise<void>;
 }
@@ -70,7 +72,7 @@ export async function openBenchHost(tag: string, o: { subnet: string; portmap?: 
     });
     await writeBridgeNetwork(d, { name: `berth-bench-${tag}-${id}`, bridge, subnet: o.subnet, ...(o.portmap ? { portmap: true } : {}) });
     const started = d;
-    return { d: started, reg, image, id, close: () => close(started) };
+    return { d: started, reg, image, id, cgroupParent, close: () => close(started) };
   } catch (err) {
     await close(d);
     throw err;

@@ -7,7 +7,7 @@
 // BENCH_LATENCY_CALLS (samples per row, default 600), BENCH_LATENCY_DIAG=1 (record GC pauses and
 // event-loop blocks in the daemon and in this process, and say what the slowest calls overlapped),
 // BENCH_CPU_PROF=DIR (the daemon writes a V8 CPU profile there at exit).
-import { mkdtemp, readFile, readdir, rm, rmdir, writeFile } from "node:fs/promises";
+import { readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
@@ -16,16 +16,12 @@ import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 import { call, type CriClient } from "../src/cli/client.js";
 import { ContainerConfig, CreateContainerRequest, ListContainersRequest, ListPodSandboxRequest, RunPodSandboxRequest } from "../src/generated/runtime/v1/api.js";
-import { startDaemon } from "../test/fixtures/daemon.js";
-import { pushBusybox } from "../test/fixtures/images.js";
-import { startRegistry, writeHostsToml } from "../test/fixtures/registry.js";
-import { writeBridgeNetwork } from "./kit.js";
+import { openBenchHost } from "./kit.js";
 import { startProbe, type ProbeEvent, type ProbeReport } from "./daemon-probe.js";
 import { summary } from "./stats.js";
 import { emit as stdoutEmit, type Emit } from "./emit.js";
 
-const run = promisify(execFile);
-const IP_FORWARD = "/proc/sys/net/ipv4/ip_forward";
+const _run = promisify(execFile);
 
 export interface LatencyOptions {
   /** The image every pod's one container runs (`sleep`, `true` must exist in it); already pulled or pullable. */
@@ -231,9 +227,6 @@ function attribute(emit: Emit, rows: LatencyRow[], daemon: ProbeReport, client: 
 
 export async function latencyBench(emit: Emit): Promise<void> {
   const id = Math.random().toString(16).slice(2, 8);
-  const bridge = `bl${id}`;
-  const cgroupParent = `/berth-bench-${id}`;
-  const ipForward = (await readFile(IP_FORWARD, "utf8")).trim();
   const diag = process.env["BENCH_LATENCY_DIAG"] === "1";
   const probeOut = join(tmpdir(), `berth-latency-probe-${id}.json`);
   const prof = process.env["BENCH_CPU_PROF"];
@@ -241,21 +234,19 @@ export async function latencyBench(emit: Emit): Promise<void> {
     ...(diag ? [`--import=${pathToFileURL(join(import.meta.dirname, "daemon-probe.js")).href}`] : []),
     ...(prof ? ["--cpu-prof", `--cpu-prof-dir=${prof}`] : []),
   ].join(" ");
-  const reg = await startRegistry();
-  const certsD = await mkdtemp(join(tmpdir(), "berth-bench-lat-certsd-"));
-  await writeHostsToml(certsD, reg);
-  const image = (await pushBusybox(reg)).reference;
-  const d = await startDaemon({
-    toml: `[pods]\ncgroup_parent = "${cgroupParent}"\n[registry]\nconfig_path = "${certsD}"\nregistries_conf = "${join(certsD, "registries.conf")}"\n`,
-    // Users run at info; the fixture's debug would add a log line per call.
-    args: ["--log-level", process.env["BENCH_LOG_LEVEL"] ?? "info"],
-    env: { ...(nodeOptions ? { NODE_OPTIONS: nodeOptions } : {}), ...(diag ? { BENCH_PROBE_OUT: probeOut } : {}) },
+  const host = await openBenchHost("l", {
+    subnet: "10.246.0.0/16",
+    daemon: {
+      // Users run at info; the fixture's debug would add a log line per call.
+      args: ["--log-level", process.env["BENCH_LOG_LEVEL"] ?? "info"],
+      env: { ...(nodeOptions ? { NODE_OPTIONS: nodeOptions } : {}), ...(diag ? { BENCH_PROBE_OUT: probeOut } : {}) },
+    },
   });
+  const { d, image } = host;
   const c = d.client;
   const stopClientProbe = diag ? startProbe() : undefined;
   let rows: LatencyRow[] = [];
   try {
-    await writeBridgeNetwork(d, { name: `berth-bench-${id}`, bridge, subnet: "10.246.0.0/16" });
     await call(c, c.image, c.image.pullImage, { image: { image, annotations: {}, userSpecifiedImage: "", runtimeHandler: "", imageRef: "" }, auth: undefined, sandboxConfig: undefined }, 60_000);
     rows = await measureLatency(c, emit, "berth", { image, logRoot: join(d.dir, "logs") }).catch((err: unknown) => {
       process.stderr.write(`${String(err)}\n${d.logs().slice(-3000)}\n`);
@@ -264,16 +255,11 @@ export async function latencyBench(emit: Emit): Promise<void> {
     });
     emit("berth_load_avg_1m", Number((await readFile("/proc/loadavg", "utf8")).split(" ")[0]), "");
   } finally {
-    await d.stop();
-    await reg.stop();
-    await rm(certsD, { recursive: true, force: true });
-    await run("ip", ["link", "del", bridge]).catch(() => undefined);
-    for (const h of await readdir("/sys/fs/cgroup")) await rmdir(join("/sys/fs/cgroup", h, cgroupParent)).catch(() => undefined);
-    await writeFile(IP_FORWARD, ipForward);
+    await host.close();
   }
   if (stopClientProbe) {
     const daemon = JSON.parse(await readFile(probeOut, "utf8")) as ProbeReport;
-    process.stderr.write(`daemon probe (GC, loop blocks, spawns): ${probeOut}\n`);
+    await rm(probeOut, { force: true });
     attribute(emit, rows, daemon, stopClientProbe());
   }
 }

@@ -3,21 +3,17 @@
 // heap), with List p50/p99, so a start-up, V8 flag or leak fix shows what it costs or saves.
 // BENCH_MEMORY_CALLS (default 10000) sets the long run; BENCH_MEMORY_METRICS=1 turns metrics on.
 import { execFile } from "node:child_process";
-import { mkdtemp, readdir, readFile, rm, rmdir, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import { startDaemon, type Daemon } from "../test/fixtures/daemon.js";
-import { pushBusybox } from "../test/fixtures/images.js";
-import { startRegistry, writeHostsToml } from "../test/fixtures/registry.js";
+import type { Daemon } from "../test/fixtures/daemon.js";
 import { call } from "../src/cli/client.js";
 import { runToStarted, stopRemovePod } from "./containers.js";
-import { writeBridgeNetwork } from "./kit.js";
+import { openBenchHost } from "./kit.js";
 import { rssMiB, summary } from "./stats.js";
 import type { Emit } from "./emit.js";
 
-const run = promisify(execFile);
-const IP_FORWARD = "/proc/sys/net/ipv4/ip_forward";
+const _run = promisify(execFile);
 const RUNNING = 30;
 const SETTLE_MS = 2000;
 
@@ -78,26 +74,17 @@ async function callMix(d: Daemon, ctrs: string[], pods: string[], n: number): Pr
 
 export async function memoryBench(emit: Emit): Promise<void> {
   const calls = Number(process.env["BENCH_MEMORY_CALLS"] ?? 10_000);
-  const id = Math.random().toString(16).slice(2, 8);
-  const bridge = `bm${id}`;
-  const cgroupParent = `/berth-bench-${id}`;
-  const ipForward = (await readFile(IP_FORWARD, "utf8")).trim();
-  const reg = await startRegistry();
-  const certsD = await mkdtemp(join(tmpdir(), "berth-bench-certsd-"));
-  await writeHostsToml(certsD, reg);
-  const image = (await pushBusybox(reg)).reference;
-  const d = await startDaemon({
-    toml: `[pods]\ncgroup_parent = "${cgroupParent}"\n[registry]\nconfig_path = "${certsD}"\nregistries_conf = "${join(certsD, "registries.conf")}"\n`,
-    args: ["--log-level", "info"],
-    ...(process.env["BENCH_MEMORY_METRICS"] === "1" ? { env: { BERTH_METRICS_ADDRESS: "127.0.0.1:0" } } : {}),
+  const host = await openBenchHost("m", {
+    subnet: "10.246.0.0/16",
+    daemon: { args: ["--log-level", "info"], ...(process.env["BENCH_MEMORY_METRICS"] === "1" ? { env: { BERTH_METRICS_ADDRESS: "127.0.0.1:0" } } : {}) },
   });
+  const { d, image } = host;
   const c = d.client;
   const pid = d.proc.pid!;
   const logRoot = join(d.dir, "logs");
   const pods: string[] = [];
   try {
     await idle(emit, pid, "idle_fresh");
-    await writeBridgeNetwork(d, { name: `berth-bench-${id}`, bridge, subnet: "10.246.0.0/16" });
     await call(c, c.image, c.image.pullImage, { image: { image, annotations: {}, userSpecifiedImage: "", runtimeHandler: "", imageRef: "" }, auth: undefined, sandboxConfig: undefined }, 60_000);
     for (let i = 0; i < 3; i++) await stopRemovePod(d, (await runToStarted(d, image, logRoot, `work-${i}`)).pod);
     // Idle means past the unpack workers' idle stop (10 s): right after, they still hold their heaps.
@@ -125,11 +112,6 @@ export async function memoryBench(emit: Emit): Promise<void> {
     await idle(emit, pid, "idle_after_all", 11_000);
   } finally {
     await Promise.allSettled(pods.map((p) => stopRemovePod(d, p)));
-    await d.stop();
-    await reg.stop();
-    await rm(certsD, { recursive: true, force: true });
-    await run("ip", ["link", "del", bridge]).catch(() => undefined);
-    for (const h of await readdir("/sys/fs/cgroup")) await rmdir(join("/sys/fs/cgroup", h, cgroupParent)).catch(() => undefined);
-    await writeFile(IP_FORWARD, ipForward);
+    await host.close();
   }
 }

@@ -2,8 +2,7 @@
 // round trip of `true` from the Exec RPC to the exit status next to ExecSync in the same run,
 // 10 MB through cat, and the memory an idle exec session costs (daemon share + its conmon).
 import { randomBytes } from "node:crypto";
-import { mkdtemp, readdir, readFile, rm, rmdir, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { PassThrough, Readable, Writable } from "node:stream";
 import { pathToFileURL } from "node:url";
@@ -12,18 +11,15 @@ import { promisify } from "node:util";
 import { call } from "../src/cli/client.js";
 import { ContainerConfig, CreateContainerRequest, ExecRequest } from "../src/generated/runtime/v1/api.js";
 import { runRemoteCommand } from "../src/streaming/remotecommand/client.js";
-import { startDaemon, type Daemon } from "../test/fixtures/daemon.js";
-import { pushBusybox } from "../test/fixtures/images.js";
-import { startRegistry, writeHostsToml } from "../test/fixtures/registry.js";
+import type { Daemon } from "../test/fixtures/daemon.js";
 import { podRequest } from "../test/e2e/pods-kit.js";
 import { rssMiB, summary } from "./stats.js";
-import { writeBridgeNetwork } from "./kit.js";
+import { openBenchHost } from "./kit.js";
 import type { Emit } from "./emit.js";
 
-const run = promisify(execFile);
+const _run = promisify(execFile);
 const ROUNDS = 40;
 const IDLE_SESSIONS = 20;
-const IP_FORWARD = "/proc/sys/net/ipv4/ip_forward";
 
 class Count extends Writable {
   n = 0;
@@ -44,23 +40,15 @@ async function kib(pid: number, file: string, field: string): Promise<number> {
 }
 
 export async function streamingBench(emit: Emit): Promise<void> {
-  const ipForward = (await readFile(IP_FORWARD, "utf8")).trim();
-  const id = randomBytes(3).toString("hex");
-  const bridge = `bs${id}`;
-  const cgroupParent = `/berth-bench-stream-${id}`;
-  const reg = await startRegistry();
-  const certsD = await mkdtemp(join(tmpdir(), "berth-bench-stream-"));
-  await writeHostsToml(certsD, reg);
-  const image = (await pushBusybox(reg)).reference;
-  const d = await startDaemon({
-    toml: `[pods]\ncgroup_parent = "${cgroupParent}"\n[registry]\nconfig_path = "${certsD}"\nregistries_conf = "${join(certsD, "registries.conf")}"\n`,
+  const host = await openBenchHost("s", {
+    subnet: "10.246.0.0/16",
     // debug: the per-step exec timings come from the daemon's log.
-    args: ["--log-level", process.env["BENCH_LOG_LEVEL"] ?? "debug"],
+    daemon: { args: ["--log-level", process.env["BENCH_LOG_LEVEL"] ?? "debug"] },
   });
+  const { d, image } = host;
   const c = d.client;
   let pod = "";
   try {
-    await writeBridgeNetwork(d, { name: `berth-bench-${id}`, bridge: bridge, subnet: "10.246.0.0/16" });
     const spec = { image, annotations: {}, userSpecifiedImage: "", runtimeHandler: "", imageRef: "" };
     await call(c, c.image, c.image.pullImage, { image: spec, auth: undefined, sandboxConfig: undefined }, 60_000);
     const podReq = podRequest({ name: "stream-bench" });
@@ -145,12 +133,7 @@ export async function streamingBench(emit: Emit): Promise<void> {
       await call(c, c.runtime, c.runtime.stopPodSandbox, { podSandboxId: pod }, 60_000).catch(() => undefined);
       await call(c, c.runtime, c.runtime.removePodSandbox, { podSandboxId: pod }, 60_000).catch(() => undefined);
     }
-    await d.stop();
-    await reg.stop();
-    await rm(certsD, { recursive: true, force: true });
-    await run("ip", ["link", "del", bridge]).catch(() => undefined);
-    for (const h of await readdir("/sys/fs/cgroup")) await rmdir(join("/sys/fs/cgroup", h, cgroupParent)).catch(() => undefined);
-    await writeFile(IP_FORWARD, ipForward);
+    await host.close();
   }
 }
 

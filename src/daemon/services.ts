@@ -22,6 +22,7 @@ import { digestedReference } from "../images/digested-ref.js";
 import type { Store } from "../store/db.js";
 import type { Publisher } from "../util/fanout.js";
 import { openOciRuntime } from "./drivers.js";
+import { specImageConfig } from "./image-defaults.js";
 import type { Host } from "./host.js";
 
 const CREATE_TIMEOUT_MS = 240_000;
@@ -99,16 +100,7 @@ function imageLookup(images: ImageService): ImageLookup {
       const img = await images.resolveForContainer(ref, asked);
       let config = configs.get(img.id);
       if (!config) {
-        const c = img.config;
-        config = {
-          ...(c.entrypoint ? { Entrypoint: c.entrypoint } : {}),
-          ...(c.cmd ? { Cmd: c.cmd } : {}),
-          Env: c.env,
-          ...(c.workingDir ? { WorkingDir: c.workingDir } : {}),
-          ...(c.user ? { User: c.user } : {}),
-          ...(c.stopSignal ? { StopSignal: c.stopSignal } : {}),
-          Volumes: Object.fromEntries(c.volumes.map((v) => [v, {}])),
-        };
+        config = specImageConfig(img.config);
         configs.set(img.id, config);
       }
       return { id: img.id, chainIds: img.chainIds, config, digestedRef: img.digestedRef };

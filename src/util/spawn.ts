@@ -8,7 +8,7 @@ import { Socket } from "node:net";
 import { constants } from "node:os";
 import { join } from "node:path";
 import type { Readable, Writable } from "node:stream";
-import { errnoName, lastErrno, libcFunc, libcUnavailable } from "./libc.js";
+import { errnoName, lastErrno, libcFunc } from "./libc.js";
 
 /** Per child fd: nothing (/dev/null), a pipe the child reads ("in"), a pipe it writes ("out"), or an open fd of ours. */
 export type FdSpec = "ignore" | "in" | "out" | number;
@@ -88,11 +88,6 @@ function load(): Libc | null {
     waitpid: f("int waitpid(int pid, _Out_ int *status, int options)"),
   };
   return libc;
-}
-
-/** Why posix_spawn is not used here ("" when it is). */
-export function spawnUnavailable(): string {
-  return libcUnavailable();
 }
 
 const signalNames = new Map<number, NodeJS.Signals>(Object.entries(constants.signals).map(([k, v]) => [v, k as NodeJS.Signals]));
@@ -285,7 +280,7 @@ function closeQuietly(fd: number): void {
 /**
  * Starts `file` (looked up in the child's PATH when it has no slash) with `args`. Signal dispositions and the
  * signal mask are reset to defaults in the child (Node ignores SIGPIPE). Arguments or environment
- * with a NUL byte throw, as Node's spawn does. Without koffi (see `spawnUnavailable`) it is Node's
+ * with a NUL byte throw, as Node's spawn does. Without koffi (see `libcUnavailable`) it is Node's
  * spawn, each pipe a socketpair.
  */
 export function spawnProcess(file: string, args: readonly string[], opts: SpawnOptions = {}): Child {

@@ -2,10 +2,7 @@
 // volume (CRI Mount.image) shows. Lowerdirs are relative to the layer store, as for a rootfs.
 import { relative } from "node:path";
 import { internal, invalid } from "../../errors.js";
-import { mountTool } from "../../oci/mount.js";
-
-/** The kernel copies mount data into one page (4096 bytes with its NUL). */
-const MAX_OPTIONS = 4095;
+import { MAX_MOUNT_DATA, mountTool } from "../../oci/mount.js";
 
 export interface ReadOnlyOverlay {
   /** The layer store's directory: mount runs there and lowerdirs below it are given relative. */
@@ -29,8 +26,8 @@ export function readOnlyOverlayOptions(o: ReadOnlyOverlay): string {
     if (/[:,\\\n]/.test(p)) throw internal(`overlay path ${JSON.stringify(p)} contains ':', ',' or '\\', which overlay options cannot carry`);
   }
   const opts = `ro,lowerdir=${rel.join(":")}`;
-  if (opts.length > MAX_OPTIONS) {
-    throw invalid(`the image has ${o.lowers.length} layers: its read-only overlay's options (${opts.length} bytes) do not fit the kernel's ${MAX_OPTIONS}-byte limit`);
+  if (opts.length > MAX_MOUNT_DATA) {
+    throw invalid(`the image has ${o.lowers.length} layers: its read-only overlay's options (${opts.length} bytes) do not fit the kernel's ${MAX_MOUNT_DATA}-byte limit`);
   }
   return opts;
 }

@@ -2,14 +2,12 @@
 // per-container upper dir, mounted with mount(2); an image whose absolute lowerdirs overflow the kernel's
 // one-page option limit is mounted by the `mount` tool run in the layer store, with relative lowerdirs.
 import { relative } from "node:path";
-import { isMountPoint, mountFs, mountTool, unmount } from "../../oci/mount.js";
+import { isMountPoint, MAX_MOUNT_DATA, mountFs, mountTool, unmount } from "../../oci/mount.js";
 import { internal, invalid } from "../../errors.js";
 import { logger } from "../../util/log.js";
 
 const log = logger("rootfs");
 const TIMEOUT_MS = 30_000;
-/** The kernel copies mount data into one page (4096 bytes with its NUL). */
-const MAX_OPTIONS = 4095;
 
 export interface OverlaySpec {
   /** The layer store's directory: mount runs there and lowerdirs below it are given relative. */
@@ -43,8 +41,8 @@ export function overlayOptions(o: OverlaySpec, relativeLowers = true): string {
   // and a bind mount keeps those flags (checked), so setuid binaries and mknod'ed nodes would stop
   // working inside. Host users are kept out by the 0700 bundle and data dirs around it instead.
   const opts = `lowerdir=${lowers.join(":")},upperdir=${o.upper},workdir=${o.work}`;
-  if (opts.length > MAX_OPTIONS) {
-    throw invalid(`the image has ${o.lowers.length} layers: the overlay mount options (${opts.length} bytes) do not fit the kernel's ${MAX_OPTIONS}-byte limit`);
+  if (opts.length > MAX_MOUNT_DATA) {
+    throw invalid(`the image has ${o.lowers.length} layers: the overlay mount options (${opts.length} bytes) do not fit the kernel's ${MAX_MOUNT_DATA}-byte limit`);
   }
   return opts;
 }

@@ -2,7 +2,7 @@
 // then what the container service derives from them (command, env, working dir, volumes, stop signal).
 import { parseImageConfig } from "../../../src/images/registry/image-config.js";
 import { parseSignal } from "../../../src/containers/signals.js";
-import type { ImageConfig } from "../../../src/containers/spec/input.js";
+import { specImageConfig } from "../../../src/daemon/image-defaults.js";
 import { imageVolumePaths } from "../../../src/containers/spec/mounts.js";
 import { mergeEnv, processArgs, workingDir } from "../../../src/containers/spec/process.js";
 import { holds, parseOrRefuse } from "../check.js";
@@ -18,16 +18,8 @@ export function fuzz(data: Buffer): void {
     holds(Array.isArray(list) && list.every((s) => typeof s === "string"), "a string list holds a non-string");
   }
   holds(Object.values(c.labels).every((v) => typeof v === "string"), "a label value is not a string");
-  // As src/daemon/services.ts shapes it for the container service.
-  const image: ImageConfig = {
-    ...(c.entrypoint ? { Entrypoint: c.entrypoint } : {}),
-    ...(c.cmd ? { Cmd: c.cmd } : {}),
-    Env: c.env,
-    ...(c.workingDir ? { WorkingDir: c.workingDir } : {}),
-    ...(c.user ? { User: c.user } : {}),
-    ...(c.stopSignal ? { StopSignal: c.stopSignal } : {}),
-    Volumes: Object.fromEntries(c.volumes.map((v) => [v, {}])),
-  };
+  // As the daemon hands it to the container service.
+  const image = specImageConfig(c);
   parseOrRefuse(() => processArgs([], [], image));
   const env = parseOrRefuse(() => mergeEnv(image, [], "pod"));
   if (env) holds(env.every((e) => typeof e === "string"), "merged env holds a non-string");

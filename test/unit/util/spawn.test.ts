@@ -6,7 +6,8 @@ import { mkdir, mkdtemp, open, readFile, rename, rm, writeFile } from "node:fs/p
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Readable } from "node:stream";
-import { spawnProcess, spawnUnavailable, type Child } from "../../../src/util/spawn.js";
+import { libcUnavailable } from "../../../src/util/libc.js";
+import { spawnProcess, type Child } from "../../../src/util/spawn.js";
 
 function collect(r: Readable | null): Promise<string> {
   return new Promise((res) => {
@@ -22,7 +23,7 @@ function closed(c: Child): Promise<[number | null, NodeJS.Signals | null]> {
 }
 
 test("posix_spawn is what runs children here (koffi loads)", () => {
-  assert.equal(spawnUnavailable(), "");
+  assert.equal(libcUnavailable(), "");
 });
 
 test("stdout and stderr are piped apart; the exit code arrives with close", async () => {
