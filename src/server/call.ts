@@ -12,15 +12,23 @@ const log = logger("cri");
 export interface CallContext {
   /** Aborted when the client cancels or its deadline passes. */
   signal: AbortSignal;
-  /** Milliseconds left before the client's deadline (Infinity when none). */
+  /** Milliseconds left before the client's deadline, less REPLY_MARGIN_MS (Infinity when none). */
   remainingMs(): number;
 }
+
+/**
+ * How much earlier than its deadline header says a call counts as out of time: the caller's clock
+ * started first (it sent a timeout, which Berth counts from receipt) and an answer needs time to
+ * reach it. Without it a CreateContainer that finished in that last instant was answered to a caller
+ * already gone, and its retry found the name taken instead of getting the container.
+ */
+const REPLY_MARGIN_MS = 5;
 
 /** The call's context and `end` (clears its deadline timer once the call answered). */
 function contextOf(rpc: string, call: ServerUnaryCall<unknown, unknown>): { ctx: CallContext; end(): void } {
   const ac = new AbortController();
   const deadline = call.getDeadline();
-  const at = deadline instanceof Date ? deadline.getTime() : deadline;
+  const at = (deadline instanceof Date ? deadline.getTime() : deadline) - REPLY_MARGIN_MS;
   const hasDeadline = Number.isFinite(at) && at > 0;
   const expired = (): void => ac.abort(new BerthError(Code.DEADLINE_EXCEEDED, `${rpc}: the caller's deadline passed; what the call started was stopped and undone`));
   // grpc-js also reports a passed deadline as 'cancelled' (once it has answered DEADLINE_EXCEEDED).
