@@ -16,7 +16,7 @@ import { containerdBinary, startContainerd, type Containerd } from "./containerd
 import { Floor, floorCreate, floorRunPod, floorStart, floorTotal, type FloorRound } from "./floor.js";
 import { removePodVia, startPodTimed, writeBridgeConflist, writeBridgeNetwork, type PodStartTimes } from "./kit.js";
 import { measureLatency } from "./latency.js";
-import { summary } from "./stats.js";
+import { rssSplitMiB, summary } from "./stats.js";
 import type { Emit } from "./emit.js";
 
 const run = promisify(execFile);
@@ -35,10 +35,11 @@ export interface Row {
   unit: string;
 }
 
-/** What a row group may use besides the client: the pulled busybox reference and where pod logs go. */
+/** What a row group may use besides the client: the pulled busybox reference, where pod logs go and the runtime's pid. */
 export interface GroupEnv {
   image: string;
   logRoot: string;
+  pid: number;
 }
 
 /**
@@ -47,17 +48,40 @@ export interface GroupEnv {
  */
 export type RowGroup = (client: CriClient, label: string, env: GroupEnv) => Promise<Row[]>;
 
-/** List/Status/stats/ExecSync p50 and p99 (bench/latency.ts) against each runtime; BENCH_COMPARE_LATENCY=0 leaves them out. */
+/** The runtime process's resident memory (not its shims'), split into anonymous and file-backed pages. */
+async function memoryRows(pid: number, tag: string): Promise<Row[]> {
+  const m = await rssSplitMiB(pid);
+  return [
+    { name: `rss_${tag}`, value: m.rss, unit: "MiB" },
+    { name: `rss_${tag}_anon`, value: m.anon, unit: "MiB" },
+    { name: `rss_${tag}_file`, value: m.file, unit: "MiB" },
+  ];
+}
+
+/** After the pod start rows (pulls done, every pod removed), 2 s settled. */
+const idleMemoryGroup: RowGroup = async (_client, _label, env) => {
+  await new Promise((r) => setTimeout(r, 2000));
+  return memoryRows(env.pid, "idle_after_work");
+};
+
+/** List/Status/stats/ExecSync p50 and p99 (bench/latency.ts) against each runtime, and its memory with the pods up; BENCH_COMPARE_LATENCY=0 leaves them out. */
 const latencyGroup: RowGroup = async (client, label, env) => {
-  const rows = await measureLatency(client, () => undefined, label, { image: env.image, logRoot: env.logRoot });
-  return rows.flatMap((r) => [
-    { name: `${r.name}_p50`, value: r.p50, unit: "ms" },
-    { name: `${r.name}_p99`, value: r.p99, unit: "ms" },
-  ]);
+  const memory: Row[] = [];
+  const onPodsUp = async (count: number) => {
+    memory.push(...(await memoryRows(env.pid, `${count}pods`)));
+  };
+  const rows = await measureLatency(client, () => undefined, label, { image: env.image, logRoot: env.logRoot, onPodsUp });
+  return [
+    ...memory,
+    ...rows.flatMap((r) => [
+      { name: `${r.name}_p50`, value: r.p50, unit: "ms" },
+      { name: `${r.name}_p99`, value: r.p99, unit: "ms" },
+    ]),
+  ];
 };
 
 /** Further row groups, each run against every runtime in turn, after the pod start rows. */
-const GROUPS: RowGroup[] = process.env["BENCH_COMPARE_LATENCY"] === "0" ? [] : [latencyGroup];
+const GROUPS: RowGroup[] = [idleMemoryGroup, ...(process.env["BENCH_COMPARE_LATENCY"] === "0" ? [] : [latencyGroup])];
 
 /** A runtime under test: its client and the pod shape it is asked for. */
 interface Target {
@@ -67,6 +91,7 @@ interface Target {
   logRoot: string;
   /** linux.cgroup_parent of its pods (containerd has no default of its own; Berth uses pods.cgroup_parent). */
   cgroupParent?: string;
+  pid: number;
   times: PodStartTimes[];
   together: number[];
 }
@@ -208,7 +233,7 @@ export async function compareBench(emit: Emit): Promise<void> {
       args: ["--log-level", process.env["BENCH_LOG_LEVEL"] ?? "info"],
     });
     await writeBridgeNetwork(d, { name: `berth-bench-cmp-${id}`, bridge: bridges[0]!, subnet: "10.246.0.0/16", portmap: true });
-    const berth: Target = { label: "berth", client: d.client, image, logRoot: join(d.dir, "logs"), times: [], together: [] };
+    const berth: Target = { label: "berth", client: d.client, image, logRoot: join(d.dir, "logs"), pid: d.proc.pid!, times: [], together: [] };
     const targets: Target[] = [berth];
     const bin = containerdBinary();
     if (!bin) {
@@ -218,7 +243,7 @@ export async function compareBench(emit: Emit): Promise<void> {
       await writeHostsToml(cdCertsD, reg, `[host."${reg.url}"]\n  capabilities = ["pull", "resolve"]\n`);
       cd = await startContainerd(bin, { certsD: cdCertsD, sandboxImage: pause });
       await writeBridgeConflist(cd.confDir, join(cd.dir, "ipam"), { name: `berth-bench-cmpcd-${id}`, bridge: bridges[1]!, subnet: "10.245.0.0/16", portmap: true });
-      targets.push({ label: "containerd", client: cd.client, image, logRoot: join(cd.dir, "logs"), cgroupParent: cdParent, times: [], together: [] });
+      targets.push({ label: "containerd", client: cd.client, image, logRoot: join(cd.dir, "logs"), cgroupParent: cdParent, pid: cd.pid, times: [], together: [] });
     }
     for (const t of targets) {
       for (const ref of [image, ...(t.label === "containerd" ? [pause] : [])]) {
@@ -252,7 +277,7 @@ export async function compareBench(emit: Emit): Promise<void> {
 
     const byLabel = new Map<string, Row[]>([["floor", floorRows(floorRounds, floorTogetherMs)]]);
     for (const t of targets) byLabel.set(t.label, startRows(t.times, t.together));
-    for (const group of GROUPS) for (const t of targets) byLabel.get(t.label)!.push(...(await group(t.client, t.label, { image, logRoot: t.logRoot })));
+    for (const group of GROUPS) for (const t of targets) byLabel.get(t.label)!.push(...(await group(t.client, t.label, { image, logRoot: t.logRoot, pid: t.pid })));
     emitAll(emit, byLabel);
     emit("compare_loadavg_1m_after", await loadavg(), "load");
   } finally {

@@ -34,6 +34,8 @@ export interface LatencyOptions {
   churn?: boolean;
   /** Where pods' log directories go (default: none given). */
   logRoot?: string;
+  /** Called once the pods of each count are running, before any call is timed. */
+  onPodsUp?: (count: number) => Promise<void>;
 }
 
 export interface LatencyRow {
@@ -151,6 +153,7 @@ export async function measureLatency(client: CriClient, emit: Emit, label: strin
       const pods = mine.map((m) => m.pod);
       const listed = (await call(c, c.runtime, c.runtime.listContainers, ListContainersRequest.fromPartial({}))).containers.filter((x) => pods.includes(x.podSandboxId));
       if (listed.length !== count) throw new Error(`${label}: expected ${count} of our containers listed, found ${listed.length}`);
+      await opts.onPodsUp?.(count);
       for (const mode of (opts.churn ?? process.env["BENCH_LATENCY_CHURN"] !== "0") ? ["idle", "churn"] : ["idle"]) {
         const churn = mode === "churn" ? startChurn(c, opts.image, opts.logRoot) : undefined;
         if (churn) await sleep(300);

@@ -16,3 +16,13 @@ export async function rssMiB(pid: number): Promise<number> {
   const m = /VmRSS:\s+(\d+) kB/.exec(status);
   return m ? Number(m[1]) / 1024 : NaN;
 }
+
+/** A process's resident MiB split into anonymous (its own heap and stacks) and file-backed (binary and library pages, reclaimable). */
+export async function rssSplitMiB(pid: number): Promise<{ rss: number; anon: number; file: number }> {
+  const { readFile } = await import("node:fs/promises");
+  const rollup = await readFile(`/proc/${pid}/smaps_rollup`, "utf8");
+  const kb = (key: string) => Number(new RegExp(`^${key}:\\s+(\\d+) kB`, "m").exec(rollup)?.[1] ?? NaN);
+  const rss = kb("Rss") / 1024;
+  const anon = kb("Anonymous") / 1024;
+  return { rss, anon, file: rss - anon };
+}

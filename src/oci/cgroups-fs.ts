@@ -2,7 +2,7 @@
 // hierarchy plus the v2 one, cpuset seeded from the parent, v2 controllers delegated downwards.
 import { mkdir, readdir, readFile, rmdir, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { internal } from "../errors.js";
+import { BerthError, Code, internal } from "../errors.js";
 import { logger } from "../util/log.js";
 import type { Hierarchy } from "./cgroups-hierarchies.js";
 
@@ -66,7 +66,12 @@ export class CgroupFs {
   /** Moves processes into the cgroup in every hierarchy. */
   async addProcesses(path: string, pids: readonly number[]): Promise<void> {
     await Promise.all(this.dirs(path).map(async (dir) => {
-      for (const pid of pids) await writeFile(join(dir, "cgroup.procs"), `${pid}\n`);
+      for (const pid of pids) {
+        await writeFile(join(dir, "cgroup.procs"), `${pid}\n`).catch((err: unknown) => {
+          if ((err as NodeJS.ErrnoException).code !== "ENOSPC") throw err;
+          throw new BerthError(Code.FAILED_PRECONDITION, `cgroup ${dir} refused process ${pid} (ENOSPC): on cgroup v1 its cpuset.cpus or cpuset.mems is empty, on v2 a cgroup with controllers enabled for its children cannot hold processes; check ${dir} and its parents`, { cause: err });
+        });
+      }
     }));
   }
 

@@ -14,13 +14,25 @@ export function setDiskFullDirs(dirs: string[]): void {
   knownDirs = dirs;
 }
 
+// ENOSPC from a cgroup file is no full disk: cgroup v1 refuses a process into a cpuset with no CPUs
+// or memory nodes, and v2 one into a cgroup whose children have controllers, both with ENOSPC.
+const CGROUP_FS = /(^|[\s'"])\/sys\/fs\/cgroup\//;
+
 function isFull(err: unknown): boolean {
   if (err === null || typeof err !== "object") return false;
+  if (isCgroupError(err)) return false;
   const e = err as { code?: unknown; errcode?: unknown; cause?: unknown; message?: unknown };
   if (typeof e.code === "string" && ERRNOS.has(e.code)) return true;
   if (typeof e.errcode === "number" && (e.errcode & 0xff) === SQLITE_FULL) return true;
   if (typeof e.message === "string" && /\b(ENOSPC|EDQUOT)\b|database or disk is full|no space left on device/i.test(e.message)) return true;
   return e.cause !== undefined && e.cause !== err && isFull(e.cause);
+}
+
+function isCgroupError(err: object): boolean {
+  const path = pathOf(err);
+  if (path !== undefined) return CGROUP_FS.test(path);
+  const msg = (err as { message?: unknown }).message;
+  return typeof msg === "string" && CGROUP_FS.test(msg);
 }
 
 function pathOf(err: unknown): string | undefined {

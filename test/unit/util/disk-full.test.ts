@@ -32,3 +32,14 @@ test("other failures are not a full disk", () => {
   assert.equal(diskFullError(new BerthError(Code.NOT_FOUND, "image not found"), "x"), undefined);
   assert.equal(diskFullError("a string", "x"), undefined);
 });
+
+test("ENOSPC from a cgroup file (an empty v1 cpuset, a v2 cgroup with controllers below) is not a full disk", () => {
+  assert.equal(diskFullError(errno("ENOSPC", "/sys/fs/cgroup/cpuset/berth/p1/cgroup.procs"), "RunPodSandbox"), undefined);
+  // runc's own wording, no path on the error: the message names the cgroup file.
+  const runc = new Error("runc create failed: unable to apply cgroup configuration: write /sys/fs/cgroup/cpuset/berth/c1/cgroup.procs: no space left on device");
+  assert.equal(diskFullError(runc, "CreateContainer"), undefined);
+  assert.equal(diskFullError(new BerthError(Code.INTERNAL, "x", { cause: errno("ENOSPC", "/sys/fs/cgroup/pids/a/cgroup.procs") }), "x"), undefined);
+  // The error's path decides over its message: a full disk whose text mentions a cgroup file is still full.
+  const copy = Object.assign(new Error("ENOSPC: no space left on device, copyfile '/sys/fs/cgroup/x/memory.stat'"), { code: "ENOSPC", path: tmpdir() });
+  assert.equal(diskFullError(copy, "x")?.code, Code.RESOURCE_EXHAUSTED);
+});
