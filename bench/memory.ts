@@ -1,6 +1,7 @@
 // Daemon memory: idle RSS fresh, after real work (a pull, pods run and removed), with 30 pods
 // running, and after 1k and 10k calls of a mix, each split by mapping (node binary, anon, malloc
-// heap), with List p50/p99, so a start-up, V8 flag or leak fix shows what it costs or saves.
+// heap; the binary's pages also by component), with List p50/p99, so a start-up, V8 flag or leak
+// fix shows what it costs or saves.
 // BENCH_MEMORY_CALLS (default 10000) sets the long run; BENCH_MEMORY_METRICS=1 turns metrics on.
 import { execFile } from "node:child_process";
 import { readFile } from "node:fs/promises";
@@ -9,6 +10,8 @@ import { promisify } from "node:util";
 import type { Daemon } from "../test/fixtures/daemon.js";
 import { call } from "../src/cli/client.js";
 import { runToStarted, stopRemovePod } from "./containers.js";
+import { which } from "../src/util/which.js";
+import { binaryPages } from "./binary-pages.js";
 import { openBenchHost } from "./kit.js";
 import { rssMiB, summary } from "./stats.js";
 import type { Emit } from "./emit.js";
@@ -90,6 +93,10 @@ export async function memoryBench(emit: Emit): Promise<void> {
     // Idle means past the unpack workers' idle stop (10 s): right after, they still hold their heaps.
     await idle(emit, pid, "idle_after_work_2s");
     await idle(emit, pid, "idle_after_work", 11_000);
+    if (which("nm")) {
+      const pages = [...(await binaryPages(pid))].sort((a, b) => b[1] - a[1]);
+      for (const [part, mib] of pages) emit(`memory_idle_after_work_binary_${part.replace(/[^a-z0-9]+/g, "_")}`, mib, "MiB");
+    } else process.stdout.write("memory: `nm` (binutils) not found: the node binary's pages by component are left out\n");
 
     const ctrs: string[] = [];
     for (let i = 0; i < RUNNING; i++) {
