@@ -119,6 +119,10 @@ export function podSpec(req: RunPodSandboxRequest, ctx: SpecContext): PodSpec {
   const ports: HostPortSpec[] = config.portMappings.map((p) => {
     const protocol = PROTOCOLS[p.protocol];
     if (!protocol) throw invalid(`port mapping ${p.hostPort}:${p.containerPort}: unknown protocol ${p.protocol}`);
+    // Container-only ports (hostPort 0) never reach portmap but are stored with the pod: check them too.
+    for (const [k, v] of [["hostPort", p.hostPort], ["containerPort", p.containerPort]] as const) {
+      if (!Number.isInteger(v) || v < 0 || v > 65535) throw invalid(`port mapping ${p.hostPort}:${p.containerPort}: ${k} ${v} is not a port number (0-65535)`);
+    }
     return { hostPort: p.hostPort, containerPort: p.containerPort, protocol, hostIp: p.hostIp };
   });
   const podRef = { id: "0".repeat(64), name: meta.name, namespace: meta.namespace, uid: meta.uid };

@@ -70,6 +70,10 @@ test("metadata, handler, hostname, DNS, ports and CNI_ARGS-breaking values are c
   assert.throws(() => podSpec(req({ hostname: "bad_host" }), ctx), invalid(/not a valid host name/));
   assert.throws(() => podSpec(req({ dnsConfig: { servers: ["1.1.1.1"], searches: ["a b"], options: [] } }), ctx), invalid(/search "a b"/));
   assert.throws(() => podSpec(req({ portMappings: [{ protocol: 9, containerPort: 1, hostPort: 2, hostIp: "" }] }), ctx), invalid(/unknown protocol/));
+  // Found by the CRI fuzz target: a container-only port out of range was accepted.
+  assert.throws(() => podSpec(req({ portMappings: [{ protocol: 0, containerPort: 599759796, hostPort: 0, hostIp: "" }] }), ctx), invalid(/containerPort 599759796 is not a port number \(0-65535\)/));
+  assert.throws(() => podSpec(req({ portMappings: [{ protocol: 0, containerPort: 80, hostPort: -1, hostIp: "" }] }), ctx), invalid(/hostPort -1 is not a port number/));
+  assert.equal(podSpec(req({ portMappings: [{ protocol: 0, containerPort: 80, hostPort: 0, hostIp: "" }] }), ctx).ports.length, 1);
   const semi = RunPodSandboxRequest.fromPartial({ config: { metadata: { name: "a;b", namespace: "ns", uid: "u", attempt: 0 } } });
   assert.throws(() => podSpec(semi, ctx), invalid(/CNI_ARGS/));
   const slash = RunPodSandboxRequest.fromPartial({ config: { metadata: { name: "a/b", namespace: "ns", uid: "u", attempt: 0 } } });
