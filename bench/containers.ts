@@ -1,12 +1,11 @@
 // Container benchmarks over one persistent gRPC connection to a real daemon (busybox from a local
 // registry, Debian's CNI plugins): run-to-started one after another and 10 at once, with the bare
 // floor measured in the same run; List/Status at 100 running pods; ExecSync; Stop+Remove; memory.
-import { execFile, spawn } from "node:child_process";
+import { spawn } from "node:child_process";
 import { mkdir, mkdtemp, readdir, readFile, rm, rmdir, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
-import { promisify } from "node:util";
 import { call } from "../src/cli/client.js";
 import { mountOverlay, unmountOverlay } from "../src/containers/rootfs/overlay.js";
 import { Metadata } from "@grpc/grpc-js";
@@ -19,7 +18,6 @@ import { openBenchHost, startPodWithContainer } from "./kit.js";
 import { rssMiB, summary } from "./stats.js";
 import type { Emit } from "./emit.js";
 
-const _run = promisify(execFile);
 const SEQUENTIAL = 30;
 const PARALLEL = 10;
 const RUNNING = 100;

@@ -12,16 +12,12 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { pathToFileURL } from "node:url";
-import { execFile } from "node:child_process";
-import { promisify } from "node:util";
 import { call, type CriClient } from "../src/cli/client.js";
 import { ContainerConfig, CreateContainerRequest, ListContainersRequest, ListPodSandboxRequest, RunPodSandboxRequest } from "../src/generated/runtime/v1/api.js";
 import { openBenchHost } from "./kit.js";
 import { startProbe, type ProbeEvent, type ProbeReport } from "./daemon-probe.js";
 import { summary } from "./stats.js";
 import { emit as stdoutEmit, type Emit } from "./emit.js";
-
-const _run = promisify(execFile);
 
 export interface LatencyOptions {
   /** The image every pod's one container runs (`sleep`, `true` must exist in it); already pulled or pullable. */

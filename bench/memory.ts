@@ -3,10 +3,8 @@
 // heap; the binary's pages also by component), with List p50/p99, so a start-up, V8 flag or leak
 // fix shows what it costs or saves.
 // BENCH_MEMORY_CALLS (default 10000) sets the long run; BENCH_MEMORY_METRICS=1 turns metrics on.
-import { execFile } from "node:child_process";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { promisify } from "node:util";
 import type { Daemon } from "../test/fixtures/daemon.js";
 import { call } from "../src/cli/client.js";
 import { runToStarted, stopRemovePod } from "./containers.js";
@@ -16,7 +14,6 @@ import { openBenchHost } from "./kit.js";
 import { rssMiB, summary } from "./stats.js";
 import type { Emit } from "./emit.js";
 
-const _run = promisify(execFile);
 const RUNNING = 30;
 const SETTLE_MS = 2000;
 

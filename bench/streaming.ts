@@ -6,8 +6,6 @@ import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { PassThrough, Readable, Writable } from "node:stream";
 import { pathToFileURL } from "node:url";
-import { execFile } from "node:child_process";
-import { promisify } from "node:util";
 import { call } from "../src/cli/client.js";
 import { ContainerConfig, CreateContainerRequest, ExecRequest } from "../src/generated/runtime/v1/api.js";
 import { runRemoteCommand } from "../src/streaming/remotecommand/client.js";
@@ -17,7 +15,6 @@ import { rssMiB, summary } from "./stats.js";
 import { openBenchHost } from "./kit.js";
 import type { Emit } from "./emit.js";
 
-const _run = promisify(execFile);
 const ROUNDS = 40;
 const IDLE_SESSIONS = 20;
 

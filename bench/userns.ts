@@ -1,9 +1,7 @@
 // Run-to-started of a hostUsers: false pod (its user namespace, idmapped layers and bind sources)
 // beside a plain pod, alternating in one run against one daemon, so the userns cost reads directly.
-import { execFile } from "node:child_process";
 import { chmod, rm } from "node:fs/promises";
 import { join } from "node:path";
-import { promisify } from "node:util";
 import { call } from "../src/cli/client.js";
 import { ContainerConfig, LinuxPodSandboxConfig, NamespaceMode } from "../src/generated/runtime/v1/api.js";
 import type { Daemon } from "../test/fixtures/daemon.js";
@@ -12,7 +10,6 @@ import type { Emit } from "./emit.js";
 import { openBenchHost, removePod, startPodWithContainer } from "./kit.js";
 import { summary } from "./stats.js";
 
-const _run = promisify(execFile);
 const ROUNDS = 15;
 
 async function runToStarted(d: Daemon, image: string, name: string, userns: number | undefined): Promise<{ pod: string; ms: number }> {

@@ -123,3 +123,10 @@ export async function unmount(target: string, lazy = false): Promise<boolean> {
   if (errno === EINVAL || errno === ENOENT) return false;
   throw internal(`umount ${lazy ? "-l " : ""}${target} failed: ${errnoName(errno)}`);
 }
+
+/** Unmounts each path down to its last stacked mount (a few at most); paths not mounted or gone are fine. */
+export async function unmountAll(paths: readonly string[]): Promise<void> {
+  for (const p of paths) {
+    for (let i = 0; i < 3; i++) if (!(await unmount(p))) break;
+  }
+}

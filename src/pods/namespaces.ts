@@ -4,7 +4,7 @@
 import { mkdir, open, rm, statfs } from "node:fs/promises";
 import { join } from "node:path";
 import { internal, invalid } from "../errors.js";
-import { unmount } from "../oci/mount.js";
+import { unmountAll } from "../oci/mount.js";
 import { makeUserns, type IdMap } from "../oci/userns.js";
 import { logger } from "../util/log.js";
 import { spawnProcess } from "../util/spawn.js";
@@ -100,13 +100,7 @@ export async function pinNamespaces(
 /** Unmounts and removes pins; tolerant of pins already unmounted or gone, so safe to repeat. */
 export async function unpinNamespaces(pins: PinnedNamespaces): Promise<void> {
   const paths = Object.values(pins).filter((p): p is string => typeof p === "string" && p !== "");
-  // A pin could be stacked (mounted twice); a few rounds clear that too.
-  for (let round = 0; round < 3; round++) {
-    const mounted: string[] = [];
-    for (const p of paths) if (await isNamespaceFile(p)) mounted.push(p);
-    if (mounted.length === 0) break;
-    for (const p of mounted) await unmount(p);
-  }
+  await unmountAll(paths);
   for (const p of paths) await rm(p, { force: true });
 }
 

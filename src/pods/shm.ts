@@ -1,22 +1,11 @@
 // The pod's own /dev/shm: a size-capped tmpfs mounted on the host under the pod's directory,
 // bind-mounted into its containers later; unmounting is idempotent.
 import { mkdir, rmdir } from "node:fs/promises";
-import { isMountPoint, MS_NODEV, MS_NOEXEC, MS_NOSUID, mountFs, unmount } from "../oci/mount.js";
-
+import { MS_NODEV, MS_NOEXEC, MS_NOSUID, mountFs, unmountAll } from "../oci/mount.js";
 
 export async function mountShm(path: string, sizeBytes: number): Promise<void> {
   await mkdir(path, { recursive: true, mode: 0o700 });
   await mountFs("shm", path, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, `mode=1777,size=${sizeBytes}`);
-}
-
-/** Unmounts every path in `paths` that is a mount point (stacked ones too); missing ones are fine. */
-export async function unmountAll(paths: readonly string[]): Promise<void> {
-  for (let round = 0; round < 3; round++) {
-    const mounted: string[] = [];
-    for (const p of paths) if (await isMountPoint(p)) mounted.push(p);
-    if (mounted.length === 0) return;
-    for (const p of mounted) await unmount(p);
-  }
 }
 
 export async function removeShm(path: string): Promise<void> {

@@ -6,8 +6,8 @@ import { infraAlive, prepareInfraRoot, startInfra, stopInfra } from "../oci/infr
 import { podFilePaths, writeHostname, writeHosts, writeResolvConf } from "./files.js";
 import { applySysctls, pinNamespaces, unpinNamespaces } from "./namespaces.js";
 import type { PodContext } from "./context.js";
-import { mountShm, removeShm, unmountAll } from "./shm.js";
-import { isMountPoint } from "../oci/mount.js";
+import { mountShm, removeShm } from "./shm.js";
+import { isMountPoint, unmountAll } from "../oci/mount.js";
 import type { Pod } from "./record.js";
 import type { PodSpec } from "./spec.js";
 import { internal } from "../errors.js";

@@ -4,7 +4,7 @@ import { logger } from "../util/log.js";
 import type { PodContext } from "./context.js";
 import type { Pod } from "./record.js";
 import { releasePodLogDir } from "./log-dirs.js";
-import { unmountAll } from "./shm.js";
+import { unmountAll } from "../oci/mount.js";
 import { releaseCgroup, releaseDir, releaseFiles, releaseNetwork, releaseNetworkAfterUnpin, releasePins, releaseShm, stopInfraOf } from "./steps.js";
 
 const log = logger("pods");

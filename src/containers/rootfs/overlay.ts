@@ -23,11 +23,17 @@ function tool(cmd: "mount" | "umount", args: string[], cwd?: string): Promise<vo
   return mountTool(cmd, args, { timeoutMs: TIMEOUT_MS, ...(cwd ? { cwd } : {}) });
 }
 
-/**
- * The `-o` string for the spec (exported for tests), lowerdirs relative to the layer store unless
- * `relativeLowers` is false; throws when it cannot fit.
- */
-export function overlayOptions(o: OverlaySpec, relativeLowers = true): string {
+/** The `-o` string for the spec with lowerdirs relative to the layer store (exported for tests); throws when it cannot fit. */
+export function overlayOptions(o: OverlaySpec): string {
+  const opts = optionsOf(o, true);
+  if (opts.length > MAX_MOUNT_DATA) {
+    throw invalid(`the image has ${o.lowers.length} layers: the overlay mount options (${opts.length} bytes) do not fit the kernel's ${MAX_MOUNT_DATA}-byte limit`);
+  }
+  return opts;
+}
+
+/** The options with lowerdirs relative to the layer store or absolute; throws on paths overlayfs cannot carry. */
+function optionsOf(o: OverlaySpec, relativeLowers: boolean): string {
   if (o.lowers.length === 0) throw internal("an overlay needs at least one lower dir");
   const lowers = o.lowers.map((l) => {
     const rel = relative(o.layersDir, l);
@@ -40,21 +46,13 @@ export function overlayOptions(o: OverlaySpec, relativeLowers = true): string {
   // No nosuid/nodev: runc bind-mounts this mount onto itself in the container's mount namespace
   // and a bind mount keeps those flags (checked), so setuid binaries and mknod'ed nodes would stop
   // working inside. Host users are kept out by the 0700 bundle and data dirs around it instead.
-  const opts = `lowerdir=${lowers.join(":")},upperdir=${o.upper},workdir=${o.work}`;
-  if (opts.length > MAX_MOUNT_DATA) {
-    throw invalid(`the image has ${o.lowers.length} layers: the overlay mount options (${opts.length} bytes) do not fit the kernel's ${MAX_MOUNT_DATA}-byte limit`);
-  }
-  return opts;
+  return `lowerdir=${lowers.join(":")},upperdir=${o.upper},workdir=${o.work}`;
 }
 
 export async function mountOverlay(o: OverlaySpec): Promise<void> {
-  let absolute: string | undefined;
-  try {
-    absolute = overlayOptions(o, false);
-  } catch {
-    // too long with absolute paths: the tool, run in the layer store, takes them relative
-  }
-  if (absolute !== undefined) await mountFs("overlay", o.target, "overlay", 0, absolute);
+  const absolute = optionsOf(o, false);
+  if (absolute.length <= MAX_MOUNT_DATA) await mountFs("overlay", o.target, "overlay", 0, absolute);
+  // Too long with absolute paths: the tool, run in the layer store, takes them relative.
   else await tool("mount", ["-t", "overlay", "overlay", "-o", overlayOptions(o), o.target], o.layersDir);
 }
 
