@@ -30,7 +30,9 @@ fi
 
 # Node 24: the system's if new enough, else the npm registry's `node` package under .tools/.
 node_major() { "$1" -e 'process.stdout.write(process.versions.node.split(".")[0])' 2>/dev/null || echo 0; }
-NODE_BIN="$(command -v node || true)"
+# Resolved to the real binary: with .tools/bin on PATH, `node` is our own link, and linking it to
+# itself below would leave a loop (bin/berth then falls back to an older system node).
+NODE_BIN="$(command -v node >/dev/null && readlink -f "$(command -v node)" || true)"
 if [ -z "$NODE_BIN" ] || [ "$(node_major "$NODE_BIN")" -lt 24 ]; then
   NODE_BIN="$repo/.tools/node/node_modules/node/bin/node"
   if [ ! -x "$NODE_BIN" ] || [ "$(node_major "$NODE_BIN")" -lt 24 ]; then
